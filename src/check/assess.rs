@@ -1,0 +1,284 @@
+//! Joins one workload's scopes with the roles its identity holds and judges,
+//! per API, whether the scopes cover what the roles are for.
+//!
+//! Policy (see `rules/SOURCES.md`): a role use is *sufficient* when a scope
+//! it names in `needs_any_of` is present. Otherwise each class of the API's
+//! methods the use touches (reads; plus writes for writing roles) is covered
+//! fully, partly or not at all: nothing covered is *insufficient* (SL001), a
+//! whole class uncovered is *partial* at warning level (SL002), and classes
+//! covered only in part are *partial* at note level.
+
+use crate::finding::{Related, Severity};
+use crate::fix::Strategy;
+use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
+use crate::model::{Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Workload};
+use crate::source::Sources;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What the rules share: the knowledge base and the model's joins.
+pub struct Context<'m> {
+    pub kb: &'m Knowledge,
+    pub model: &'m Model,
+    pub sources: &'m Sources,
+    pub strategy: Strategy,
+    grants: HashMap<&'m Identity, Vec<&'m Grant>>,
+    /// Enabled APIs by service name, with the first place each is enabled.
+    pub enabled: BTreeMap<&'m str, &'m EnabledApi>,
+}
+
+impl<'m> Context<'m> {
+    pub fn new(
+        model: &'m Model,
+        kb: &'m Knowledge,
+        sources: &'m Sources,
+        strategy: Strategy,
+    ) -> Self {
+        let mut grants: HashMap<&Identity, Vec<&Grant>> = HashMap::new();
+        for g in &model.grants {
+            grants.entry(&g.member).or_default().push(g);
+        }
+        let mut enabled = BTreeMap::new();
+        for e in &model.enabled_apis {
+            enabled.entry(e.service.as_str()).or_insert(e);
+        }
+        Context {
+            kb,
+            model,
+            sources,
+            strategy,
+            grants,
+            enabled,
+        }
+    }
+
+    pub fn grants_of(&self, id: &Identity) -> &[&'m Grant] {
+        self.grants.get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// How well scopes cover a role's use of an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    Sufficient,
+    /// Partly covered; the severity says whether a whole class of methods fails.
+    Partial(Severity),
+    Insufficient,
+}
+
+/// The judgement of one API for one workload, over every role that uses it.
+#[derive(Debug)]
+pub struct ApiVerdict<'m> {
+    pub service: String,
+    pub verdict: Verdict,
+    pub access: Access,
+    pub roles: BTreeSet<String>,
+    pub grants: Vec<&'m Grant>,
+    /// Scopes any one of which fully covers every role's use (intersection of `needs_any_of`).
+    pub accepted: Vec<String>,
+    /// The uses that are not fully covered, for choosing the scopes to add.
+    pub failing: Vec<&'m RoleUse>,
+    /// What fails, in words.
+    pub detail: String,
+}
+
+/// One workload, judged.
+pub struct Assessment<'m> {
+    pub workload: &'m Workload,
+    /// The identity and scopes, when the workload has a resolved account.
+    pub attached: Option<(&'m Identity, &'m Scopes)>,
+    /// Short names of the scopes the workload gets.
+    pub granted: BTreeSet<String>,
+    /// Scope strings that are neither alias nor known scope URL.
+    pub unknown: Vec<&'m ScopeItem>,
+    /// Verdicts by API service name; only APIs some held role is for.
+    pub apis: BTreeMap<String, ApiVerdict<'m>>,
+    /// Roles held by the identity that are for every service (editor, owner).
+    pub broad_roles: BTreeSet<String>,
+    /// Whether the identity holds any role that scopes restrict.
+    pub holds_scoped_roles: bool,
+}
+
+impl<'m> Assessment<'m> {
+    pub fn new(w: &'m Workload, cx: &Context<'m>) -> Self {
+        let mut a = Assessment {
+            workload: w,
+            attached: None,
+            granted: BTreeSet::new(),
+            unknown: Vec::new(),
+            apis: BTreeMap::new(),
+            broad_roles: BTreeSet::new(),
+            holds_scoped_roles: false,
+        };
+        let Account::Attached {
+            identity, scopes, ..
+        } = &w.account
+        else {
+            return a;
+        };
+        a.attached = Some((identity, scopes));
+        for item in &scopes.items {
+            match cx.kb.terraform_scope(&item.raw) {
+                Some(s) => {
+                    a.granted.insert(s);
+                }
+                None => a.unknown.push(item),
+            }
+        }
+        for g in cx.grants_of(identity) {
+            let Some(role) = cx.kb.roles.get(&g.role) else {
+                continue;
+            };
+            match role.class {
+                RoleClass::AllServices => {
+                    if matches!(g.role.as_str(), "roles/editor" | "roles/owner") {
+                        a.broad_roles.insert(g.role.clone());
+                    }
+                }
+                RoleClass::Api => {
+                    for u in &role.uses {
+                        a.holds_scoped_roles = true;
+                        let api = cx.kb.apis.get(&u.api);
+                        let (verdict, detail) = judge(u, api, &a.granted);
+                        a.add(g, u, verdict, detail);
+                    }
+                }
+                RoleClass::ScopeIndependent | RoleClass::ServiceAgent | RoleClass::Unmapped => {}
+            }
+        }
+        a
+    }
+
+    fn add(&mut self, g: &'m Grant, u: &'m RoleUse, verdict: Verdict, detail: String) {
+        let e = self
+            .apis
+            .entry(u.api.clone())
+            .or_insert_with(|| ApiVerdict {
+                service: u.api.clone(),
+                verdict: Verdict::Sufficient,
+                access: u.access,
+                roles: BTreeSet::new(),
+                grants: Vec::new(),
+                accepted: u.needs_any_of.clone(),
+                failing: Vec::new(),
+                detail: String::new(),
+            });
+        e.roles.insert(g.role.clone());
+        if !e.grants.iter().any(|x| std::ptr::eq(*x, g)) {
+            e.grants.push(g);
+        }
+        e.access = e.access.max(u.access);
+        e.accepted.retain(|s| u.needs_any_of.contains(s));
+        if verdict != Verdict::Sufficient && !e.failing.iter().any(|f| std::ptr::eq(*f, u)) {
+            e.failing.push(u);
+        }
+        if verdict > e.verdict {
+            e.verdict = verdict;
+            e.detail = detail;
+        }
+    }
+
+    /// APIs whose verdict is exactly `v`, in name order.
+    pub fn with_verdict(&self, v: Verdict) -> Vec<&ApiVerdict<'m>> {
+        self.apis.values().filter(|a| a.verdict == v).collect()
+    }
+
+    /// Related locations: where each role of `apis` is granted.
+    pub fn grant_locations(apis: &[&ApiVerdict<'_>]) -> Vec<Related> {
+        let mut out: Vec<Related> = Vec::new();
+        for api in apis {
+            for g in &api.grants {
+                let message = format!("{} granted here ({})", g.role, g.address);
+                if !out.iter().any(|r| r.loc == g.loc && r.message == message) {
+                    out.push(Related {
+                        loc: g.loc.clone(),
+                        message,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coverage {
+    None,
+    Part,
+    Full,
+}
+
+fn coverage(class: &MethodClass, granted: &BTreeSet<String>) -> Coverage {
+    if class.all.iter().any(|s| granted.contains(s)) {
+        Coverage::Full
+    } else if class.some.keys().any(|s| granted.contains(s)) {
+        Coverage::Part
+    } else {
+        Coverage::None
+    }
+}
+
+/// Judges one role use against the granted scopes; the string says what fails.
+pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Verdict, String) {
+    if u.needs_any_of.iter().any(|s| granted.contains(s)) {
+        return (Verdict::Sufficient, String::new());
+    }
+    let Some(api) = api else {
+        return (Verdict::Insufficient, "no granted scope is accepted".into());
+    };
+    let classes: Vec<(&str, &MethodClass)> = match u.access {
+        Access::Read => vec![("read", &api.read)],
+        Access::Write => vec![("read", &api.read), ("write", &api.write)],
+    };
+    let classes: Vec<_> = classes.into_iter().filter(|(_, c)| c.methods > 0).collect();
+    let cov: Vec<(&str, &MethodClass, Coverage)> = classes
+        .iter()
+        .map(|(n, c)| (*n, *c, coverage(c, granted)))
+        .collect();
+    if cov.iter().all(|(_, _, c)| *c == Coverage::None) {
+        return (
+            Verdict::Insufficient,
+            "no granted scope is accepted by any of its methods".into(),
+        );
+    }
+    if cov.iter().all(|(_, _, c)| *c == Coverage::Full) {
+        return (Verdict::Sufficient, String::new());
+    }
+    let failing: Vec<&str> = cov
+        .iter()
+        .filter(|(_, _, c)| *c == Coverage::None)
+        .map(|(n, _, _)| *n)
+        .collect();
+    if !failing.is_empty() {
+        let works: Vec<&str> = cov
+            .iter()
+            .filter(|(_, _, c)| *c != Coverage::None)
+            .map(|(n, _, _)| *n)
+            .collect();
+        let detail = format!(
+            "{} methods work but {} methods fail",
+            works.join(" and "),
+            failing.join(" and ")
+        );
+        return (Verdict::Partial(Severity::Warning), detail);
+    }
+    // Every class is covered, some only in part: name the methods that fail.
+    let mut parts = Vec::new();
+    for (name, class, c) in &cov {
+        if *c != Coverage::Part {
+            continue;
+        }
+        // The first granted scope that covers part of the class says enough.
+        if let Some((scope, p)) = class.some.iter().find(|(s, _)| granted.contains(*s)) {
+            let examples = if p.fails.is_empty() {
+                String::new()
+            } else {
+                format!(" (for example {})", p.fails.join(", "))
+            };
+            parts.push(format!(
+                "{scope} is accepted by {} of the API's {} {name} methods; the others fail{examples}",
+                p.covers, class.methods
+            ));
+        }
+    }
+    (Verdict::Partial(Severity::Note), parts.join("; "))
+}

@@ -1,0 +1,107 @@
+//! SL005 enabled-api-not-covered: the configuration enables an API that VM
+//! software typically calls, and a workload running as an identity that may
+//! hold broad roles (the Compute Engine default account, or one granted
+//! editor/owner) has no scope that API accepts. Only APIs marked `workload` in
+//! the knowledge base count: infrastructure APIs say nothing about the VM.
+
+use super::Rule;
+use super::assess::{ApiVerdict, Assessment, Context, Verdict};
+use super::report::{primary, spell, subject, workload_ref};
+use crate::finding::{ApiUse, Finding, Related, RuleMeta, Severity};
+use crate::knowledge::{Access, Knowledge};
+
+pub struct EnabledApiNotCovered;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "SL005",
+    name: "enabled-api-not-covered",
+    severity: Severity::Warning,
+    summary: "An API enabled in the configuration is not covered by the scopes of a workload whose identity may hold broad roles",
+};
+
+impl Rule for EnabledApiNotCovered {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some((identity, scopes)) = a.attached else {
+            return;
+        };
+        let may_be_broad = identity.is_default_compute() || !a.broad_roles.is_empty();
+        if !scopes.complete || !may_be_broad {
+            return;
+        }
+        let mut apis = Vec::new();
+        for (service, enabled) in &cx.enabled {
+            let Some(api) = cx.kb.apis.get(*service) else {
+                continue;
+            };
+            let reported = a
+                .apis
+                .get(*service)
+                .is_some_and(|v: &ApiVerdict<'_>| v.verdict == Verdict::Insufficient);
+            if api.workload && !reported && !api.accepts_any(&a.granted) {
+                apis.push((*service, *enabled, api));
+            }
+        }
+        if apis.is_empty() {
+            return;
+        }
+        let holds = if a.broad_roles.is_empty() {
+            "which may hold roles/editor".to_string()
+        } else {
+            format!(
+                "which holds {}",
+                a.broad_roles
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        };
+        let names: Vec<&str> = apis.iter().map(|(s, _, _)| *s).collect();
+        let message = format!(
+            "{} runs as {identity}, {holds}; {} {} enabled in this configuration but none of the workload's scopes is accepted by {}",
+            subject(a.workload),
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+            if names.len() == 1 { "it" } else { "them" },
+        );
+        let related = apis
+            .iter()
+            .map(|(s, e, _)| Related {
+                loc: e.loc.clone(),
+                message: format!("{s} enabled here"),
+            })
+            .collect();
+        let help = apis
+            .iter()
+            .map(|(s, _, api)| {
+                let accepted: Vec<String> = api.read.all.iter().map(|x| spell(cx.kb, x)).collect();
+                format!("if the VM calls {s}, add one of: {}", accepted.join(", "))
+            })
+            .collect();
+        out.push(Finding {
+            rule: &META,
+            severity: META.severity,
+            message,
+            primary: primary(a.workload, scopes.at.as_ref()),
+            label: "these scopes cover none of the enabled APIs".to_string(),
+            workload: workload_ref(a.workload),
+            identity: identity.to_string(),
+            apis: apis
+                .iter()
+                .map(|(s, _, api)| ApiUse {
+                    service: s.to_string(),
+                    roles: a.broad_roles.iter().cloned().collect(),
+                    access: Access::Read,
+                    accepted_scopes: api.read.all.iter().map(|x| Knowledge::url(x)).collect(),
+                })
+                .collect(),
+            related,
+            help,
+            fix: None,
+        });
+    }
+}

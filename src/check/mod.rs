@@ -1,0 +1,50 @@
+//! Step 4 of the pipeline: judge every workload against the knowledge base.
+//!
+//! Each workload is assessed once ([`assess`]): its scopes are resolved and
+//! joined with the roles its identity holds. The rules then only read that
+//! assessment; one rule lives in one file.
+
+pub mod assess;
+mod enabled_api;
+mod insufficient_scope;
+mod no_scopes;
+mod no_service_account;
+mod partial_scope;
+mod report;
+mod unknown_scope;
+
+use crate::finding::{Finding, RuleMeta};
+use crate::fix::Strategy;
+use crate::knowledge::Knowledge;
+use crate::model::Model;
+use crate::source::Sources;
+use assess::{Assessment, Context};
+
+/// A lint rule: a code, a name and a check over one workload's assessment.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
+}
+
+/// Every rule, in code order.
+pub static RULES: &[&dyn Rule] = &[
+    &insufficient_scope::InsufficientScope,
+    &partial_scope::PartialScope,
+    &no_scopes::NoScopes,
+    &unknown_scope::UnknownScope,
+    &enabled_api::EnabledApiNotCovered,
+    &no_service_account::NoServiceAccount,
+];
+
+/// Runs every rule over every workload of the model.
+pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy) -> Vec<Finding> {
+    let cx = Context::new(model, kb, sources, strategy);
+    let mut out = Vec::new();
+    for w in &model.workloads {
+        let a = Assessment::new(w, &cx);
+        for rule in RULES {
+            rule.check(&a, &cx, &mut out);
+        }
+    }
+    out
+}

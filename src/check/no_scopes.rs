@@ -1,0 +1,53 @@
+//! SL003 no-scopes: an empty scope list while the identity holds roles that
+//! need scopes: the metadata server mints tokens that no Google API accepts.
+
+use super::Rule;
+use super::assess::{Assessment, Context, Verdict};
+use super::report::{api_list, scope_finding, subject};
+use crate::finding::{Finding, RuleMeta, Severity};
+
+pub struct NoScopes;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "SL003",
+    name: "no-scopes",
+    severity: Severity::Error,
+    summary: "The workload has an empty scope list while its identity holds roles",
+};
+
+impl Rule for NoScopes {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some((identity, scopes)) = a.attached else {
+            return;
+        };
+        if !scopes.complete || !scopes.items.is_empty() || scopes.at.is_none() {
+            return;
+        }
+        let apis: Vec<_> = a
+            .apis
+            .values()
+            .filter(|x| x.verdict != Verdict::Sufficient)
+            .collect();
+        if apis.is_empty() {
+            return;
+        }
+        let message = format!(
+            "{} has an empty scope list, so {identity} can call no Google API, yet it holds roles for {}",
+            subject(a.workload),
+            api_list(&apis),
+        );
+        out.extend(scope_finding(
+            &META,
+            META.severity,
+            a,
+            cx,
+            &apis,
+            message,
+            "empty scope list",
+        ));
+    }
+}

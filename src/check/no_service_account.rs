@@ -1,0 +1,76 @@
+//! SL007 no-service-account (note): an instance with no service account gets
+//! no token at all, while the Compute Engine default account holds roles in
+//! this configuration. Hardened VMs omit the account on purpose, so this is
+//! only a note.
+
+use super::Rule;
+use super::assess::{Assessment, Context};
+use super::report::{subject, workload_ref};
+use crate::finding::{ApiUse, Finding, RuleMeta, Severity};
+use crate::knowledge::Access;
+use crate::model::{Account, Identity};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct NoServiceAccount;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "SL007",
+    name: "no-service-account",
+    severity: Severity::Note,
+    summary: "A VM has no service account while the default compute account holds roles",
+};
+
+impl Rule for NoServiceAccount {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let w = a.workload;
+        if !matches!(w.account, Account::None) || !w.kind.starts_with("google_compute_instance") {
+            return;
+        }
+        // The APIs the default account's roles are for, with the roles.
+        let mut apis: BTreeMap<&str, (Access, BTreeSet<&str>)> = BTreeMap::new();
+        for g in cx.grants_of(&Identity::DefaultCompute) {
+            for u in cx.kb.roles.get(&g.role).map_or(&[][..], |r| &r.uses[..]) {
+                let e = apis.entry(&u.api).or_insert((u.access, BTreeSet::new()));
+                e.0 = e.0.max(u.access);
+                e.1.insert(&g.role);
+            }
+        }
+        let roles: BTreeSet<&str> = apis.values().flat_map(|(_, r)| r.iter().copied()).collect();
+        if roles.is_empty() {
+            return;
+        }
+        let roles: Vec<&str> = roles.into_iter().collect();
+        let message = format!(
+            "{} has no service account, so software on it gets no token; the roles granted to the Compute Engine default service account ({}) do not apply to it",
+            subject(w),
+            roles.join(", ")
+        );
+        out.push(Finding {
+            rule: &META,
+            severity: META.severity,
+            message,
+            primary: w.block.clone(),
+            label: "no service_account block".to_string(),
+            workload: workload_ref(w),
+            identity: String::new(),
+            apis: apis
+                .into_iter()
+                .map(|(service, (access, roles))| ApiUse {
+                    service: service.to_string(),
+                    roles: roles.into_iter().map(str::to_string).collect(),
+                    access,
+                    accepted_scopes: Vec::new(),
+                })
+                .collect(),
+            related: Vec::new(),
+            help: vec![
+                "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".to_string(),
+            ],
+            fix: None,
+        });
+    }
+}

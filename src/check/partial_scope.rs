@@ -1,0 +1,62 @@
+//! SL002 partial-scope: the scopes cover only part of what a granted role is
+//! for. A warning when a whole class of methods fails (reads work, writes do
+//! not); a note when only some methods of a covered class fail.
+
+use super::Rule;
+use super::assess::{Assessment, Context, Verdict};
+use super::report::{api_list, scope_finding, subject};
+use crate::finding::{Finding, RuleMeta, Severity};
+
+pub struct PartialScope;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "SL002",
+    name: "partial-scope",
+    severity: Severity::Warning,
+    summary: "The workload's OAuth scopes cover only part of what a granted role is for",
+};
+
+impl Rule for PartialScope {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some((identity, scopes)) = a.attached else {
+            return;
+        };
+        if !scopes.complete || scopes.items.is_empty() {
+            return;
+        }
+        for level in [Severity::Warning, Severity::Note] {
+            let apis = a.with_verdict(Verdict::Partial(level));
+            if apis.is_empty() {
+                continue;
+            }
+            // A warning says which class fails; a note's method lists go to the help.
+            let what = if level == Severity::Warning {
+                let details: Vec<String> = apis
+                    .iter()
+                    .map(|x| format!("{}: {}", x.service, x.detail))
+                    .collect();
+                details.join("; ")
+            } else {
+                "some of their methods will fail".to_string()
+            };
+            let message = format!(
+                "{} runs as {identity}, whose scopes cover only part of {}: {what}",
+                subject(a.workload),
+                api_list(&apis),
+            );
+            let label = "these scopes cover the granted APIs only in part";
+            // Warnings take precedence: one finding per workload and rule.
+            let severity = if level == Severity::Warning {
+                META.severity
+            } else {
+                Severity::Note
+            };
+            out.extend(scope_finding(&META, severity, a, cx, &apis, message, label));
+            return;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! SL004 unknown-scope: a scope string that is neither a Terraform alias nor a
+//! known scope URL (a typo such as `cloud_platform`, or `"default"`, which the
+//! Terraform provider does not expand). It covers nothing.
+
+use super::Rule;
+use super::assess::{Assessment, Context};
+use super::report::{subject, workload_ref};
+use crate::finding::{Edit, Finding, Fix, Related, RuleMeta, Severity};
+
+pub struct UnknownScope;
+
+pub static META: RuleMeta = RuleMeta {
+    code: "SL004",
+    name: "unknown-scope",
+    severity: Severity::Error,
+    summary: "A scope is neither a known alias nor a known scope URL",
+};
+
+impl Rule for UnknownScope {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let (Some((identity, _)), Some(first)) = (a.attached, a.unknown.first()) else {
+            return;
+        };
+        let mut help = Vec::new();
+        let mut edits = Vec::new();
+        let mut related = Vec::new();
+        for item in &a.unknown {
+            if item.raw == "default" {
+                help.push(
+                    "the Terraform provider has no `default` alias: list the scopes you need, for example \"cloud-platform\" or the explicit defaults (storage-ro, logging-write, monitoring-write, pubsub, service-management, service-control, trace)".to_string(),
+                );
+                continue;
+            }
+            match cx.kb.suggest_terraform(&item.raw) {
+                Some(s) => {
+                    help.push(format!("`{}` is probably meant to be \"{s}\"", item.raw));
+                    if let Some(loc) = &item.loc {
+                        edits.push(Edit {
+                            loc: loc.clone(),
+                            replacement: format!("\"{s}\""),
+                        });
+                    }
+                }
+                None => help.push(format!("`{}` matches no known scope", item.raw)),
+            }
+        }
+        for item in a.unknown.iter().skip(1) {
+            if let Some(loc) = &item.loc {
+                related.push(Related {
+                    loc: loc.clone(),
+                    message: format!("unknown scope `{}`", item.raw),
+                });
+            }
+        }
+        let names: Vec<String> = a.unknown.iter().map(|i| format!("`{}`", i.raw)).collect();
+        let message = format!(
+            "{} has scopes that are neither a Terraform alias nor a scope URL: {}; they grant nothing",
+            subject(a.workload),
+            names.join(", ")
+        );
+        let fix = (!edits.is_empty()).then(|| Fix {
+            description: "Replace each unknown scope with its nearest valid spelling".to_string(),
+            edits,
+        });
+        out.push(Finding {
+            rule: &META,
+            severity: META.severity,
+            message,
+            primary: first
+                .loc
+                .clone()
+                .unwrap_or_else(|| super::report::primary(a.workload, None)),
+            label: "unknown scope".to_string(),
+            workload: workload_ref(a.workload),
+            identity: identity.to_string(),
+            apis: Vec::new(),
+            related,
+            help,
+            fix,
+        });
+    }
+}

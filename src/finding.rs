@@ -1,0 +1,86 @@
+//! The findings model: what every rule produces and every renderer reads.
+
+use crate::knowledge::Access;
+use crate::source::Loc;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule's identity: stable code, kebab-case name, default severity, one-line summary.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+/// The workload a finding is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRef {
+    pub kind: String,
+    pub address: String,
+    pub name: String,
+}
+
+/// One API involved in a finding, the roles that make it needed, and what it accepts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiUse {
+    pub service: String,
+    pub roles: Vec<String>,
+    pub access: Access,
+    pub accepted_scopes: Vec<String>,
+}
+
+/// A secondary location, such as the IAM grant that makes an API needed.
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// A text replacement in one file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edit {
+    pub loc: Loc,
+    pub replacement: String,
+}
+
+/// A suggested patch.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub description: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static RuleMeta,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the finding points, and the label shown there.
+    pub primary: Loc,
+    pub label: String,
+    pub workload: WorkloadRef,
+    pub identity: String,
+    pub apis: Vec<ApiUse>,
+    pub related: Vec<Related>,
+    pub help: Vec<String>,
+    pub fix: Option<Fix>,
+}

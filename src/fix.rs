@@ -1,0 +1,256 @@
+//! Step 6 of the pipeline: suggested patches as text edits on source spans.
+//!
+//! A scopes patch either adds the narrowest sufficient scopes to the list or
+//! replaces it with `cloud-platform`, keeping the list's one-line or
+//! multi-line layout and its alias or URL style. Every patch is applied in
+//! memory and re-parsed before it is offered.
+
+use crate::finding::Edit;
+use crate::knowledge::{Access, CLOUD_PLATFORM, CLOUD_PLATFORM_RO, Knowledge, RoleUse};
+use crate::model::{Identity, Scopes};
+use crate::source::{Loc, Sources};
+use hcl::edit::Span;
+use hcl::edit::expr::Expression;
+use std::collections::BTreeSet;
+
+/// How a scopes patch widens the scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    /// `cloud-platform` for a dedicated service account, `minimal` for the default one.
+    Auto,
+    /// Replace the scopes with `cloud-platform`: IAM does the restricting.
+    CloudPlatform,
+    /// Add the narrowest scopes that make every granted role work.
+    Minimal,
+}
+
+impl Strategy {
+    /// The concrete strategy for an identity, and why it was chosen.
+    pub fn resolve(self, identity: &Identity) -> (Strategy, &'static str) {
+        match self {
+            Strategy::Auto if identity.is_default_compute() => (
+                Strategy::Minimal,
+                "adds the narrowest sufficient scopes, because the Compute Engine default service account often holds roles/editor and cloud-platform would open the whole project to the VM",
+            ),
+            Strategy::Auto => (
+                Strategy::CloudPlatform,
+                "uses cloud-platform, Google's recommendation for a dedicated service account: IAM roles still limit what it can do",
+            ),
+            Strategy::CloudPlatform => {
+                (Strategy::CloudPlatform, "uses cloud-platform, as requested")
+            }
+            Strategy::Minimal => (
+                Strategy::Minimal,
+                "adds the narrowest sufficient scopes, as requested",
+            ),
+        }
+    }
+}
+
+/// Scopes that `cloud-platform` does not cover (Workspace and identity scopes):
+/// a cloud-platform patch keeps them.
+fn outside_cloud_platform(short: &str) -> bool {
+    [
+        "drive",
+        "spreadsheets",
+        "userinfo.",
+        "cloud-identity",
+        "gmail",
+        "calendar",
+        "documents",
+        "forms",
+        "presentations",
+        "cloud_search",
+    ]
+    .iter()
+    .any(|p| short.starts_with(p))
+}
+
+/// Chooses the narrowest scopes to add so that every failing use is covered.
+pub fn minimal_scopes(kb: &Knowledge, failing: &[&RoleUse]) -> Vec<String> {
+    // Prefer service scopes over the platform-wide ones, and aliased scopes for readability.
+    let rank = |s: &str, access: Access| -> (u8, u8, String) {
+        let platform = match s {
+            CLOUD_PLATFORM_RO if access == Access::Read => 1,
+            CLOUD_PLATFORM_RO | CLOUD_PLATFORM => 2,
+            _ => 0,
+        };
+        (
+            platform,
+            u8::from(kb.terraform_alias(s).is_none()),
+            s.to_string(),
+        )
+    };
+    let mut remaining: Vec<&RoleUse> = failing.to_vec();
+    let mut chosen: Vec<String> = Vec::new();
+    while let Some(first) = remaining.first() {
+        let best = first
+            .needs_any_of
+            .iter()
+            .map(|s| {
+                let covered = remaining
+                    .iter()
+                    .filter(|u| u.needs_any_of.contains(s))
+                    .count();
+                (std::cmp::Reverse(covered), rank(s, first.access), s.clone())
+            })
+            .min();
+        let Some((_, _, scope)) = best else {
+            remaining.remove(0);
+            continue;
+        };
+        remaining.retain(|u| !u.needs_any_of.contains(&scope));
+        chosen.push(scope);
+    }
+    chosen.sort();
+    chosen.dedup();
+    chosen
+}
+
+/// Builds the edits that widen `scopes`; `None` when the list is not a literal we can patch.
+pub fn scopes_edits(
+    kb: &Knowledge,
+    sources: &Sources,
+    scopes: &Scopes,
+    strategy: Strategy,
+    add: &[String],
+) -> Option<Vec<Edit>> {
+    let loc = scopes.defined.as_ref()?;
+    let file = sources.get(loc.file)?;
+    let text = file.text.get(loc.span.clone())?;
+    let Ok(Expression::Array(array)) = hcl::edit::parser::parse_expr(text) else {
+        return None;
+    };
+    let items: Vec<(std::ops::Range<usize>, String)> = array
+        .iter()
+        .map(|e| match e {
+            Expression::String(s) => e.span().map(|sp| (sp, s.value().clone())),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let url_style = !items.is_empty() && items.iter().all(|(_, s)| s.starts_with("https://"));
+    let spell = |short: &str| -> String {
+        let s = match (url_style, kb.terraform_alias(short)) {
+            (false, Some(alias)) => alias.to_string(),
+            _ => Knowledge::url(short),
+        };
+        format!("\"{s}\"")
+    };
+    let multiline = text.contains('\n');
+    let indent = items
+        .last()
+        .map_or_else(String::new, |(sp, _)| line_indent(text, sp.start));
+    let base = loc.span.start;
+    let edit = |range: std::ops::Range<usize>, replacement: String| Edit {
+        loc: Loc::new(loc.file, base + range.start..base + range.end),
+        replacement,
+    };
+    let present: BTreeSet<String> = items
+        .iter()
+        .filter_map(|(_, s)| kb.terraform_scope(s))
+        .collect();
+    let edits = match strategy {
+        Strategy::Minimal | Strategy::Auto => {
+            let new: Vec<String> = add
+                .iter()
+                .filter(|s| !present.contains(*s))
+                .map(|s| spell(s))
+                .collect();
+            if new.is_empty() {
+                return None;
+            }
+            match items.last() {
+                None => vec![edit(0..text.len(), format!("[{}]", new.join(", ")))],
+                Some((last, _)) => {
+                    let after = text.get(last.end..).unwrap_or("");
+                    let comma = after.trim_start().starts_with(',');
+                    if multiline && comma {
+                        let at = last.end + after.find(',').unwrap_or(0) + 1;
+                        let ins: String = new.iter().map(|s| format!("\n{indent}{s},")).collect();
+                        vec![edit(at..at, ins)]
+                    } else if multiline {
+                        let ins: String = new.iter().map(|s| format!(",\n{indent}{s}")).collect();
+                        vec![edit(last.end..last.end, ins)]
+                    } else {
+                        let ins: String = new.iter().map(|s| format!(", {s}")).collect();
+                        vec![edit(last.end..last.end, ins)]
+                    }
+                }
+            }
+        }
+        Strategy::CloudPlatform => {
+            let mut new = vec![spell(CLOUD_PLATFORM)];
+            for (_, raw) in &items {
+                if kb
+                    .terraform_scope(raw)
+                    .is_some_and(|s| outside_cloud_platform(&s))
+                {
+                    new.push(format!("\"{raw}\""));
+                }
+            }
+            match (items.first(), items.last()) {
+                (Some((first, _)), Some((last, _))) => {
+                    let sep = if multiline {
+                        format!(",\n{indent}")
+                    } else {
+                        ", ".to_string()
+                    };
+                    vec![edit(first.start..last.end, new.join(&sep))]
+                }
+                _ => vec![edit(0..text.len(), format!("[{}]", new.join(", ")))],
+            }
+        }
+    };
+    verified(sources, edits)
+}
+
+/// The leading whitespace of the line that contains byte `at` of `text`.
+fn line_indent(text: &str, at: usize) -> String {
+    let start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    text.get(start..)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+/// Applies edits to one file's text; `None` when they overlap or fall outside it.
+pub fn apply(text: &str, edits: &[&Edit]) -> Option<String> {
+    let mut sorted: Vec<&&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.loc.span.start, e.loc.span.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut pos = 0;
+    for e in sorted {
+        if e.loc.span.start < pos {
+            return None;
+        }
+        out.push_str(text.get(pos..e.loc.span.start)?);
+        out.push_str(&e.replacement);
+        pos = e.loc.span.end;
+    }
+    out.push_str(text.get(pos..)?);
+    Some(out)
+}
+
+/// Keeps the edits only if the patched file still parses.
+fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
+    let first = edits.first()?;
+    let file = sources.get(first.loc.file)?;
+    let refs: Vec<&Edit> = edits.iter().collect();
+    let patched = apply(&file.text, &refs)?;
+    let body = patched.get(file.bom..)?;
+    hcl::edit::parser::parse_body(body).ok()?;
+    Some(edits)
+}
+
+/// A unified diff of `before` → `after` for one file.
+pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}

@@ -1,0 +1,256 @@
+//! The knowledge base in `rules/`: which scopes each Google API accepts, which
+//! APIs each IAM role is for, and what scope aliases expand to. The JSON files
+//! are generated from Google's discovery documents and IAM role data (see
+//! `rules/SOURCES.md`) and embedded in the binary.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+/// The prefix of every Google OAuth scope URL; the knowledge base uses the short names after it.
+pub const SCOPE_PREFIX: &str = "https://www.googleapis.com/auth/";
+pub const CLOUD_PLATFORM: &str = "cloud-platform";
+pub const CLOUD_PLATFORM_RO: &str = "cloud-platform.read-only";
+
+#[derive(Debug, Deserialize)]
+pub struct ScopesFile {
+    #[serde(default)]
+    pub known: BTreeSet<String>,
+    pub gcloud: GcloudAliases,
+    pub terraform: TerraformAliases,
+    #[serde(default)]
+    pub no_access: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GcloudAliases {
+    #[serde(default)]
+    pub source: String,
+    pub aliases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub deprecated: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TerraformAliases {
+    #[serde(default)]
+    pub source: String,
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// Scopes accepted by one class (read or write) of an API's methods.
+#[derive(Debug, Default, Deserialize)]
+pub struct MethodClass {
+    #[serde(default)]
+    pub methods: u32,
+    /// Scopes every method of the class accepts.
+    #[serde(default)]
+    pub all: Vec<String>,
+    /// Scopes only some methods of the class accept.
+    #[serde(default)]
+    pub some: BTreeMap<String, Partial>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Partial {
+    #[serde(default)]
+    pub covers: u32,
+    /// Example methods that do not accept the scope.
+    #[serde(default)]
+    pub fails: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Api {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub read: MethodClass,
+    #[serde(default)]
+    pub write: MethodClass,
+    /// Whether software on a VM typically calls it (SL005 evidence).
+    #[serde(default)]
+    pub workload: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Api {
+    /// Whether any method of the API accepts any of `scopes`.
+    pub fn accepts_any(&self, scopes: &BTreeSet<String>) -> bool {
+        [&self.read, &self.write].iter().any(|c| {
+            c.all.iter().any(|s| scopes.contains(s)) || c.some.keys().any(|s| scopes.contains(s))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleClass {
+    Api,
+    ScopeIndependent,
+    AllServices,
+    ServiceAgent,
+    Unmapped,
+}
+
+/// One API a role is for, and the scopes any one of which fully covers that use.
+#[derive(Debug, Deserialize)]
+pub struct RoleUse {
+    pub api: String,
+    pub access: Access,
+    pub needs_any_of: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Role {
+    #[serde(default)]
+    pub title: String,
+    pub class: RoleClass,
+    #[serde(default)]
+    pub uses: Vec<RoleUse>,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApisFile {
+    apis: BTreeMap<String, Api>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RolesFile {
+    roles: BTreeMap<String, Role>,
+}
+
+/// The loaded knowledge base.
+#[derive(Debug)]
+pub struct Knowledge {
+    pub scopes: ScopesFile,
+    pub apis: BTreeMap<String, Api>,
+    pub roles: BTreeMap<String, Role>,
+}
+
+static KNOWLEDGE: OnceLock<Result<Knowledge, String>> = OnceLock::new();
+
+impl Knowledge {
+    /// The embedded knowledge base, parsed on first use.
+    pub fn get() -> Result<&'static Knowledge, String> {
+        KNOWLEDGE
+            .get_or_init(|| {
+                fn parse<T: serde::de::DeserializeOwned>(
+                    name: &str,
+                    text: &str,
+                ) -> Result<T, String> {
+                    serde_json::from_str(text).map_err(|e| format!("rules/{name}: {e}"))
+                }
+                Ok(Knowledge {
+                    scopes: parse("scopes.json", include_str!("../rules/scopes.json"))?,
+                    apis: parse::<ApisFile>("apis.json", include_str!("../rules/apis.json"))?.apis,
+                    roles: parse::<RolesFile>("roles.json", include_str!("../rules/roles.json"))?
+                        .roles,
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// What a scope string in Terraform means: the provider maps its aliases
+    /// one-to-one and passes everything else through unchanged.
+    pub fn terraform_scope(&self, raw: &str) -> Option<String> {
+        if let Some(short) = self.scopes.terraform.aliases.get(raw) {
+            return Some(short.clone());
+        }
+        self.url_scope(raw)
+    }
+
+    /// What a `--scopes` element means to gcloud (aliases may expand to several scopes).
+    pub fn gcloud_scope(&self, raw: &str) -> Option<Vec<String>> {
+        if let Some(list) = self.scopes.gcloud.aliases.get(raw) {
+            return Some(list.clone());
+        }
+        self.url_scope(raw).map(|s| vec![s])
+    }
+
+    fn url_scope(&self, raw: &str) -> Option<String> {
+        let short = raw.strip_prefix(SCOPE_PREFIX)?;
+        self.scopes.known.contains(short).then(|| short.to_string())
+    }
+
+    /// The nearest valid spelling of an unknown Terraform scope string.
+    pub fn suggest_terraform(&self, raw: &str) -> Option<String> {
+        if raw.starts_with("https://") || raw.contains('/') {
+            let tail = raw.rsplit('/').next().unwrap_or(raw);
+            return nearest(tail, self.scopes.known.iter().map(String::as_str))
+                .map(|s| format!("{SCOPE_PREFIX}{s}"));
+        }
+        if self.scopes.known.contains(raw) {
+            return Some(format!("{SCOPE_PREFIX}{raw}"));
+        }
+        nearest(
+            raw,
+            self.scopes.terraform.aliases.keys().map(String::as_str),
+        )
+        .map(str::to_string)
+    }
+
+    /// The full URL of a short scope name.
+    pub fn url(short: &str) -> String {
+        format!("{SCOPE_PREFIX}{short}")
+    }
+
+    /// The Terraform alias of a short scope name, if it has one.
+    pub fn terraform_alias(&self, short: &str) -> Option<&str> {
+        self.scopes
+            .terraform
+            .aliases
+            .iter()
+            .find(|(_, v)| v.as_str() == short)
+            .map(|(k, _)| k.as_str())
+    }
+}
+
+/// The candidate closest to `input` by edit distance, if reasonably close.
+pub fn nearest<'c>(input: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let input = input.to_ascii_lowercase().replace('_', "-");
+    candidates
+        .map(|c| (levenshtein(&input, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let v = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur.push(v);
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}

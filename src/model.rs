@@ -1,0 +1,162 @@
+//! Step 3 of the pipeline: the one model every front end fills and every rule reads.
+//!
+//! A model is a flat list of workloads (things that run with an identity and
+//! OAuth scopes), IAM grants, and enabled APIs. Every value keeps the [`Loc`]
+//! it came from, so findings can point at it and fixes can edit it.
+
+use crate::source::Loc;
+use std::fmt;
+
+/// The service account a workload runs as, or a grant is given to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Identity {
+    /// The project's Compute Engine default service account
+    /// (`PROJECT_NUMBER-compute@developer.gserviceaccount.com`).
+    DefaultCompute,
+    /// A service account known by its literal email: the same account everywhere in the tree.
+    Email(String),
+    /// A `google_service_account` resource whose email is not known statically;
+    /// it can only be matched by references to the same resource in the same module.
+    Resource { module: String, address: String },
+}
+
+impl Identity {
+    /// Interprets an email as written in configuration.
+    pub fn from_email(email: &str) -> Identity {
+        let email = email.trim().to_ascii_lowercase();
+        if email.ends_with("-compute@developer.gserviceaccount.com") {
+            Identity::DefaultCompute
+        } else {
+            Identity::Email(email)
+        }
+    }
+
+    /// Interprets an IAM member string; `None` for members that are not service accounts.
+    pub fn from_member(member: &str) -> Option<Identity> {
+        let rest = member.trim().strip_prefix("serviceAccount:")?;
+        crate::terraform::marker::identity_of(rest)
+    }
+
+    pub fn is_default_compute(&self) -> bool {
+        matches!(self, Identity::DefaultCompute)
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Identity::DefaultCompute => f.write_str("the Compute Engine default service account"),
+            Identity::Email(e) => f.write_str(e),
+            Identity::Resource { module, address } if module.is_empty() || module == "." => {
+                f.write_str(address)
+            }
+            Identity::Resource { module, address } => write!(f, "{address} (in {module})"),
+        }
+    }
+}
+
+/// One scope string as written, with where it was written.
+#[derive(Debug, Clone)]
+pub struct ScopeItem {
+    pub raw: String,
+    pub loc: Option<Loc>,
+}
+
+/// The OAuth scopes a workload's identity gets.
+#[derive(Debug, Clone, Default)]
+pub struct Scopes {
+    /// The scope strings that are known.
+    pub items: Vec<ScopeItem>,
+    /// `false` when any element (or the whole list) could not be resolved:
+    /// then nothing can be said about what the scopes do not cover.
+    pub complete: bool,
+    /// Where the scopes are set on the workload (the attribute value).
+    pub at: Option<Loc>,
+    /// Where the list literal is written, when it is one literal (a patch target).
+    /// Differs from `at` when the value comes from a variable or local.
+    pub defined: Option<Loc>,
+    /// Where `defined` is a variable default, tfvars value or local: its name.
+    pub via: Option<String>,
+}
+
+/// How a workload gets a token, if at all.
+#[derive(Debug, Clone)]
+pub enum Account {
+    /// No service account attached: the workload has no token.
+    None,
+    /// A service account whose identity could not be resolved.
+    Unknown,
+    /// A resolved identity with its scopes.
+    Attached {
+        identity: Identity,
+        /// Where the identity is set (the `email` attribute), if written.
+        identity_at: Option<Loc>,
+        scopes: Scopes,
+    },
+}
+
+/// Something that runs with an identity and OAuth scopes: a VM, template or node pool.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The resource type, e.g. `google_compute_instance`.
+    pub kind: String,
+    /// The resource address, e.g. `google_compute_instance.web["a"]`.
+    pub address: String,
+    /// The `name` attribute when known, else the label.
+    pub name: String,
+    pub zone: Option<String>,
+    pub project: Option<String>,
+    /// The module directory (display form).
+    pub module: String,
+    /// The block that defines it.
+    pub block: Loc,
+    /// The `service_account` (or `node_config`) block, when present.
+    pub account_block: Option<Loc>,
+    pub account: Account,
+    /// Whether a running instance can be fixed in place with
+    /// `gcloud compute instances set-service-account`.
+    pub is_instance: bool,
+}
+
+/// One IAM role granted to one service account.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub role: String,
+    pub member: Identity,
+    /// The grant resource's address, e.g. `google_project_iam_member.vertex`.
+    pub address: String,
+    /// Where the grant is written (the role attribute, else the block).
+    pub loc: Loc,
+}
+
+/// A Google API enabled in the configuration (`google_project_service`).
+#[derive(Debug, Clone)]
+pub struct EnabledApi {
+    pub service: String,
+    pub loc: Loc,
+}
+
+/// Something that stayed unknown; shown with `--verbose`.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub loc: Loc,
+    pub what: String,
+}
+
+/// Everything the front ends found in the scanned tree.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub workloads: Vec<Workload>,
+    pub grants: Vec<Grant>,
+    pub enabled_apis: Vec<EnabledApi>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+impl Model {
+    pub fn extend(&mut self, other: Model) {
+        self.workloads.extend(other.workloads);
+        self.grants.extend(other.grants);
+        self.enabled_apis.extend(other.enabled_apis);
+        self.unresolved.extend(other.unresolved);
+    }
+}

@@ -1,0 +1,141 @@
+//! `--format json`: the stable machine-readable contract (version 1).
+
+use super::positions;
+use crate::Outcome;
+use crate::finding::{ApiUse, Finding, WorkloadRef};
+use crate::source::{Loc, Position, Sources};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Location {
+    file: String,
+    start: Position,
+    end: Position,
+}
+
+impl Location {
+    fn of(sources: &Sources, loc: &Loc) -> Self {
+        let (file, start, end) = positions(sources, loc);
+        Location { file, start, end }
+    }
+}
+
+#[derive(Serialize)]
+struct RelatedLocation<'a> {
+    #[serde(flatten)]
+    location: Location,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    description: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    file: String,
+    start_byte: usize,
+    end_byte: usize,
+    replacement: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    location: Location,
+    workload: &'a WorkloadRef,
+    identity: &'a str,
+    apis: &'a [ApiUse],
+    related: Vec<RelatedLocation<'a>>,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: f.rule.code,
+        name: f.rule.name,
+        severity: f.severity.as_str(),
+        message: &f.message,
+        location: Location::of(sources, &f.primary),
+        workload: &f.workload,
+        identity: &f.identity,
+        apis: &f.apis,
+        related: f
+            .related
+            .iter()
+            .map(|r| RelatedLocation {
+                location: Location::of(sources, &r.loc),
+                message: &r.message,
+            })
+            .collect(),
+        fix: f.fix.as_ref().map(|fix| JsonFix {
+            description: &fix.description,
+            edits: fix
+                .edits
+                .iter()
+                .map(|e| JsonEdit {
+                    file: sources
+                        .get(e.loc.file)
+                        .map(|s| s.display.clone())
+                        .unwrap_or_default(),
+                    start_byte: e.loc.span.start,
+                    end_byte: e.loc.span.end,
+                    replacement: &e.replacement,
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// The JSON report, pretty-printed, with a trailing newline.
+pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
+    let report = Report {
+        version: 1,
+        tool: Tool {
+            name: "scopelint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: findings.iter().map(|f| finding(&out.sources, f)).collect(),
+        errors: out
+            .errors
+            .iter()
+            .map(|e| JsonError {
+                file: &e.file,
+                line: e.line,
+                column: e.column,
+                message: &e.message,
+            })
+            .collect(),
+    };
+    let mut s =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

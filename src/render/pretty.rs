@@ -1,0 +1,239 @@
+//! `--format pretty`: miette diagnostics with source snippets, labels on the
+//! scopes and on every IAM grant involved, help text and the patch as a diff.
+
+use crate::Outcome;
+use crate::finding::{Finding, Severity};
+use crate::fix::{apply, unified_diff};
+use crate::source::{Loc, Sources};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How the pretty output looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// One miette diagnostic: a finding, a related location in another file, or an input error.
+#[derive(Debug)]
+struct Diag {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+    related: Vec<Diag>,
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diag {}
+
+impl Diagnostic for Diag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|d| d as &dyn Diagnostic))
+                as Box<dyn Iterator<Item = &dyn Diagnostic>>
+        })
+    }
+}
+
+fn span(loc: &Loc) -> SourceSpan {
+    (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
+}
+
+fn named(sources: &Sources, loc: &Loc) -> Option<NamedSource<String>> {
+    sources
+        .get(loc.file)
+        .map(|f| NamedSource::new(&f.display, f.text.clone()))
+}
+
+fn severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Note => miette::Severity::Advice,
+    }
+}
+
+/// The patch of a finding as a unified diff, one file after another.
+pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
+    let fix = f.fix.as_ref()?;
+    let mut by_file: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for e in &fix.edits {
+        by_file.entry(e.loc.file).or_default().push(e);
+    }
+    let mut out = String::new();
+    for (file, edits) in by_file {
+        let src = sources.get(file)?;
+        let patched = apply(&src.text, &edits)?;
+        out.push_str(&unified_diff(&src.display, &src.text, &patched));
+    }
+    Some(out)
+}
+
+fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(f.label.clone()),
+        span(&f.primary),
+    )];
+    let mut related = Vec::new();
+    for r in &f.related {
+        if r.loc.file == f.primary.file {
+            labels.push(LabeledSpan::new_with_span(
+                Some(r.message.clone()),
+                span(&r.loc),
+            ));
+        } else {
+            related.push(Diag {
+                message: r.message.clone(),
+                code: None,
+                severity: miette::Severity::Advice,
+                source: named(sources, &r.loc),
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some(r.message.clone()),
+                    span(&r.loc),
+                )],
+                help: None,
+                related: Vec::new(),
+            });
+        }
+    }
+    let mut help = f.help.join("\n");
+    if let Some(diff) = fix_diff(sources, f) {
+        help.push_str("\n\n");
+        help.push_str(diff.trim_end());
+    }
+    Diag {
+        message: f.message.clone(),
+        code: Some(format!("{} {}", f.rule.code, f.rule.name)),
+        severity: severity(f.severity),
+        source: named(sources, &f.primary),
+        labels,
+        help: (!help.is_empty()).then_some(help),
+        related,
+    }
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        // Keep commands and diffs in the help copy-pasteable.
+        .with_wrap_lines(false)
+}
+
+fn render_diag(h: &GraphicalReportHandler, d: &Diag, out: &mut String) {
+    if h.render_report(out, d).is_err() {
+        out.push_str(&d.message);
+    }
+    out.push('\n');
+}
+
+/// Renders every finding and input error, then a summary line.
+pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
+    let h = handler(style);
+    let mut out = String::new();
+    for e in &outcome.errors {
+        let src = e.source.and_then(|id| outcome.sources.get(id));
+        let (source, labels) = match src {
+            Some(s) if e.line > 0 => {
+                let offset =
+                    miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
+                let label =
+                    LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
+                (
+                    Some(NamedSource::new(&s.display, s.text.clone())),
+                    vec![label],
+                )
+            }
+            _ => (None, Vec::new()),
+        };
+        let position = if e.line > 0 {
+            format!(":{}:{}", e.line, e.column)
+        } else {
+            String::new()
+        };
+        let d = Diag {
+            message: format!("{}{position}: {}", e.file, e.message),
+            code: None,
+            severity: miette::Severity::Error,
+            source,
+            labels,
+            help: None,
+            related: Vec::new(),
+        };
+        render_diag(&h, &d, &mut out);
+    }
+    for f in findings {
+        render_diag(&h, &finding_diag(&outcome.sources, f), &mut out);
+    }
+    out.push_str(&summary(outcome, findings));
+    out
+}
+
+/// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 file could not be read or parsed"
+pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let mut line = format!(
+        "scopelint: {}, {}, {} in {}",
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        plural(count(Severity::Note), "note"),
+        plural(outcome.sources.len(), "file"),
+    );
+    if !outcome.errors.is_empty() {
+        line.push_str(&format!(
+            "; {} could not be read or parsed",
+            plural(outcome.errors.len(), "input")
+        ));
+    }
+    line.push('\n');
+    line
+}

@@ -1,0 +1,165 @@
+//! Source files as read from disk, and conversion of byte offsets to the
+//! line/column positions every output format needs.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// Index of a file in [`Sources`]; cheap to copy into every location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A byte range inside one source file: where a value, block or grant came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub span: Range<usize>,
+}
+
+impl Ord for Loc {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.file, self.span.start, self.span.end).cmp(&(
+            other.file,
+            other.span.start,
+            other.span.end,
+        ))
+    }
+}
+
+impl PartialOrd for Loc {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Loc {
+    pub fn new(file: FileId, span: Range<usize>) -> Self {
+        Loc { file, span }
+    }
+}
+
+/// One input file: its path as shown to the user and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the working directory when possible, as given otherwise.
+    pub display: String,
+    /// Path used to read and write the file.
+    pub path: PathBuf,
+    pub text: String,
+    /// Bytes stripped from the start of the file before parsing (a UTF-8 BOM).
+    pub bom: usize,
+    line_starts: Vec<usize>,
+}
+
+/// A 1-based line and column (columns count Unicode scalar values) plus the byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub byte: usize,
+}
+
+impl SourceFile {
+    pub fn new(display: String, path: PathBuf, text: String) -> Self {
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            display,
+            path,
+            text,
+            bom,
+            line_starts,
+        }
+    }
+
+    /// The text the parsers see: the file without a leading BOM.
+    pub fn body(&self) -> &str {
+        self.text.get(self.bom..).unwrap_or("")
+    }
+
+    /// Line/column of a byte offset into [`SourceFile::text`], clamped to the file.
+    pub fn position(&self, byte: usize) -> Position {
+        let byte = byte.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= byte).max(1);
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count())
+            + 1;
+        Position { line, column, byte }
+    }
+
+    /// The text of line `line` (1-based) without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// Every file read in one run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let f = SourceFile::new("a".into(), "a".into(), "ab\n—x\n".into());
+        assert_eq!(
+            f.position(0),
+            Position {
+                line: 1,
+                column: 1,
+                byte: 0
+            }
+        );
+        assert_eq!(f.position(3).line, 2);
+        // the em dash is 3 bytes but one column
+        assert_eq!(f.position(6).column, 2);
+        assert_eq!(f.line_text(2), "—x");
+        assert_eq!(f.position(999).line, 3);
+    }
+}

@@ -1,0 +1,56 @@
+//! Symbolic values for things Terraform only knows after apply.
+//!
+//! A service account created in the same configuration has an email we often
+//! cannot compute, but we still need to follow it through string templates
+//! (`"serviceAccount:${google_service_account.app.email}"`) and match it with
+//! the VM that uses it. Such values are carried as strings starting with a
+//! private-use character, which no real configuration contains.
+
+use crate::model::Identity;
+
+const MARK: char = '\u{E000}';
+
+/// The Compute Engine default service account's email.
+pub fn default_sa() -> String {
+    format!("{MARK}default-compute")
+}
+
+/// The email of a `google_service_account` resource in `module`.
+pub fn service_account(module: &str, address: &str) -> String {
+    format!("{MARK}sa:{module}|{address}")
+}
+
+/// A reference to another resource (an instance template, an IAM policy document).
+pub fn resource(module: &str, address: &str) -> String {
+    format!("{MARK}ref:{module}|{address}")
+}
+
+/// The resource address inside a [`resource`] marker.
+pub fn resource_address(value: &str) -> Option<(&str, &str)> {
+    value
+        .strip_prefix(MARK)?
+        .strip_prefix("ref:")?
+        .split_once('|')
+}
+
+/// Whether a string carries a symbolic part (so it is not a literal value).
+pub fn is_symbolic(value: &str) -> bool {
+    value.contains(MARK)
+}
+
+/// The identity an email (literal or symbolic) stands for; `None` when only
+/// part of it is known (such as a literal prefix around a symbolic value).
+pub fn identity_of(email: &str) -> Option<Identity> {
+    match email.strip_prefix(MARK) {
+        Some("default-compute") => Some(Identity::DefaultCompute),
+        Some(rest) => {
+            let (module, address) = rest.strip_prefix("sa:")?.split_once('|')?;
+            (!is_symbolic(address)).then(|| Identity::Resource {
+                module: module.to_string(),
+                address: address.to_string(),
+            })
+        }
+        None if is_symbolic(email) || !email.contains('@') => None,
+        None => Some(Identity::from_email(email)),
+    }
+}

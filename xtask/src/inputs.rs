@@ -1,0 +1,235 @@
+//! Typed views of the generator inputs: the reference data files and `rules/overrides.yaml`.
+//!
+//! Only the fields the generator needs are modelled; unknown fields of the reference data are
+//! ignored. `overrides.yaml` is ours, so unknown fields there are rejected to catch typos.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::Result;
+
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+pub fn read_yaml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = read_text(path)?;
+    serde_saphyr::from_str(&text)
+        .map_err(|e| format!("cannot parse {}: {e}", path.display()).into())
+}
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = read_text(path)?;
+    serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()).into())
+}
+
+// ---------------------------------------------------------------- scope-aliases.yaml
+
+#[derive(Debug, Deserialize)]
+pub struct ScopeAliases {
+    pub gcloud: GcloudAliases,
+    pub terraform: TerraformAliases,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GcloudAliases {
+    pub source: String,
+    pub aliases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub deprecated: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TerraformAliases {
+    pub source: String,
+    pub aliases: BTreeMap<String, String>,
+}
+
+// ---------------------------------------------------------------- role-services.yaml
+
+#[derive(Debug, Deserialize)]
+pub struct RoleServices {
+    #[serde(default)]
+    pub meta: RoleServicesMeta,
+    #[serde(default)]
+    pub special_roles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub families: BTreeMap<String, Family>,
+    #[serde(default)]
+    pub prefix_to_service: BTreeMap<String, PrefixService>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RoleServicesMeta {
+    #[serde(default)]
+    pub iam_dataset_commit: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Family {
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// A map of roles, or a text such as "no predefined (non-agent) roles ...".
+    pub roles: FamilyRoles,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FamilyRoles {
+    Roles(BTreeMap<String, FamilyRole>),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FamilyRole {
+    #[serde(default)]
+    pub primary_access: String,
+    #[serde(default)]
+    pub needs_any_of: Vec<String>,
+    #[serde(default)]
+    pub basis: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PrefixService {
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+// ---------------------------------------------------------------- role-permissions-summary.json
+
+#[derive(Debug, Deserialize)]
+pub struct RoleSummary {
+    pub roles: BTreeMap<String, SummaryRole>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SummaryRole {
+    /// title
+    pub t: String,
+    /// stage
+    pub st: String,
+    /// read-only | write | none-significant
+    pub access: String,
+    /// permission prefix -> {read|write|impersonation: count}, incidental permissions excluded
+    #[serde(default)]
+    pub prefixes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+// ---------------------------------------------------------------- rules/overrides.yaml
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub discovery_docs: BTreeMap<String, DocChoice>,
+    #[serde(default)]
+    pub host_aliases: BTreeMap<String, HostAlias>,
+    #[serde(default)]
+    pub grpc_apis: BTreeMap<String, GrpcApi>,
+    #[serde(default)]
+    pub api_adjustments: BTreeMap<String, ApiAdjustment>,
+    #[serde(default)]
+    pub family_services: BTreeMap<String, FamilyServices>,
+    #[serde(default)]
+    pub role_uses: BTreeMap<String, RoleUses>,
+    #[serde(default)]
+    pub scope_independent: BTreeMap<String, Reasoned>,
+    #[serde(default)]
+    pub workload_apis: BTreeMap<String, Reasoned>,
+    #[serde(default)]
+    pub infrastructure_apis: BTreeMap<String, Reasoned>,
+    #[serde(default)]
+    pub no_access_scopes: BTreeMap<String, Reasoned>,
+    #[serde(default)]
+    pub dataproc: Option<Dataproc>,
+    /// name -> pinned upstream revision (rendered in SOURCES.md)
+    #[serde(default)]
+    pub upstream_sources: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reasoned {
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocChoice {
+    /// discovery document names (`name.version`), first one wins for duplicate method ids
+    pub docs: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAlias {
+    pub api: String,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcApi {
+    pub title: String,
+    pub reason: String,
+    pub source: String,
+    pub groups: Vec<GrpcGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcGroup {
+    pub class: String,
+    pub scopes: Vec<String>,
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAdjustment {
+    pub remove_scopes: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyServices {
+    pub services: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleUses {
+    pub uses: Vec<UseSpec>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UseSpec {
+    pub api: String,
+    pub access: String,
+    pub needs_any_of: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataproc {
+    pub always: Vec<String>,
+    pub when_none_given: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}

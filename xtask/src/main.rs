@@ -1,0 +1,106 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xtask::Result;
+use xtask::generate::{self, GenInput};
+
+const USAGE: &str = "\
+usage: cargo run -p xtask -- gen-rules --kb-dir <dir> [options]
+
+  --kb-dir <dir>           reference data directory (role-services.yaml,
+                           role-permissions-summary.json, scope-aliases.yaml)
+  --discovery-dir <dir>    use these discovery documents instead of the pinned wheel
+  --discovery-label <text> how to name the documents in the output
+                           (default: the pinned package, or \"local discovery documents\")
+  --cache <dir>            wheel cache (default: target/kb-cache)
+  --overrides <file>       default: rules/overrides.yaml
+  --out <dir>              default: rules/
+";
+
+struct Args {
+    kb_dir: PathBuf,
+    discovery_dir: Option<PathBuf>,
+    discovery_label: Option<String>,
+    cache: PathBuf,
+    overrides: Option<PathBuf>,
+    out: PathBuf,
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
+    let root = generate::workspace_root();
+    let mut kb_dir = None;
+    let mut a = Args {
+        kb_dir: PathBuf::new(),
+        discovery_dir: None,
+        discovery_label: None,
+        cache: root.join("target").join("kb-cache"),
+        overrides: None,
+        out: root.join("rules"),
+    };
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--kb-dir" => kb_dir = Some(PathBuf::from(value()?)),
+            "--discovery-dir" => a.discovery_dir = Some(PathBuf::from(value()?)),
+            "--discovery-label" => a.discovery_label = Some(value()?),
+            "--cache" => a.cache = PathBuf::from(value()?),
+            "--overrides" => a.overrides = Some(PathBuf::from(value()?)),
+            "--out" => a.out = PathBuf::from(value()?),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
+        }
+    }
+    a.kb_dir = kb_dir.ok_or_else(|| format!("--kb-dir is required\n\n{USAGE}"))?;
+    Ok(a)
+}
+
+fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
+    let a = parse(args)?;
+    let (docs_dir, label) = match &a.discovery_dir {
+        Some(d) => (
+            d.clone(),
+            a.discovery_label
+                .clone()
+                .unwrap_or_else(|| "local discovery documents".to_string()),
+        ),
+        None => (
+            generate::fetch_discovery(&a.cache)?,
+            a.discovery_label
+                .clone()
+                .unwrap_or_else(generate::pinned_label),
+        ),
+    };
+    let overrides = a
+        .overrides
+        .clone()
+        .unwrap_or_else(|| a.out.join("overrides.yaml"));
+    let g = generate::generate(&GenInput {
+        kb_dir: &a.kb_dir,
+        discovery_dir: &docs_dir,
+        discovery_label: &label,
+        overrides: &overrides,
+    })?;
+    for d in &g.diagnostics {
+        eprintln!("note: {d}");
+    }
+    for p in generate::write_files(&g, &a.out)? {
+        eprintln!("wrote {}", p.display());
+    }
+    eprintln!("{}", g.summary);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let result = match args.next().as_deref() {
+        Some("gen-rules") => gen_rules(args),
+        _ => Err(USAGE.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

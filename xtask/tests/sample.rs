@@ -1,0 +1,57 @@
+//! The generator run on the hand-made sample in testdata/ must produce testdata/expected/.
+
+use std::path::Path;
+
+use xtask::generate::{GenInput, generate, write_files};
+
+#[test]
+fn sample_output_matches_expected() {
+    let td = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let g = match generate(&GenInput {
+        kb_dir: &td.join("kb"),
+        discovery_dir: &td.join("discovery"),
+        discovery_label: "testdata discovery documents",
+        overrides: &td.join("overrides.yaml"),
+    }) {
+        Ok(g) => g,
+        Err(e) => panic!("generator failed on the sample: {e}"),
+    };
+    let expected = td.join("expected");
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        if let Err(e) = write_files(&g, &expected) {
+            panic!("cannot update {}: {e}", expected.display());
+        }
+        return;
+    }
+    assert_eq!(g.files.len(), 4);
+    for (name, content) in &g.files {
+        let path = expected.join(name);
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        assert!(
+            *content == want,
+            "{name} differs from {} (UPDATE_EXPECTED=1 cargo test -p xtask --test sample to refresh)\n--- generated ---\n{content}",
+            path.display()
+        );
+    }
+    // The generator reports curated scopes it had to drop.
+    assert!(
+        g.diagnostics.iter().any(|d| d.contains("nosuch.scope")),
+        "{:?}",
+        g.diagnostics
+    );
+}
+
+#[test]
+fn sample_is_deterministic() {
+    let td = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let inp = GenInput {
+        kb_dir: &td.join("kb"),
+        discovery_dir: &td.join("discovery"),
+        discovery_label: "testdata discovery documents",
+        overrides: &td.join("overrides.yaml"),
+    };
+    let a = generate(&inp).map(|g| g.files).map_err(|e| e.to_string());
+    let b = generate(&inp).map(|g| g.files).map_err(|e| e.to_string());
+    assert_eq!(a, b);
+}
