@@ -84,3 +84,21 @@ pub struct Finding {
     pub help: Vec<String>,
     pub fix: Option<Fix>,
 }
+
+impl Finding {
+    /// A fingerprint that identifies the finding across runs: it depends on the
+    /// rule, file, workload and APIs, not on line numbers, so it survives
+    /// unrelated edits (SARIF `partialFingerprints`, baselines).
+    pub fn fingerprint(&self, file: &str) -> String {
+        let mut key = format!("{}|{file}|{}", self.rule.code, self.workload.address);
+        for api in &self.apis {
+            key.push('|');
+            key.push_str(&api.service);
+        }
+        // FNV-1a, 64 bit: stable across platforms and releases, unlike std's hasher.
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{hash:016x}")
+    }
+}

@@ -184,6 +184,14 @@ impl Knowledge {
         self.url_scope(raw)
     }
 
+    /// The short names a scope string stands for in `dialect`; `None` when it is unknown.
+    pub fn scope(&self, dialect: crate::model::Dialect, raw: &str) -> Option<Vec<String>> {
+        match dialect {
+            crate::model::Dialect::Terraform => self.terraform_scope(raw).map(|s| vec![s]),
+            crate::model::Dialect::Gcloud => self.gcloud_scope(raw),
+        }
+    }
+
     /// What a `--scopes` element means to gcloud (aliases may expand to several scopes).
     pub fn gcloud_scope(&self, raw: &str) -> Option<Vec<String>> {
         if let Some(list) = self.scopes.gcloud.aliases.get(raw) {

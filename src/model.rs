@@ -62,9 +62,24 @@ pub struct ScopeItem {
     pub loc: Option<Loc>,
 }
 
+/// Whose alias table a scope string is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// The Terraform provider: one-to-one aliases, anything else passed through.
+    #[default]
+    Terraform,
+    /// gcloud `--scopes`: aliases may expand to several scopes (`default`).
+    Gcloud,
+}
+
 /// The OAuth scopes a workload's identity gets.
 #[derive(Debug, Clone, Default)]
 pub struct Scopes {
+    /// How the strings in `items` are to be read.
+    pub dialect: Dialect,
+    /// Set when the scopes were not written but defaulted (e.g. "gcloud's default scopes"),
+    /// which a message should say.
+    pub defaulted: Option<String>,
     /// The scope strings that are known.
     pub items: Vec<ScopeItem>,
     /// `false` when any element (or the whole list) could not be resolved:
@@ -81,6 +96,7 @@ pub struct Scopes {
 
 /// How a workload gets a token, if at all.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per workload; boxing buys nothing
 pub enum Account {
     /// No service account attached: the workload has no token.
     None,

@@ -117,10 +117,8 @@ impl<'m> Assessment<'m> {
         };
         a.attached = Some((identity, scopes));
         for item in &scopes.items {
-            match cx.kb.terraform_scope(&item.raw) {
-                Some(s) => {
-                    a.granted.insert(s);
-                }
+            match cx.kb.scope(scopes.dialect, &item.raw) {
+                Some(list) => a.granted.extend(list),
                 None => a.unknown.push(item),
             }
         }

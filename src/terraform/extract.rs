@@ -326,6 +326,7 @@ fn scopes_of(v: Val, at: Option<Loc>) -> Scopes {
         at,
         defined: v.loc.clone(),
         via: v.via.clone(),
+        ..Scopes::default()
     };
     match v.v {
         V::List(items) => {

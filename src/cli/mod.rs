@@ -1,0 +1,3 @@
+//! The subcommands of the `scopelint` binary, one file each.
+
+pub mod check;

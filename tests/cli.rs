@@ -1,0 +1,183 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! End-to-end behaviour of `scopelint check` beyond the fixture snapshots.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn scopelint() -> Command {
+    let mut cmd = Command::cargo_bin("scopelint").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn json_report(dir: &Path) -> (Value, i32) {
+    let out = scopelint()
+        .current_dir(dir)
+        .args(["check", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// Applies every suggested edit of a report to the files under `dir`.
+fn apply_fixes(dir: &Path, report: &Value) {
+    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> =
+        Default::default();
+    for f in report["findings"].as_array().unwrap() {
+        for e in f["fix"]["edits"].as_array().into_iter().flatten() {
+            by_file
+                .entry(e["file"].as_str().unwrap().to_string())
+                .or_default()
+                .push((
+                    e["start_byte"].as_u64().unwrap() as usize,
+                    e["end_byte"].as_u64().unwrap() as usize,
+                    e["replacement"].as_str().unwrap().to_string(),
+                ));
+        }
+    }
+    for (file, mut edits) in by_file {
+        let path = dir.join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        // Instances of one count/for_each resource share their scopes literal.
+        edits.sort();
+        edits.dedup();
+        for (s, e, r) in edits.into_iter().rev() {
+            text.replace_range(s..e, &r);
+        }
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+#[test]
+fn the_field_note_patch_makes_the_run_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa"),
+        tmp.path(),
+    );
+    let (before, code) = json_report(tmp.path());
+    assert_eq!(code, 1);
+    let findings = before["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule"], "SL001");
+    assert_eq!(
+        findings[0]["apis"][0]["service"],
+        "aiplatform.googleapis.com"
+    );
+    apply_fixes(tmp.path(), &before);
+    let (after, code) = json_report(tmp.path());
+    assert_eq!(after["findings"].as_array().unwrap().len(), 0, "{after:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn every_patch_in_the_fixtures_removes_its_finding() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&dir, tmp.path());
+        let (before, before_code) = json_report(tmp.path());
+        let fixed: Vec<(String, String)> = before["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["fix"].is_object())
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["workload"]["address"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        if fixed.is_empty() {
+            continue;
+        }
+        apply_fixes(tmp.path(), &before);
+        let (after, code) = json_report(tmp.path());
+        if before_code != 2 {
+            assert_ne!(
+                code,
+                2,
+                "{}: patched files must still parse: {after:#}",
+                dir.display()
+            );
+        }
+        for f in after["findings"].as_array().unwrap() {
+            let key = (
+                f["rule"].as_str().unwrap().to_string(),
+                f["workload"]["address"].as_str().unwrap().to_string(),
+            );
+            assert!(
+                !fixed.contains(&key) || f["severity"] == "note",
+                "{}: {key:?} survives its own patch",
+                dir.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_malformed_file_is_reported_and_the_others_still_analysed() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("broken.tf"),
+        "resource \"x\" \"y\" {\n  a = \n",
+    )
+    .unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa"),
+        tmp.path(),
+    );
+    let (report, code) = json_report(tmp.path());
+    assert_eq!(code, 2);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["file"], "broken.tf");
+    assert!(errors[0]["line"].as_u64().unwrap() >= 2);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_missing_path_is_an_error_with_exit_2() {
+    let out = scopelint()
+        .args(["check", "does/not/exist"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("does/not/exist"));
+}
+
+#[test]
+fn fail_level_decides_the_exit_code() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/note_no_service_account_block");
+    let code = |level: &str| {
+        scopelint()
+            .arg("check")
+            .arg(&dir)
+            .args(["--fail-level", level])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code("warning"), Some(0));
+    assert_eq!(code("note"), Some(1));
+}
