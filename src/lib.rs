@@ -3,8 +3,10 @@
 //!
 //! The pipeline, one module per step: [`discover`] the input files, parse
 //! them ([`terraform`]), build one [`model`], [`check`] it against the
-//! [`knowledge`] base, then [`render`] the [`finding`]s and apply [`fix`]es.
+//! [`knowledge`] base, then [`render`] the [`finding`]s and [`fix`] them
+//! ([`apply`] plans and writes the patches).
 
+pub mod apply;
 pub mod check;
 pub mod discover;
 pub mod finding;
@@ -55,6 +57,15 @@ enum Loaded {
 
 /// Runs the whole analysis.
 pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
+    run_with_overlay(opts, kb, &Overlay::new())
+}
+
+/// File contents that replace what is on disk, keyed by the path as discovered
+/// ([`source::SourceFile::path`]): how `--fix` re-checks patched files in memory.
+pub type Overlay = BTreeMap<PathBuf, String>;
+
+/// Runs the whole analysis, reading the files in `overlay` from memory.
+pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
     let (candidates, walk_errors) = discover::discover(&opts.paths);
     let mut errors: Vec<InputError> = walk_errors
         .into_iter()
@@ -71,7 +82,13 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
     let loaded: Vec<Loaded> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c))
+        .map(|(i, c)| {
+            load(
+                FileId(u32::try_from(i).unwrap_or(u32::MAX)),
+                c,
+                overlay.get(&c.path),
+            )
+        })
         .collect();
 
     let mut sources = Sources::default();
@@ -135,9 +152,13 @@ fn module_name(dir: &std::path::Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
-fn load(id: FileId, c: &Candidate) -> Loaded {
+fn load(id: FileId, c: &Candidate, overlay: Option<&String>) -> Loaded {
     let display = discover::display_path(&c.path);
-    let bytes = match std::fs::read(&c.path) {
+    let read = match overlay {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => std::fs::read(&c.path),
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             return Loaded::Broken(

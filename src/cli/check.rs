@@ -4,10 +4,10 @@ use clap::ValueEnum;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
-use scopelint::render::{json, pretty};
-use scopelint::{Options, Outcome};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use scopelint::render::{self, Format, RepoPaths, pretty};
+use scopelint::{Options, Outcome, apply};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -18,21 +18,24 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
     format: Format,
+    /// Write the report (or the diff) to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailLevel::Warning)]
     fail_level: FailLevel,
     /// How suggested patches widen the scopes.
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     fix_strategy: Strategy,
+    /// Print the unified diff of every patch `--fix` would apply; change nothing.
+    #[arg(long, conflicts_with = "fix")]
+    diff: bool,
+    /// Apply the suggested patches to the files, then report what remains.
+    #[arg(long)]
+    fix: bool,
     /// Also say what could not be resolved.
     #[arg(long, short)]
     verbose: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Pretty,
-    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,28 +68,74 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         strategy: args.fix_strategy,
     };
     let outcome = scopelint::run(&opts, kb);
-    let findings: Vec<&Finding> = outcome.findings.iter().collect();
-    let text = match args.format {
-        Format::Json => json::render(&outcome, &findings),
-        Format::Pretty => {
-            let terminal = std::io::stdout().is_terminal();
-            let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = terminal_width().unwrap_or(100);
-            pretty::render(&outcome, &findings, pretty::Style { color, width })
-        }
-    };
     if args.verbose {
         report_unresolved(&outcome);
     }
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    let fail_level = args.fail_level.severity();
+    if args.diff {
+        let plan = apply::plan(&opts, kb, &outcome);
+        eprint!("{}", plan.withheld_report());
+        if emit(args.output.as_deref(), &plan.diff()).is_err() {
+            return ExitCode::from(2);
+        }
+        return exit_code(&outcome, fail_level);
+    }
+    if args.fix {
+        let plan = apply::plan(&opts, kb, &outcome);
+        eprint!("{}", plan.withheld_report());
+        let mut failed = false;
+        for patch in &plan.patches {
+            match apply::write(patch) {
+                Ok(()) => eprintln!(
+                    "scopelint: fixed {} ({})",
+                    patch.display,
+                    patch.fixes.join(", ")
+                ),
+                Err(e) => {
+                    eprintln!("scopelint: not written: {}: {e}", patch.display);
+                    failed = true;
+                }
+            }
+        }
+        // Report what remains, as the files now are on disk.
+        let after = scopelint::run(&opts, kb);
+        let written = emit(args.output.as_deref(), &report(args, &after)).is_ok();
+        return if failed || !written {
+            ExitCode::from(2)
+        } else {
+            exit_code(&after, fail_level)
+        };
+    }
+    if emit(args.output.as_deref(), &report(args, &outcome)).is_err() {
         return ExitCode::from(2);
     }
-    exit_code(&outcome, args.fail_level.severity())
+    exit_code(&outcome, fail_level)
+}
+
+/// The report of `outcome` in the requested format.
+fn report(args: &CheckArgs, outcome: &Outcome) -> String {
+    let findings: Vec<&Finding> = outcome.findings.iter().collect();
+    let cx = render::Context {
+        style: pretty::Style::detect(args.output.is_none()),
+        repo: RepoPaths::detect(),
+    };
+    render::render(args.format, outcome, &findings, &cx)
+}
+
+/// Writes `text` to the output file (atomically) or to stdout.
+fn emit(output: Option<&Path>, text: &str) -> Result<(), ()> {
+    match output {
+        Some(path) => apply::write_atomic(path, text.as_bytes(), None).map_err(|e| {
+            eprintln!("scopelint: cannot write {}: {e}", path.display());
+        }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|_| ())
+        }
+    }
 }
 
 fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
@@ -109,8 +158,4 @@ fn report_unresolved(outcome: &Outcome) {
             );
         }
     }
-}
-
-fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok()
 }

@@ -12,10 +12,50 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// How the pretty output looks.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
     pub width: usize,
+}
+
+/// The width when neither `COLUMNS` nor the terminal says.
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl Style {
+    /// The style for output to stdout (`to_stdout`) or to a file: colour only
+    /// on a terminal and never when `NO_COLOR` is set (to anything but the
+    /// empty string); the width from `COLUMNS`, else from the terminal.
+    pub fn detect(to_stdout: bool) -> Style {
+        use std::io::IsTerminal;
+        let terminal = to_stdout && std::io::stdout().is_terminal();
+        let size = if terminal {
+            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+        } else {
+            None
+        };
+        Style::decide(
+            terminal,
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var("COLUMNS").ok().as_deref(),
+            size,
+        )
+    }
+
+    /// The decision of [`Style::detect`], from its inputs.
+    pub fn decide(
+        terminal: bool,
+        no_color: Option<&std::ffi::OsStr>,
+        columns: Option<&str>,
+        terminal_width: Option<usize>,
+    ) -> Style {
+        let color = terminal && no_color.is_none_or(|v| v.is_empty());
+        let width = columns
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|w| *w >= 20)
+            .or(terminal_width.filter(|w| *w >= 20))
+            .unwrap_or(DEFAULT_WIDTH);
+        Style { color, width }
+    }
 }
 
 /// One miette diagnostic: a finding, a related location in another file, or an input error.
@@ -236,4 +276,26 @@ pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
     }
     line.push('\n');
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(Style::decide(true, None, None, None).color);
+        assert!(Style::decide(true, Some(OsStr::new("")), None, None).color);
+        assert!(!Style::decide(true, Some(OsStr::new("1")), None, None).color);
+        assert!(!Style::decide(false, None, None, None).color);
+    }
+
+    #[test]
+    fn width_from_columns_then_the_terminal() {
+        assert_eq!(Style::decide(true, None, Some("120"), Some(80)).width, 120);
+        assert_eq!(Style::decide(true, None, None, Some(80)).width, 80);
+        assert_eq!(Style::decide(true, None, Some("x"), Some(80)).width, 80);
+        assert_eq!(Style::decide(false, None, None, None).width, DEFAULT_WIDTH);
+    }
 }

@@ -1,0 +1,126 @@
+//! `--format gitlab`: a GitLab Code Quality report (the Code Climate subset
+//! GitLab reads): a JSON array of issues with description, check_name, a
+//! unique fingerprint, severity (error → critical, warning → major,
+//! note → info), and location.path (repository-relative) with lines.begin
+//! and lines.end. Files that could not be read or parsed are issues too
+//! (check_name `scopelint-input-error`, severity critical). Written without a
+//! byte order mark, which GitLab's parser rejects.
+
+use super::{RepoPaths, one_line, positions};
+use crate::Outcome;
+use crate::finding::{Finding, Severity};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+#[derive(Serialize)]
+struct Issue {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    check_name: String,
+    description: String,
+    content: Content,
+    categories: Vec<&'static str>,
+    severity: &'static str,
+    fingerprint: String,
+    location: Location,
+}
+
+#[derive(Serialize)]
+struct Content {
+    body: String,
+}
+
+#[derive(Serialize)]
+struct Location {
+    path: String,
+    lines: Lines,
+}
+
+#[derive(Serialize)]
+struct Lines {
+    begin: usize,
+    end: usize,
+}
+
+/// GitLab's severity of a finding.
+pub fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Note => "info",
+    }
+}
+
+/// FNV-1a, like [`Finding::fingerprint`], for issues that are not findings.
+fn hash(key: &str) -> String {
+    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+/// Makes every fingerprint unique: GitLab shows issues with equal fingerprints once.
+fn unique(seen: &mut BTreeSet<String>, fp: String) -> String {
+    let mut candidate = fp.clone();
+    let mut n = 1;
+    while !seen.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{fp}-{n}");
+    }
+    candidate
+}
+
+/// The report, pretty-printed, with a trailing newline.
+pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
+    let mut seen = BTreeSet::new();
+    let mut issues = Vec::new();
+    for e in &outcome.errors {
+        let path = repo.shown(&e.file);
+        issues.push(Issue {
+            kind: "issue",
+            check_name: "scopelint-input-error".to_string(),
+            description: one_line(&format!("{}: {}", e.file, e.message)),
+            content: Content {
+                body: e.message.clone(),
+            },
+            categories: vec!["Bug Risk"],
+            severity: "critical",
+            fingerprint: unique(&mut seen, hash(&format!("input|{path}|{}", e.message))),
+            location: Location {
+                path,
+                lines: Lines {
+                    begin: e.line.max(1),
+                    end: e.line.max(1),
+                },
+            },
+        });
+    }
+    for f in findings {
+        let (file, start, end) = positions(&outcome.sources, &f.primary);
+        let path = repo.shown(&file);
+        let mut body = f.message.clone();
+        if !f.help.is_empty() {
+            body.push_str("\n\n");
+            body.push_str(&f.help.join("\n"));
+        }
+        issues.push(Issue {
+            kind: "issue",
+            check_name: f.rule.code.to_string(),
+            description: one_line(&f.message),
+            content: Content { body },
+            categories: vec!["Bug Risk"],
+            severity: severity(f.severity),
+            fingerprint: unique(&mut seen, f.fingerprint(&path)),
+            location: Location {
+                path,
+                lines: Lines {
+                    begin: start.line,
+                    end: end.line.max(start.line),
+                },
+            },
+        });
+    }
+    let mut s = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".to_string());
+    s.push('\n');
+    s
+}

@@ -1,0 +1,471 @@
+//! `--format sarif`: SARIF 2.1.0 for editors and GitHub code scanning.
+//!
+//! What GitHub needs and this writes: `$schema`; `tool.driver` with name,
+//! version, informationUri and a `rules` array (id, name, short and full
+//! description, help text and Markdown, helpUri to the rule's page,
+//! `defaultConfiguration.level`, `properties.tags`, `precision`,
+//! `problem.severity`); results with ruleId, ruleIndex, level, message, one
+//! physical location with a repository-relative URI against `%SRCROOT%` and a
+//! full region (columns in UTF-16 code units, as the run's `columnKind`
+//! says), `relatedLocations` for the grants, `partialFingerprints` that do not
+//! depend on line numbers, and `fixes` for every finding with a patch. Files
+//! that could not be read or parsed become `toolExecutionNotifications`, and
+//! `executionSuccessful` is false then.
+
+use super::rules::{self, INFORMATION_URI};
+use super::{RepoPaths, utf16_position};
+use crate::Outcome;
+use crate::finding::{Finding, RuleMeta};
+use crate::source::{Loc, Sources};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+const SRCROOT: &str = "%SRCROOT%";
+/// The `partialFingerprints` key; bump the version when the fingerprint changes meaning.
+pub const FINGERPRINT_KEY: &str = "scopelintFinding/v1";
+
+#[derive(Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    tool: Tool,
+    invocations: Vec<Invocation>,
+    original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
+    results: Vec<SarifResult>,
+    column_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct BaseUri {
+    description: Message,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: String,
+    short_description: Message,
+    full_description: Message,
+    help: Help,
+    help_uri: String,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: Vec<&'static str>,
+    precision: &'static str,
+    #[serde(rename = "problem.severity")]
+    problem_severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct Message {
+    text: String,
+}
+
+fn message(text: impl Into<String>) -> Message {
+    Message { text: text.into() }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Message,
+    locations: Vec<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<Location>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix>,
+    properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct ResultProperties {
+    workload: String,
+    #[serde(rename = "workloadKind")]
+    workload_kind: String,
+    identity: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    apis: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    help: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Message>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix {
+    description: Message,
+    artifact_changes: Vec<ArtifactChange>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    deleted_region: Region,
+    inserted_content: Content,
+}
+
+#[derive(Serialize)]
+struct Content {
+    text: String,
+}
+
+/// `insufficient-scope` → `InsufficientScope`: SARIF rule names are identifiers.
+fn pascal(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rule(meta: &RuleMeta) -> Rule {
+    let doc = rules::doc(meta.code);
+    Rule {
+        id: meta.code,
+        name: pascal(meta.name),
+        short_description: message(format!("{}.", meta.summary.trim_end_matches('.'))),
+        full_description: message(doc.map_or(meta.summary, |d| d.full_description)),
+        help: Help {
+            text: doc.map_or(meta.summary, |d| d.help).to_string(),
+            markdown: doc.map_or_else(
+                || format!("# {} {}\n\n{}\n", meta.code, meta.name, meta.summary),
+                |d| d.markdown.to_string(),
+            ),
+        },
+        help_uri: rules::help_uri(meta.code),
+        default_configuration: Configuration {
+            level: rules::sarif_level(meta.severity),
+        },
+        properties: RuleProperties {
+            tags: doc.map_or_else(Vec::new, |d| d.tags.to_vec()),
+            precision: doc.map_or("high", |d| d.precision),
+            problem_severity: rules::problem_severity(meta.severity),
+        },
+    }
+}
+
+/// Percent-encodes what may not appear in a URI path (RFC 3986), keeping `/`.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A repository-relative URI against `%SRCROOT%`, or an absolute `file:` URI
+/// for a file outside the repository.
+fn artifact(repo: &RepoPaths, display: &str) -> ArtifactLocation {
+    match repo.relative(display) {
+        Some(rel) => ArtifactLocation {
+            uri: uri_path(&rel),
+            uri_base_id: Some(SRCROOT),
+        },
+        None => {
+            let abs = std::path::absolute(display)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_else(|_| display.to_string());
+            let abs = if abs.starts_with('/') {
+                abs
+            } else {
+                format!("/{abs}")
+            };
+            ArtifactLocation {
+                uri: format!("file://{}", uri_path(&abs)),
+                uri_base_id: None,
+            }
+        }
+    }
+}
+
+fn region(sources: &Sources, loc: &Loc) -> Option<Region> {
+    let f = sources.get(loc.file)?;
+    let (start_line, start_column) = utf16_position(f, loc.span.start);
+    let (end_line, end_column) = utf16_position(f, loc.span.end.max(loc.span.start));
+    Some(Region {
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+    })
+}
+
+fn location(sources: &Sources, repo: &RepoPaths, loc: &Loc) -> Option<Location> {
+    let f = sources.get(loc.file)?;
+    Some(Location {
+        id: None,
+        physical_location: PhysicalLocation {
+            artifact_location: artifact(repo, &f.display),
+            region: region(sources, loc),
+        },
+        message: None,
+    })
+}
+
+fn result(
+    sources: &Sources,
+    repo: &RepoPaths,
+    index: &BTreeMap<&str, usize>,
+    f: &Finding,
+) -> SarifResult {
+    let display = sources
+        .get(f.primary.file)
+        .map(|s| s.display.as_str())
+        .unwrap_or_default();
+    let related = f
+        .related
+        .iter()
+        .filter_map(|r| {
+            let mut l = location(sources, repo, &r.loc)?;
+            l.message = Some(message(&r.message));
+            Some(l)
+        })
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.id = Some(i + 1);
+            l
+        })
+        .collect();
+    let fixes = f
+        .fix
+        .iter()
+        .filter_map(|fix| {
+            let mut by_file: BTreeMap<_, Vec<Replacement>> = BTreeMap::new();
+            for e in &fix.edits {
+                by_file.entry(e.loc.file).or_default().push(Replacement {
+                    deleted_region: region(sources, &e.loc)?,
+                    inserted_content: Content {
+                        text: e.replacement.clone(),
+                    },
+                });
+            }
+            let artifact_changes = by_file
+                .into_iter()
+                .map(|(file, replacements)| {
+                    let shown = sources
+                        .get(file)
+                        .map(|s| s.display.as_str())
+                        .unwrap_or_default();
+                    ArtifactChange {
+                        artifact_location: artifact(repo, shown),
+                        replacements,
+                    }
+                })
+                .collect();
+            Some(SarifFix {
+                description: message(&fix.description),
+                artifact_changes,
+            })
+        })
+        .collect();
+    // The fingerprint names the file as the repository sees it, so it does not
+    // depend on where scopelint was started.
+    let fingerprint = f.fingerprint(&repo.shown(display));
+    SarifResult {
+        rule_id: f.rule.code,
+        rule_index: index.get(f.rule.code).copied().unwrap_or(0),
+        level: rules::sarif_level(f.severity),
+        message: message(&f.message),
+        locations: location(sources, repo, &f.primary).into_iter().collect(),
+        related_locations: related,
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
+        fixes,
+        properties: ResultProperties {
+            workload: f.workload.address.clone(),
+            workload_kind: f.workload.kind.clone(),
+            identity: f.identity.clone(),
+            apis: f.apis.iter().map(|a| a.service.clone()).collect(),
+            help: f.help.clone(),
+        },
+    }
+}
+
+/// The SARIF log, pretty-printed, with a trailing newline.
+pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
+    let mut metas = rules::all();
+    // A finding whose rule is not registered still needs a rules entry for its ruleIndex.
+    for f in findings {
+        if !metas.iter().any(|m| m.code == f.rule.code) {
+            metas.push(f.rule);
+        }
+    }
+    let index: BTreeMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
+    let notifications = outcome
+        .errors
+        .iter()
+        .map(|e| {
+            let region = (e.line > 0).then(|| Region {
+                start_line: e.line,
+                start_column: e.column.max(1),
+                end_line: e.line,
+                end_column: e.column.max(1),
+            });
+            Notification {
+                level: "error",
+                message: message(format!("{}: {}", e.file, e.message)),
+                locations: vec![Location {
+                    id: None,
+                    physical_location: PhysicalLocation {
+                        artifact_location: artifact(repo, &e.file),
+                        region,
+                    },
+                    message: None,
+                }],
+            }
+        })
+        .collect();
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "scopelint",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: INFORMATION_URI,
+                    rules: metas.iter().map(|m| rule(m)).collect(),
+                },
+            },
+            invocations: vec![Invocation {
+                execution_successful: outcome.errors.is_empty(),
+                tool_execution_notifications: notifications,
+            }],
+            original_uri_base_ids: BTreeMap::from([(
+                SRCROOT,
+                BaseUri {
+                    description: message("The root of the repository that was analysed"),
+                },
+            )]),
+            results: findings
+                .iter()
+                .map(|f| result(&outcome.sources, repo, &index, f))
+                .collect(),
+            column_kind: "utf16CodeUnits",
+        }],
+    };
+    let mut s = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize SARIF: {e}\"}}"));
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_uris() {
+        assert_eq!(pascal("insufficient-scope"), "InsufficientScope");
+        assert_eq!(uri_path("infra/my dir/a%b.tf"), "infra/my%20dir/a%25b.tf");
+        assert_eq!(uri_path("é.tf"), "%C3%A9.tf");
+    }
+}
