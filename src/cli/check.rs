@@ -125,9 +125,13 @@ fn report(args: &CheckArgs, outcome: &Outcome) -> String {
 /// Writes `text` to the output file (atomically) or to stdout.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), ()> {
     match output {
-        Some(path) => apply::write_atomic(path, text.as_bytes(), None).map_err(|e| {
-            eprintln!("scopelint: cannot write {}: {e}", path.display());
-        }),
+        Some(path) => {
+            // Replace what a symbolic link points to, not the link.
+            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            apply::write_atomic(&target, text.as_bytes(), None).map_err(|e| {
+                eprintln!("scopelint: cannot write {}: {e}", path.display());
+            })
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout
