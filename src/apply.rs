@@ -445,3 +445,42 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: usize, end: usize, text: &str) -> Edit {
+        Edit {
+            loc: Loc::new(FileId(0), start..end),
+            replacement: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn edits_collide_when_they_overlap_or_insert_at_one_point() {
+        assert!(collide(&edit(0, 5, "a"), &edit(4, 8, "b")));
+        assert!(collide(&edit(3, 3, "a"), &edit(3, 3, "b")));
+        assert!(collide(&edit(3, 3, "a"), &edit(3, 6, "b")));
+        assert!(!collide(&edit(0, 3, "a"), &edit(3, 6, "b")));
+        assert!(!collide(&edit(6, 6, "a"), &edit(3, 6, "b")));
+        let mut other = edit(0, 5, "a");
+        other.loc.file = FileId(1);
+        assert!(!collide(&edit(0, 5, "a"), &other));
+    }
+
+    #[test]
+    fn write_atomic_replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("a.tf");
+        std::fs::write(&path, "old").unwrap_or_else(|e| panic!("{e}"));
+        assert!(write_atomic(&path, b"new", Some(b"other")).is_err());
+        assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"old"[..]));
+        write_atomic(&path, b"new", Some(b"old")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"new"[..]));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(names.len(), 1);
+    }
+}
