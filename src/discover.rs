@@ -65,10 +65,9 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                     });
                     siblings(root, &mut files);
                 }
-                None => errors.push(WalkError {
-                    path: root.display().to_string(),
-                    message: "not a Terraform file (.tf, terraform.tfvars, *.auto.tfvars)".into(),
-                }),
+                // Hooks pass every staged file of some types; the ones that are
+                // not inputs are not errors.
+                None => {}
             },
         }
     }
