@@ -57,18 +57,17 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 message: format!("cannot read path: {e}"),
             }),
             Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
-            Ok(_) => match FileKind::of(root) {
-                Some(kind) => {
+            Ok(_) => {
+                // Hooks pass every staged file of some types; the ones that are
+                // not inputs are not errors.
+                if let Some(kind) = FileKind::of(root) {
                     files.push(Candidate {
                         path: root.clone(),
                         kind,
                     });
                     siblings(root, &mut files);
                 }
-                // Hooks pass every staged file of some types; the ones that are
-                // not inputs are not errors.
-                None => {}
-            },
+            }
         }
     }
     files.sort();
