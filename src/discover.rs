@@ -43,6 +43,10 @@ pub struct WalkError {
 }
 
 /// Collects the input files under `roots`, sorted and without duplicates.
+///
+/// A file given by name brings the other input files of its directory along
+/// (a VM and the grants of its service account usually live in different files
+/// of one module); callers report only the findings that involve the named files.
 pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -53,21 +57,44 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 message: format!("cannot read path: {e}"),
             }),
             Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
-            Ok(_) => match FileKind::of(root) {
-                Some(kind) => files.push(Candidate {
-                    path: root.clone(),
-                    kind,
-                }),
-                None => errors.push(WalkError {
-                    path: root.display().to_string(),
-                    message: "not a Terraform file (.tf, terraform.tfvars, *.auto.tfvars)".into(),
-                }),
-            },
+            Ok(_) => {
+                // Hooks pass every staged file of some types; the ones that are
+                // not inputs are not errors.
+                if let Some(kind) = FileKind::of(root) {
+                    files.push(Candidate {
+                        path: root.clone(),
+                        kind,
+                    });
+                    siblings(root, &mut files);
+                }
+            }
         }
     }
     files.sort();
     files.dedup();
     (files, errors)
+}
+
+/// The input files next to `file` (not in sub-directories).
+fn siblings(file: &Path, files: &mut Vec<Candidate>) {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        let path = if file.parent().is_some_and(|d| d.as_os_str().is_empty()) {
+            PathBuf::from(e.file_name())
+        } else {
+            e.path()
+        };
+        if let (true, Some(kind)) = (is_file, FileKind::of(&path)) {
+            files.push(Candidate { path, kind });
+        }
+    }
 }
 
 fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>) {

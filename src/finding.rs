@@ -78,6 +78,8 @@ pub struct Finding {
     pub primary: Loc,
     pub label: String,
     pub workload: WorkloadRef,
+    /// Where the workload is defined (suppressions above it apply).
+    pub workload_loc: Option<Loc>,
     pub identity: String,
     pub apis: Vec<ApiUse>,
     pub related: Vec<Related>,

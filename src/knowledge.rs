@@ -12,7 +12,7 @@ pub const SCOPE_PREFIX: &str = "https://www.googleapis.com/auth/";
 pub const CLOUD_PLATFORM: &str = "cloud-platform";
 pub const CLOUD_PLATFORM_RO: &str = "cloud-platform.read-only";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ScopesFile {
     #[serde(default)]
     pub known: BTreeSet<String>,
@@ -22,7 +22,7 @@ pub struct ScopesFile {
     pub no_access: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct GcloudAliases {
     #[serde(default)]
     pub source: String,
@@ -31,7 +31,7 @@ pub struct GcloudAliases {
     pub deprecated: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TerraformAliases {
     #[serde(default)]
     pub source: String,
@@ -39,7 +39,7 @@ pub struct TerraformAliases {
 }
 
 /// Scopes accepted by one class (read or write) of an API's methods.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct MethodClass {
     #[serde(default)]
     pub methods: u32,
@@ -51,7 +51,7 @@ pub struct MethodClass {
     pub some: BTreeMap<String, Partial>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Partial {
     #[serde(default)]
     pub covers: u32,
@@ -60,7 +60,7 @@ pub struct Partial {
     pub fails: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Api {
     #[serde(default)]
     pub title: String,
@@ -113,14 +113,14 @@ pub enum RoleClass {
 }
 
 /// One API a role is for, and the scopes any one of which fully covers that use.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct RoleUse {
     pub api: String,
     pub access: Access,
     pub needs_any_of: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Role {
     #[serde(default)]
     pub title: String,
@@ -133,18 +133,18 @@ pub struct Role {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct ApisFile {
     apis: BTreeMap<String, Api>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct RolesFile {
     roles: BTreeMap<String, Role>,
 }
 
 /// The loaded knowledge base.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Knowledge {
     pub scopes: ScopesFile,
     pub apis: BTreeMap<String, Api>,
@@ -220,6 +220,64 @@ impl Knowledge {
             self.scopes.terraform.aliases.keys().map(String::as_str),
         )
         .map(str::to_string)
+    }
+
+    /// A copy extended with a configuration's custom roles and API scope overrides.
+    pub fn extended(&self, config: &crate::config::Config) -> Knowledge {
+        let mut kb = self.clone();
+        for (name, o) in &config.api_scopes {
+            let short = |list: &[String]| -> Vec<String> {
+                list.iter()
+                    .filter_map(|s| self.terraform_scope(s).or_else(|| Some(s.clone())))
+                    .collect()
+            };
+            let api = kb.apis.entry(name.clone()).or_insert_with(|| Api {
+                title: name.clone(),
+                source: String::new(),
+                read: MethodClass::default(),
+                write: MethodClass::default(),
+                workload: false,
+                note: None,
+            });
+            api.source = "configuration (api_scopes)".to_string();
+            for (class, list) in [(&mut api.read, &o.read), (&mut api.write, &o.write)] {
+                if !list.is_empty() {
+                    *class = MethodClass {
+                        methods: class.methods.max(1),
+                        all: short(list),
+                        some: BTreeMap::new(),
+                    };
+                }
+            }
+        }
+        for (name, custom) in &config.custom_roles {
+            let uses = custom
+                .uses
+                .iter()
+                .map(|u| {
+                    let class = kb.apis.get(&u.api).map(|a| match u.access {
+                        Access::Read => &a.read,
+                        Access::Write => &a.write,
+                    });
+                    RoleUse {
+                        api: u.api.clone(),
+                        access: u.access,
+                        needs_any_of: class.map(|c| c.all.clone()).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            kb.roles.insert(
+                name.clone(),
+                Role {
+                    title: name.clone(),
+                    class: RoleClass::Api,
+                    uses,
+                    source: "configuration (custom_roles)".to_string(),
+                    note: None,
+                },
+            );
+        }
+        kb
     }
 
     /// The full URL of a short scope name.

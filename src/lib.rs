@@ -7,7 +7,9 @@
 //! ([`apply`] plans and writes the patches).
 
 pub mod apply;
+pub mod baseline;
 pub mod check;
+pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod fix;
@@ -15,6 +17,7 @@ pub mod knowledge;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;
 pub mod terraform;
 
 use discover::Candidate;
@@ -43,11 +46,25 @@ pub struct Outcome {
     pub model: Model,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// Set when a baseline was applied.
+    pub baseline: Option<baseline::Stats>,
 }
 
+/// What to analyse and how.
+#[derive(Default)]
 pub struct Options {
     pub paths: Vec<PathBuf>,
-    pub strategy: fix::Strategy,
+    /// From the command line; else the configuration's; else `auto`.
+    pub strategy: Option<fix::Strategy>,
+    pub config: config::Loaded,
+    /// Only these rules (codes or names), when not empty.
+    pub select: Vec<String>,
+    /// Never these rules (codes or names).
+    pub ignore: Vec<String>,
+    /// Honour `scopelint:ignore` comments.
+    pub inline_suppressions: bool,
+    /// Report only findings not recorded in this baseline.
+    pub baseline: Option<PathBuf>,
 }
 
 enum Loaded {
@@ -66,7 +83,8 @@ pub type Overlay = BTreeMap<PathBuf, String>;
 
 /// Runs the whole analysis, reading the files in `overlay` from memory.
 pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
-    let (candidates, walk_errors) = discover::discover(&opts.paths);
+    let (mut candidates, walk_errors) = discover::discover(&opts.paths);
+    candidates.retain(|c| !excluded(&opts.config, &c.path));
     let mut errors: Vec<InputError> = walk_errors
         .into_iter()
         .map(|e| InputError {
@@ -126,8 +144,43 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
     for m in models {
         model.extend(m);
     }
+    apply_config_identities(&opts.config, &mut model, &mut sources);
 
-    let mut findings = check::run(&model, kb, &sources, opts.strategy);
+    let extended;
+    let kb =
+        if opts.config.config.custom_roles.is_empty() && opts.config.config.api_scopes.is_empty() {
+            kb
+        } else {
+            extended = kb.extended(&opts.config.config);
+            &extended
+        };
+    let strategy = opts
+        .strategy
+        .or(opts.config.config.fix.strategy.map(Into::into))
+        .unwrap_or(fix::Strategy::Auto);
+    let findings = check::run(&model, kb, &sources, strategy);
+    let findings = suppress::apply(findings, &sources, &opts.config, opts.inline_suppressions);
+    let mut findings: Vec<Finding> = findings
+        .into_iter()
+        .filter_map(|f| configure(f, opts))
+        .filter(|f| involves_requested(f, &sources, &opts.paths))
+        .collect();
+    let mut baseline = None;
+    if let Some(path) = &opts.baseline {
+        match baseline::apply(path, findings.clone(), &sources) {
+            Ok((kept, stats)) => {
+                findings = kept;
+                baseline = Some(stats);
+            }
+            Err(message) => errors.push(InputError {
+                file: discover::display_path(path),
+                line: 0,
+                column: 0,
+                message,
+                source: None,
+            }),
+        }
+    }
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());
         let fb = sources.get(b.primary.file).map(|f| f.display.as_str());
@@ -144,6 +197,136 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         model,
         findings,
         errors,
+        baseline,
+    }
+}
+
+/// Whether the configuration's `exclude` globs match `path`.
+fn excluded(config: &config::Loaded, path: &std::path::Path) -> bool {
+    if config.config.exclude.is_empty() {
+        return false;
+    }
+    let (Ok(abs), Ok(base)) = (std::path::absolute(path), std::path::absolute(&config.base)) else {
+        return false;
+    };
+    let Ok(rel) = abs.strip_prefix(&base) else {
+        return false;
+    };
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    config
+        .config
+        .exclude
+        .iter()
+        .any(|g| suppress::glob_match(g, &rel))
+}
+
+/// Applies rule settings from the configuration and `--select`/`--ignore`.
+fn configure(mut f: Finding, opts: &Options) -> Option<Finding> {
+    let named = |list: &[String]| list.iter().any(|r| r == f.rule.code || r == f.rule.name);
+    if (!opts.select.is_empty() && !named(&opts.select)) || named(&opts.ignore) {
+        return None;
+    }
+    let setting = opts
+        .config
+        .config
+        .rules
+        .iter()
+        .find(|(k, _)| *k == f.rule.code || *k == f.rule.name)
+        .map(|(_, v)| *v);
+    match setting {
+        Some(config::RuleSetting::Off) => return None,
+        Some(config::RuleSetting::Error) => f.severity = finding::Severity::Error,
+        Some(config::RuleSetting::Warning) => f.severity = finding::Severity::Warning,
+        Some(config::RuleSetting::Note) => f.severity = finding::Severity::Note,
+        None => {}
+    }
+    Some(f)
+}
+
+/// With files named on the command line (the pre-commit case), only findings
+/// that involve one of them count; directories count as a whole.
+fn involves_requested(f: &Finding, sources: &Sources, roots: &[PathBuf]) -> bool {
+    if roots.iter().all(|r| r.is_dir()) {
+        return true;
+    }
+    let mut files = vec![f.primary.file];
+    files.extend(f.related.iter().map(|r| r.loc.file));
+    files.extend(f.workload_loc.iter().map(|l| l.file));
+    files.extend(
+        f.fix
+            .iter()
+            .flat_map(|x| x.edits.iter().map(|e| e.loc.file)),
+    );
+    files.iter().filter_map(|id| sources.get(*id)).any(|src| {
+        roots.iter().any(|r| {
+            if r.is_dir() {
+                src.path.starts_with(r)
+            } else {
+                same_file(&src.path, r)
+            }
+        })
+    })
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Roles the configuration says identities hold outside the scanned code become
+/// grants located in the configuration file.
+fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: &mut Sources) {
+    let c = &config.config;
+    if let Some(email) = &c.default_service_account {
+        let email = email.trim().to_ascii_lowercase();
+        let map = |id: &mut model::Identity| {
+            if *id == model::Identity::Email(email.clone()) {
+                *id = model::Identity::DefaultCompute;
+            }
+        };
+        model.grants.iter_mut().for_each(|g| map(&mut g.member));
+        for w in &mut model.workloads {
+            if let model::Account::Attached { identity, .. } = &mut w.account {
+                map(identity);
+            }
+        }
+    }
+    if c.identities.is_empty() && c.default_service_account_roles.is_empty() {
+        return;
+    }
+    let Some(path) = &config.path else {
+        return;
+    };
+    let file = sources.push(SourceFile::new(
+        discover::display_path(path),
+        path.clone(),
+        config.text.clone(),
+    ));
+    let at = |needle: &str| {
+        let start = config.text.find(needle).unwrap_or(0);
+        source::Loc::new(file, start..start + needle.len())
+    };
+    let mut add = |member: model::Identity, role: &String, key: &str| {
+        model.grants.push(model::Grant {
+            role: role.clone(),
+            member,
+            address: format!("{} {key}", config::FILE_NAME),
+            loc: at(role),
+        });
+    };
+    for (email, roles) in &c.identities {
+        for role in roles {
+            add(model::Identity::from_email(email), role, "identities");
+        }
+    }
+    for role in &c.default_service_account_roles {
+        add(
+            model::Identity::DefaultCompute,
+            role,
+            "default_service_account_roles",
+        );
     }
 }
 

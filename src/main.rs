@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Analyse Terraform configurations and report scope mismatches.
     Check(cli::check::CheckArgs),
+    /// Print a rule's documentation, or list every rule.
+    Rule(cli::rule::RuleArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Rule(args) => cli::rule::run(&args),
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(2),

@@ -403,7 +403,8 @@ fn a_file_changed_between_read_and_write_is_not_clobbered() {
     let cwd = std::env::current_dir().unwrap();
     let opts = scopelint::Options {
         paths: vec![tmp.path().to_path_buf()],
-        strategy: scopelint::fix::Strategy::Auto,
+        inline_suppressions: true,
+        ..Default::default()
     };
     let kb = scopelint::knowledge::Knowledge::get().unwrap();
     let outcome = scopelint::run(&opts, kb);

@@ -11,9 +11,10 @@
 //! report must pass `tests/data/gitlab-codequality.schema.json`.
 //!
 //! The validators are found through `SCOPELINT_SARIF_MULTITOOL` and
-//! `SCOPELINT_CHECK_JSONSCHEMA`, which `.ci/run` sets after installing them
-//! (`eval "$(bash .ci/tools)"` does the same locally). Without them the
-//! validation tests say loudly that they skip, except under CI, where they fail.
+//! `SCOPELINT_CHECK_JSONSCHEMA`, which `.ci/run` sets after `.ci/install-tools`
+//! installed them into `target/ci-tools/` (where the tests also look when the
+//! variables are not set). Without them the validation tests say loudly that
+//! they skip, except under CI, where they fail.
 //!
 //! `SCOPELINT_BLESS=1 cargo test --test formats` rewrites the snapshots.
 
@@ -141,26 +142,29 @@ fn every_format_of_every_fixture_matches_its_snapshot() {
     );
 }
 
-/// A validator from the environment; `None` (after a loud message) when it is
-/// not installed, which fails under CI.
-fn tool(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var).map(PathBuf::from) {
-        Some(p) if p.is_file() => Some(p),
-        other => {
-            let why = match other {
-                Some(p) => format!("{var}={} does not exist", p.display()),
-                None => format!("{var} is not set"),
-            };
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{why}: .ci/run must install the validators (bash .ci/tools)"
-            );
-            eprintln!(
-                "\n*** SKIPPED: {why}; run `eval \"$(bash .ci/tools)\"` to install the validator ***\n"
-            );
-            None
-        }
+/// A validator: `var` names it; else it is looked up at `default` under the
+/// tools directory (`SCOPELINT_CI_TOOLS`, else `target/ci-tools`) where
+/// `.ci/install-tools` puts it. `None` (after a loud message) when it is not
+/// installed, which fails under CI.
+fn tool(var: &str, default: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("SCOPELINT_CI_TOOLS")
+            .map_or_else(|| root().join("target/ci-tools"), PathBuf::from)
+            .join(default)
+    });
+    if path.is_file() {
+        return Some(path);
     }
+    let why = format!(
+        "{} does not exist (set {var}, or run .ci/install-tools)",
+        path.display()
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{why}: .ci/run must install the validators"
+    );
+    eprintln!("\n*** SKIPPED: {why} ***\n");
+    None
 }
 
 #[test]
@@ -195,7 +199,10 @@ fn sarif_of_every_fixture_passes_the_multitool_with_github_rules() {
         std::fs::write(&path, &sarif).unwrap();
         files.insert(name(&dir).to_string(), path);
     }
-    let Some(multitool) = tool("SCOPELINT_SARIF_MULTITOOL") else {
+    let Some(multitool) = tool(
+        "SCOPELINT_SARIF_MULTITOOL",
+        "sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool",
+    ) else {
         return;
     };
     let report = tmp.path().join("validation.sarif");
@@ -283,7 +290,7 @@ fn gitlab_report_of_every_fixture_passes_the_schema() {
         std::fs::write(&path, &report).unwrap();
         paths.push(path);
     }
-    let Some(check) = tool("SCOPELINT_CHECK_JSONSCHEMA") else {
+    let Some(check) = tool("SCOPELINT_CHECK_JSONSCHEMA", "venv/bin/check-jsonschema") else {
         return;
     };
     let out = std::process::Command::new(check)

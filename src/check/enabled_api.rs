@@ -89,6 +89,7 @@ impl Rule for EnabledApiNotCovered {
             primary: primary(a.workload, scopes.at.as_ref()),
             label: "these scopes cover none of the enabled APIs".to_string(),
             workload: workload_ref(a.workload),
+            workload_loc: Some(a.workload.block.clone()),
             identity: identity.to_string(),
             apis: apis
                 .iter()

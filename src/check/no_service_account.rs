@@ -56,6 +56,7 @@ impl Rule for NoServiceAccount {
             primary: w.block.clone(),
             label: "no service_account block".to_string(),
             workload: workload_ref(w),
+            workload_loc: Some(w.block.clone()),
             identity: String::new(),
             apis: apis
                 .into_iter()

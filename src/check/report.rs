@@ -158,6 +158,7 @@ pub fn scope_finding(
         primary: primary(w, scopes.at.as_ref()),
         label: label.to_string(),
         workload: workload_ref(w),
+        workload_loc: Some(w.block.clone()),
         identity: identity.to_string(),
         apis: api_uses(apis),
         related,

@@ -76,6 +76,7 @@ impl Rule for UnknownScope {
                 .unwrap_or_else(|| super::report::primary(a.workload, None)),
             label: "unknown scope".to_string(),
             workload: workload_ref(a.workload),
+            workload_loc: Some(a.workload.block.clone()),
             identity: identity.to_string(),
             apis: Vec::new(),
             related,

@@ -5,7 +5,7 @@ use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
 use scopelint::render::{self, Format, RepoPaths, pretty};
-use scopelint::{Options, Outcome, apply};
+use scopelint::{Options, Outcome, apply, config};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,9 +24,9 @@ pub struct CheckArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailLevel::Warning)]
     fail_level: FailLevel,
-    /// How suggested patches widen the scopes.
-    #[arg(long, value_enum, default_value_t = Strategy::Auto)]
-    fix_strategy: Strategy,
+    /// How suggested patches widen the scopes (default: the configuration's, else auto).
+    #[arg(long, value_enum)]
+    fix_strategy: Option<Strategy>,
     /// Print the unified diff of every patch `--fix` would apply; change nothing.
     #[arg(long, conflicts_with = "fix")]
     diff: bool,
@@ -36,6 +36,27 @@ pub struct CheckArgs {
     /// Also say what could not be resolved.
     #[arg(long, short)]
     verbose: bool,
+    /// Configuration file (default: .scopelint.yaml in the first path or a parent).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only report these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Never report these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Ignore `scopelint:ignore` comments (for audits).
+    #[arg(long)]
+    no_inline_suppressions: bool,
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in a baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Always exit 0 when the analysis ran (report-only runs).
+    #[arg(long)]
+    exit_zero: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,22 +84,77 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| args.paths.first().and_then(|p| config::find(p)));
+    let config = match config_path {
+        None => config::Loaded::default(),
+        Some(path) => match config::load(&path, kb) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in errors {
+                    eprintln!(
+                        "{}:{}:{}: configuration error: {}",
+                        e.file, e.line, e.column, e.message
+                    );
+                }
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if let Some(unknown) = args
+        .select
+        .iter()
+        .chain(&args.ignore)
+        .find(|r| !known_rule(r))
+    {
+        eprintln!("scopelint: unknown rule `{unknown}` in --select/--ignore");
+        return ExitCode::from(2);
+    }
     let opts = Options {
         paths: args.paths.clone(),
         strategy: args.fix_strategy,
+        config,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        inline_suppressions: !args.no_inline_suppressions,
+        baseline: args.baseline.clone(),
     };
     let outcome = scopelint::run(&opts, kb);
+    if let Some(path) = &args.write_baseline
+        && let Err(e) = scopelint::baseline::write(path, &outcome.findings, &outcome.sources)
+    {
+        eprintln!("scopelint: cannot write baseline {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    if let Some(stats) = outcome.baseline {
+        eprintln!(
+            "scopelint: baseline: {} known finding{} hidden, {} baselined finding{} gone",
+            stats.known,
+            if stats.known == 1 { "" } else { "s" },
+            stats.gone,
+            if stats.gone == 1 { " is" } else { "s are" }
+        );
+    }
     if args.verbose {
         report_unresolved(&outcome);
     }
     let fail_level = args.fail_level.severity();
+    let exit = |outcome: &Outcome| {
+        if args.exit_zero && outcome.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            exit_code(outcome, fail_level)
+        }
+    };
     if args.diff {
         let plan = apply::plan(&opts, kb, &outcome);
         eprint!("{}", plan.withheld_report());
         if emit(args.output.as_deref(), &plan.diff()).is_err() {
             return ExitCode::from(2);
         }
-        return exit_code(&outcome, fail_level);
+        return exit(&outcome);
     }
     if args.fix {
         let plan = apply::plan(&opts, kb, &outcome);
@@ -103,13 +179,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         return if failed || !written {
             ExitCode::from(2)
         } else {
-            exit_code(&after, fail_level)
+            exit(&after)
         };
     }
     if emit(args.output.as_deref(), &report(args, &outcome)).is_err() {
         return ExitCode::from(2);
     }
-    exit_code(&outcome, fail_level)
+    exit(&outcome)
 }
 
 /// The report of `outcome` in the requested format.
@@ -140,6 +216,14 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), ()> {
                 .map_err(|_| ())
         }
     }
+}
+
+fn known_rule(r: &str) -> bool {
+    scopelint::check::RULES
+        .iter()
+        .map(|x| x.meta())
+        .chain(std::iter::once(&scopelint::suppress::UNUSED))
+        .any(|m| m.code == r || m.name == r)
 }
 
 fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {

@@ -1,3 +1,4 @@
 //! The subcommands of the `scopelint` binary, one file each.
 
 pub mod check;
+pub mod rule;

@@ -75,6 +75,14 @@ pub static DOCS: &[RuleDoc] = &[
         tags: TAGS,
         precision: "medium",
     },
+    RuleDoc {
+        code: "SL900",
+        full_description: "A scopelint:ignore comment gives no reason, names no rule, has an invalid until= date, or suppresses nothing.",
+        help: "Give the suppression a reason and the rule it silences, put it on the line above the resource or attribute (or at the end of that line), or remove it when the finding is gone.",
+        markdown: include_str!("../../rules/SL900.md"),
+        tags: &["scopelint", "maintainability"],
+        precision: "very-high",
+    },
 ];
 
 /// The documentation of a rule, if written.
@@ -87,9 +95,13 @@ pub fn help_uri(code: &str) -> String {
     format!("{RULES_BASE_URI}{code}.md")
 }
 
-/// Every rule the checks know, in code order.
+/// Every rule scopelint reports, in code order.
 pub fn all() -> Vec<&'static RuleMeta> {
-    crate::check::RULES.iter().map(|r| r.meta()).collect()
+    crate::check::RULES
+        .iter()
+        .map(|r| r.meta())
+        .chain(std::iter::once(&crate::suppress::UNUSED))
+        .collect()
 }
 
 /// SARIF `level` (and `defaultConfiguration.level`) of a severity.

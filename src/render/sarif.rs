@@ -314,6 +314,7 @@ fn result(
     sources: &Sources,
     repo: &RepoPaths,
     index: &BTreeMap<&str, usize>,
+    seen: &mut BTreeMap<String, usize>,
     f: &Finding,
 ) -> SarifResult {
     let display = sources
@@ -368,7 +369,12 @@ fn result(
         .collect();
     // The fingerprint names the file as the repository sees it, so it does not
     // depend on where scopelint was started.
+    // Findings that share a fingerprint (two suppressions in one file) are
+    // told apart by their order, as GitHub's own line hashes are.
     let fingerprint = f.fingerprint(&repo.shown(display));
+    let n = seen.entry(fingerprint.clone()).or_default();
+    *n += 1;
+    let fingerprint = format!("{fingerprint}:{n}");
     SarifResult {
         rule_id: f.rule.code,
         rule_index: index.get(f.rule.code).copied().unwrap_or(0),
@@ -445,10 +451,13 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
                     description: message("The root of the repository that was analysed"),
                 },
             )]),
-            results: findings
-                .iter()
-                .map(|f| result(&outcome.sources, repo, &index, f))
-                .collect(),
+            results: {
+                let mut seen = BTreeMap::new();
+                findings
+                    .iter()
+                    .map(|f| result(&outcome.sources, repo, &index, &mut seen, f))
+                    .collect()
+            },
             column_kind: "utf16CodeUnits",
         }],
     };

@@ -99,7 +99,8 @@ impl Val {
     }
 }
 
-fn format_number(n: f64) -> String {
+/// A number as Terraform prints it: integers without a fraction.
+pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {

@@ -1,19 +1,14 @@
 //! The Terraform built-in functions scopelint evaluates. Unknown arguments
 //! give unknown results; unsupported functions are unknown.
 
-use super::eval::{V, Val};
+use super::eval::{V, Val, format_number};
 use std::collections::BTreeMap;
 
 pub fn call(name: &str, args: &[Val]) -> Val {
-    // try() and coalesce() skip unknown or null arguments instead of failing.
+    // try() and coalesce() look at their arguments in order; an unknown one
+    // before the one chosen makes the result unknown (it might have been chosen).
     match name {
-        "try" => {
-            return args
-                .iter()
-                .find(|a| !a.has_unknown())
-                .cloned()
-                .unwrap_or_else(Val::unknown);
-        }
+        "try" => return first_known(args, |v| !v.has_unknown()),
         "coalesce" => {
             return first_known(args, |v| {
                 !matches!(&v.v, V::Null | V::Str(_)) || v.as_str().is_some_and(|s| !s.is_empty())
@@ -98,12 +93,8 @@ pub fn call(name: &str, args: &[Val]) -> Val {
                 "trimspace" => s.trim().to_string(),
                 _ => s.clone(),
             })),
-            V::Num(_) | V::Bool(_) if name == "tostring" => Some(V::Str(match &a.v {
-                V::Num(n) => Val::new(V::Num(*n), None)
-                    .as_str()
-                    .map_or_else(|| n.to_string(), str::to_string),
-                other => format!("{other:?}").to_lowercase(),
-            })),
+            V::Num(n) if name == "tostring" => Some(V::Str(format_number(*n))),
+            V::Bool(b) if name == "tostring" => Some(V::Str(b.to_string())),
             _ => None,
         }),
         "replace" => match (
@@ -162,17 +153,12 @@ pub fn call(name: &str, args: &[Val]) -> Val {
             .and_then(|a| matches!(a.v, V::Map(_)).then(|| a.v.clone())),
         _ => None,
     };
-    if v.as_ref()
-        .is_some_and(|v| matches!(v, V::List(l) if l.iter().any(Val::is_unknown)))
-    {
-        // keep partial lists: callers decide what an unknown element means
-    }
     Val::new(v.unwrap_or(V::Unknown), None)
 }
 
 fn first_known(args: &[Val], usable: impl Fn(&Val) -> bool) -> Val {
     for a in args {
-        if a.is_unknown() {
+        if a.has_unknown() {
             return Val::unknown();
         }
         if usable(a) {
@@ -237,8 +223,7 @@ fn format(f: &str, args: &[Val]) -> Option<String> {
                 let a = args.next()?;
                 match &a.v {
                     V::Str(s) => out.push_str(s),
-                    V::Num(n) if n.fract() == 0.0 => out.push_str(&format!("{}", *n as i64)),
-                    V::Num(n) => out.push_str(&n.to_string()),
+                    V::Num(n) => out.push_str(&format_number(*n)),
                     V::Bool(b) => out.push_str(&b.to_string()),
                     _ => return None,
                 }

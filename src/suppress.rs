@@ -1,0 +1,248 @@
+//! Suppressions: inline `scopelint:ignore` comments and configuration waivers.
+//!
+//! `# scopelint:ignore SL001 reason` (also `//`) on the line above a resource
+//! or attribute, or at the end of the same line, silences that rule for the
+//! findings there; `# scopelint:ignore-file SL001 reason` for the whole file;
+//! `until=YYYY-MM-DD` makes it expire. A suppression without a reason, or one
+//! that suppresses nothing, is reported as SL900 so suppressions do not rot.
+
+use crate::config::{Loaded, parse_date, today};
+use crate::finding::{Finding, RuleMeta, Severity, WorkloadRef};
+use crate::source::{FileId, Loc, Sources};
+
+pub static UNUSED: RuleMeta = RuleMeta {
+    code: "SL900",
+    name: "unused-suppression",
+    severity: Severity::Warning,
+    summary: "A suppression comment has no reason or suppresses nothing",
+};
+
+/// One `scopelint:ignore` comment.
+#[derive(Debug)]
+struct Suppression {
+    file: FileId,
+    /// 1-based line of the comment.
+    line: usize,
+    loc: Loc,
+    rules: Vec<String>,
+    reason: String,
+    until: Option<u32>,
+    bad_date: Option<String>,
+    whole_file: bool,
+    used: bool,
+}
+
+/// Finds every suppression comment in `sources`.
+fn scan(sources: &Sources) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for (id, file) in sources.iter() {
+        let mut offset = 0;
+        for (i, line) in file.text.split_inclusive('\n').enumerate() {
+            if let Some(at) = line.find("scopelint:ignore") {
+                let before = line.get(..at).unwrap_or("");
+                let comment = before.trim_end().ends_with('#') || before.trim_end().ends_with("//");
+                if comment {
+                    out.push(parse(id, i + 1, offset + at, line.get(at..).unwrap_or("")));
+                }
+            }
+            offset += line.len();
+        }
+    }
+    out
+}
+
+fn parse(file: FileId, line: usize, at: usize, text: &str) -> Suppression {
+    let text = text.trim_end();
+    let (whole_file, rest) = match text.strip_prefix("scopelint:ignore-file") {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix("scopelint:ignore").unwrap_or("")),
+    };
+    let mut rules = Vec::new();
+    let mut until = None;
+    let mut bad_date = None;
+    let mut words = rest.split_whitespace().peekable();
+    while let Some(w) = words.peek() {
+        if let Some(d) = w.strip_prefix("until=") {
+            match parse_date(d) {
+                Some(v) => until = Some(v),
+                None => bad_date = Some(d.to_string()),
+            }
+        } else if is_rule_word(w) {
+            rules.extend(w.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+        } else {
+            break;
+        }
+        words.next();
+    }
+    let reason = words.collect::<Vec<_>>().join(" ");
+    Suppression {
+        file,
+        line,
+        loc: Loc::new(file, at..at + text.len()),
+        rules,
+        reason,
+        until,
+        bad_date,
+        whole_file,
+        used: false,
+    }
+}
+
+/// `SL001`, `SL001,SL002`, or a rule name such as `insufficient-scope`.
+fn is_rule_word(w: &str) -> bool {
+    w.split(',').filter(|s| !s.is_empty()).all(|s| {
+        (s.len() == 5 && s.starts_with("SL") && s[2..].bytes().all(|b| b.is_ascii_digit()))
+            || crate::check::RULES.iter().any(|r| r.meta().name == s)
+    })
+}
+
+fn matches_rule(rules: &[String], meta: &RuleMeta) -> bool {
+    rules.iter().any(|r| r == meta.code || r == meta.name)
+}
+
+/// Whether suppression `s` sits on or just above a line `f` points at.
+fn covers(s: &Suppression, f: &Finding, sources: &Sources) -> bool {
+    if s.file != f.primary.file {
+        return false;
+    }
+    if s.whole_file {
+        return true;
+    }
+    let Some(src) = sources.get(s.file) else {
+        return false;
+    };
+    let mut lines = vec![src.position(f.primary.span.start).line];
+    if let Some(b) = &f.workload_loc
+        && b.file == s.file
+    {
+        lines.push(src.position(b.span.start).line);
+    }
+    lines.iter().any(|&l| l == s.line || l == s.line + 1)
+}
+
+/// Removes suppressed and waived findings; adds SL900 findings and expiry notes.
+pub fn apply(
+    findings: Vec<Finding>,
+    sources: &Sources,
+    config: &Loaded,
+    inline: bool,
+) -> Vec<Finding> {
+    let today = today();
+    let mut sups = if inline { scan(sources) } else { Vec::new() };
+    let mut out = Vec::new();
+    'findings: for mut f in findings {
+        for s in sups.iter_mut() {
+            if !matches_rule(&s.rules, f.rule) || !covers(s, &f, sources) {
+                continue;
+            }
+            s.used = true;
+            match s.until {
+                Some(until) if until < today => {
+                    f.help.push(format!(
+                        "a scopelint:ignore for {} expired on {}; the finding is back",
+                        f.rule.code,
+                        format_date(until)
+                    ));
+                }
+                _ => continue 'findings,
+            }
+        }
+        if let Some(w) = waiver(&f, sources, config, today) {
+            match w {
+                Ok(()) => continue 'findings,
+                Err(note) => f.help.push(note),
+            }
+        }
+        out.push(f);
+    }
+    for s in &sups {
+        let problem = if let Some(d) = &s.bad_date {
+            Some(format!("`until={d}` is not a date (YYYY-MM-DD)"))
+        } else if s.rules.is_empty() {
+            Some(
+                "this scopelint:ignore names no rule (for example `scopelint:ignore SL001 reason`)"
+                    .to_string(),
+            )
+        } else if s.reason.trim().is_empty() {
+            Some(format!(
+                "this suppression of {} gives no reason",
+                s.rules.join(",")
+            ))
+        } else if !s.used {
+            Some(format!(
+                "this suppression of {} suppresses nothing",
+                s.rules.join(",")
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            out.push(sl900(s.loc.clone(), message));
+        }
+    }
+    out
+}
+
+fn sl900(loc: Loc, message: String) -> Finding {
+    Finding {
+        rule: &UNUSED,
+        severity: UNUSED.severity,
+        message,
+        primary: loc,
+        label: "suppression".to_string(),
+        workload: WorkloadRef {
+            kind: String::new(),
+            address: String::new(),
+            name: String::new(),
+        },
+        workload_loc: None,
+        identity: String::new(),
+        apis: Vec::new(),
+        related: Vec::new(),
+        help: vec!["give a reason after the rule codes, or remove the comment".to_string()],
+        fix: None,
+    }
+}
+
+/// A configuration waiver that matches `f`: `Ok` to drop it, `Err(note)` when expired.
+fn waiver(
+    f: &Finding,
+    sources: &Sources,
+    config: &Loaded,
+    today: u32,
+) -> Option<Result<(), String>> {
+    let file = sources.get(f.primary.file)?;
+    let abs = std::path::absolute(&file.path).ok()?;
+    let base = std::path::absolute(&config.base).ok()?;
+    let rel = abs
+        .strip_prefix(&base)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
+    for w in &config.config.waivers {
+        if (w.rule == f.rule.code || w.rule == f.rule.name) && glob_match(&w.path, &rel) {
+            return Some(match w.expires.as_deref().and_then(parse_date) {
+                Some(d) if d < today => Err(format!(
+                    "the waiver for {} on `{}` expired on {}",
+                    w.rule,
+                    w.path,
+                    format_date(d)
+                )),
+                _ => Ok(()),
+            });
+        }
+    }
+    None
+}
+
+fn format_date(d: u32) -> String {
+    format!("{:04}-{:02}-{:02}", d / 10000, d / 100 % 100, d % 100)
+}
+
+/// Glob matching for configuration paths: `*` within a path segment, `**` across segments.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    ignore::overrides::OverrideBuilder::new("/")
+        .add(pattern)
+        .and_then(|b| b.build())
+        .is_ok_and(|o| o.matched(path, false).is_whitelist())
+}

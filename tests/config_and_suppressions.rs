@@ -1,0 +1,356 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Configuration, inline suppressions, waivers and baselines.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+const VM: &str = r#"
+resource "google_project_iam_member" "vertex" {
+  project = "p"
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:app@p.iam.gserviceaccount.com"
+}
+
+resource "google_compute_instance" "app" {
+  name = "app"
+  zone = "europe-west1-b"
+  service_account {
+    email = "app@p.iam.gserviceaccount.com"
+    MARKER
+    scopes = ["storage-ro", "logging-write"]
+  }
+}
+"#;
+
+fn project(marker: &str, config: Option<&str>) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("main.tf"), VM.replace("MARKER", marker)).unwrap();
+    if let Some(c) = config {
+        std::fs::write(tmp.path().join(".scopelint.yaml"), c).unwrap();
+    }
+    tmp
+}
+
+fn check(dir: &Path, extra: &[&str]) -> (Value, i32, String) {
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(dir)
+        .env("SCOPELINT_TODAY", "2026-11-29")
+        .args(["check", ".", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (json, out.status.code().unwrap(), stderr)
+}
+
+fn rules(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_unsuppressed_finding_is_reported() {
+    let p = project("", None);
+    let (r, code, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_inline_suppression_with_a_reason_silences_the_rule() {
+    let p = project(
+        "# scopelint:ignore SL001 the VM only serves static files until March",
+        None,
+    );
+    let (r, code, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+    assert_eq!(code, 0);
+    // ... unless suppressions are turned off for an audit.
+    let (r, _, _) = check(p.path(), &["--no-inline-suppressions"]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+}
+
+#[test]
+fn slash_comments_and_rule_names_work_too() {
+    let p = project(
+        "// scopelint:ignore insufficient-scope batch VM, no Vertex calls",
+        None,
+    );
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+}
+
+#[test]
+fn a_suppression_without_a_reason_is_reported() {
+    let p = project("# scopelint:ignore SL001", None);
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL900 warning"]);
+    assert!(
+        r["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no reason")
+    );
+}
+
+#[test]
+fn a_suppression_that_suppresses_nothing_is_reported() {
+    let p = project(
+        "# scopelint:ignore SL003 left over from an old layout",
+        None,
+    );
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error", "SL900 warning"]);
+}
+
+#[test]
+fn an_expired_suppression_brings_the_finding_back_with_a_note() {
+    let p = project(
+        "# scopelint:ignore SL001 until=2026-01-31 migration in January",
+        None,
+    );
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(p.path())
+        .env("SCOPELINT_TODAY", "2026-11-29")
+        .env("NO_COLOR", "1")
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("expired on 2026-01-31"));
+    let p = project(
+        "# scopelint:ignore SL001 until=2027-01-31 migration in January",
+        None,
+    );
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+}
+
+#[test]
+fn a_file_wide_suppression_covers_the_file() {
+    let p = project("", None);
+    let text = std::fs::read_to_string(p.path().join("main.tf")).unwrap();
+    std::fs::write(
+        p.path().join("main.tf"),
+        format!("# scopelint:ignore-file SL001 sandbox project\n{text}"),
+    )
+    .unwrap();
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+}
+
+#[test]
+fn configuration_changes_severity_and_turns_rules_off() {
+    let p = project("", Some("rules:\n  SL001: warning\n"));
+    let (r, code, _) = check(p.path(), &["--fail-level", "error"]);
+    assert_eq!(rules(&r), ["SL001 warning"]);
+    assert_eq!(code, 0);
+    let p = project("", Some("rules:\n  insufficient-scope: off\n"));
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+}
+
+#[test]
+fn select_and_ignore_filter_rules() {
+    let p = project("", None);
+    assert_eq!(
+        rules(&check(p.path(), &["--ignore", "SL001"]).0),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rules(&check(p.path(), &["--select", "SL002,SL003"]).0),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rules(&check(p.path(), &["--select", "SL001"]).0),
+        ["SL001 error"]
+    );
+    let (_, code, err) = check(p.path(), &["--select", "SL01"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule `SL01`"), "{err}");
+}
+
+#[test]
+fn exit_zero_reports_without_failing() {
+    let p = project("", None);
+    let (r, code, _) = check(p.path(), &["--exit-zero"]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_waiver_in_the_configuration_silences_a_path() {
+    let p = project(
+        "",
+        Some("waivers:\n  - path: \"*.tf\"\n    rule: SL001\n    reason: owned by the data team\n"),
+    );
+    assert_eq!(rules(&check(p.path(), &[]).0), Vec::<String>::new());
+    let p = project(
+        "",
+        Some(
+            "waivers:\n  - path: \"*.tf\"\n    rule: SL001\n    reason: owned by the data team\n    expires: 2026-06-30\n",
+        ),
+    );
+    assert_eq!(rules(&check(p.path(), &[]).0), ["SL001 error"]);
+}
+
+#[test]
+fn exclude_globs_skip_paths() {
+    let p = project("", Some("exclude: [\"main.tf\"]\n"));
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+}
+
+#[test]
+fn identities_in_the_configuration_grant_roles_held_elsewhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vm = VM.replace("MARKER", "");
+    let vm = &vm[vm.find("resource \"google_compute_instance\"").unwrap()..];
+    std::fs::write(tmp.path().join("main.tf"), vm).unwrap();
+    assert_eq!(rules(&check(tmp.path(), &[]).0), Vec::<String>::new());
+    std::fs::write(
+        tmp.path().join(".scopelint.yaml"),
+        "identities:\n  app@p.iam.gserviceaccount.com: [roles/secretmanager.secretAccessor]\n",
+    )
+    .unwrap();
+    let (r, _, _) = check(tmp.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    assert_eq!(r["findings"][0]["related"][0]["file"], ".scopelint.yaml");
+}
+
+#[test]
+fn custom_roles_are_judged_like_predefined_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("main.tf"),
+        VM.replace("MARKER", "")
+            .replace("roles/aiplatform.user", "projects/p/roles/queueWorker"),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join(".scopelint.yaml"), "custom_roles:\n  projects/p/roles/queueWorker:\n    uses:\n      - {api: pubsub.googleapis.com, access: write}\n").unwrap();
+    let (r, _, _) = check(tmp.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    assert_eq!(
+        r["findings"][0]["apis"][0]["service"],
+        "pubsub.googleapis.com"
+    );
+}
+
+#[test]
+fn bad_configuration_is_an_error_with_line_and_hint() {
+    for (text, want) in [
+        (
+            "exlude: [x]\n",
+            ":1:1: configuration error: unknown field `exlude`",
+        ),
+        (
+            "rules:\n  SL01: off\n",
+            ":2:3: configuration error: unknown rule `SL01`; did you mean `SL001`?",
+        ),
+        ("rules:\n  SL001: loud\n", "unknown variant `loud`"),
+        (
+            "identities:\n  a@p.iam.gserviceaccount.com: [roles/aiplatform.usr]\n",
+            "did you mean `roles/aiplatform.user`?",
+        ),
+        ("rules: [\n", ".scopelint.yaml:"),
+    ] {
+        let p = project("", Some(text));
+        let (_, code, err) = check(p.path(), &[]);
+        assert_eq!(code, 2, "{text}");
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}
+
+#[test]
+fn a_baseline_hides_known_findings_and_counts_gone_ones() {
+    let p = project("", None);
+    let base = p.path().join("baseline.json");
+    let (_, code, _) = check(p.path(), &["--write-baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let (r, code, err) = check(p.path(), &["--baseline", base.to_str().unwrap()]);
+    assert_eq!(rules(&r), Vec::<String>::new());
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("1 known finding hidden, 0 baselined findings are gone"),
+        "{err}"
+    );
+    // Unrelated lines moving do not change the fingerprint.
+    let text = std::fs::read_to_string(p.path().join("main.tf")).unwrap();
+    std::fs::write(p.path().join("main.tf"), format!("# a comment\n\n{text}")).unwrap();
+    assert_eq!(
+        rules(&check(p.path(), &["--baseline", base.to_str().unwrap()]).0),
+        Vec::<String>::new()
+    );
+    // Fixing the finding makes it gone.
+    let text = std::fs::read_to_string(p.path().join("main.tf")).unwrap();
+    std::fs::write(
+        p.path().join("main.tf"),
+        text.replace("\"storage-ro\", \"logging-write\"", "\"cloud-platform\""),
+    )
+    .unwrap();
+    let (_, _, err) = check(p.path(), &["--baseline", base.to_str().unwrap()]);
+    assert!(err.contains("1 baselined finding is gone"), "{err}");
+}
+
+#[test]
+fn a_named_file_brings_its_module_and_reports_what_involves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vm = VM.replace("MARKER", "");
+    let split = vm.find("resource \"google_compute_instance\"").unwrap();
+    std::fs::write(tmp.path().join("iam.tf"), &vm[..split]).unwrap();
+    std::fs::write(tmp.path().join("vm.tf"), &vm[split..]).unwrap();
+    std::fs::write(tmp.path().join("other.tf"), "resource \"google_compute_instance\" \"solo\" {\n  service_account {\n    scopes = [\"cloud_platform\"]\n  }\n}\n").unwrap();
+    // The grant's file alone: the finding on the VM involves it.
+    let (r, _, _) = check(tmp.path(), &[]);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 2);
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["check", "iam.tf", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rules(&r), ["SL001 error"]);
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["check", "other.tf", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rules(&r), ["SL004 error"]);
+}
+
+#[test]
+fn rule_pages_print_and_unknown_rules_get_a_hint() {
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .args(["rule", "SL001"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# SL001 insufficient-scope"));
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .args(["rule", "partial-scop"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `partial-scope`?"));
+}
