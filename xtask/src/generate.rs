@@ -76,7 +76,11 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         format!("terraform: {}", aliases.terraform.source),
         "rules/overrides.yaml (hand-curated; each entry names its public source)".to_string(),
     ];
-    let header = json!({"generated_by": GENERATED_BY, "sources": sources});
+    let header = json!({
+        "generated_by": GENERATED_BY,
+        "sources": sources,
+        "curated_overrides": override_counts(&ov),
+    });
 
     // ---- scopes.json
     let mut known: BTreeSet<String> = BTreeSet::new();
@@ -138,6 +142,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     }
     let mut apis_header = header.clone();
     apis_header["discovery_package"] = Value::String(inp.discovery_label.to_string());
+    apis_header["discovery_documents"] = json!(docs.len());
     let apis_json = json!({"header": apis_header, "apis": apis_map, "aliases": table.aliases});
 
     // ---- roles.json
@@ -172,6 +177,23 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         diagnostics: diag.lines,
         summary: summary_text,
     })
+}
+
+/// Entries per section of `overrides.yaml` (its pinned upstream revisions are not entries).
+fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("api_adjustments", ov.api_adjustments.len()),
+        ("dataproc", usize::from(ov.dataproc.is_some())),
+        ("discovery_docs", ov.discovery_docs.len()),
+        ("family_services", ov.family_services.len()),
+        ("grpc_apis", ov.grpc_apis.len()),
+        ("host_aliases", ov.host_aliases.len()),
+        ("infrastructure_apis", ov.infrastructure_apis.len()),
+        ("no_access_scopes", ov.no_access_scopes.len()),
+        ("role_uses", ov.role_uses.len()),
+        ("scope_independent", ov.scope_independent.len()),
+        ("workload_apis", ov.workload_apis.len()),
+    ])
 }
 
 fn check_aliases(a: &ScopeAliases, known: &BTreeSet<String>) -> Result<()> {
