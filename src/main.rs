@@ -21,6 +21,10 @@ struct Cli {
 enum Command {
     /// Analyse Terraform configurations and report scope mismatches.
     Check(cli::check::CheckArgs),
+    /// Explain a role, an API or a scope alias, or judge scopes against roles as `check` would.
+    Explain(cli::explain::ExplainArgs),
+    /// Query the embedded knowledge base (`kb stats`).
+    Kb(cli::kb::KbArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,8 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Explain(args) => cli::explain::run(&args),
+        Command::Kb(args) => cli::kb::run(&args),
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(2),
