@@ -209,14 +209,15 @@ fn answer(args: &ExplainArgs, kb: &Knowledge) -> Result<Answer, QueryError> {
         let role = lookup_role(kb, name)?;
         return Ok(Answer::Role(role_answer(kb, role.0, role.1)));
     }
-    if let Some((key, api)) = kb
-        .api(name)
-        .or_else(|| kb.api(&format!("{name}.googleapis.com")))
-    {
+    if let Some((key, api)) = kb.api(name) {
         return Ok(Answer::Api(api_answer(kb, key, api)));
     }
+    // An alias or scope before a bare API name: `bigquery` is first of all a scope.
     if let Some(a) = scope_answer(kb, name) {
         return Ok(Answer::Scope(a));
+    }
+    if let Some((key, api)) = kb.api(&format!("{name}.googleapis.com")) {
+        return Ok(Answer::Api(api_answer(kb, key, api)));
     }
     let prefixed = format!("roles/{name}");
     if let Some((k, r)) = kb.roles.get_key_value(&prefixed) {
@@ -1169,6 +1170,9 @@ struct ScopeAnswer {
     /// unchanged without being a scope (`check` reports SL004).
     terraform: Option<Expansion>,
     scopes: Vec<ScopeDetail>,
+    /// An API of the same name, explained by its own query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    see_also: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1219,6 +1223,9 @@ fn scope_answer(kb: &Knowledge, query: &str) -> Option<ScopeAnswer> {
             deprecated: None,
         }),
         scopes: shorts.iter().map(|s| scope_detail(kb, s)).collect(),
+        see_also: kb
+            .api(&format!("{query}.googleapis.com"))
+            .map(|(k, _)| k.to_string()),
     })
 }
 
@@ -1300,6 +1307,9 @@ impl ScopeAnswer {
                     preview(&d.accepted_by_some_methods)
                 );
             }
+        }
+        if let Some(api) = &self.see_also {
+            let _ = writeln!(s, "\nthe API of that name: scopelint explain {api}");
         }
         s
     }
