@@ -63,6 +63,10 @@ pub fn derive(kb_dir: &Path) -> Result<BTreeMap<String, String>> {
                 if !manual && !r.needs_any_of.is_empty() {
                     r.note = None;
                 }
+                // Remarks point at the research notes, which are not in the repository.
+                for entry in &mut r.needs_any_of {
+                    *entry = entry.replace("; see NOTES", "").replace(" see NOTES", "");
+                }
             }
         }
     }
