@@ -661,6 +661,12 @@ fn unknown_names_fail_with_the_nearest_known_ones() {
         assert!(err.contains("nearest known names"), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // The roles/ prefix may be left out.
+    let (v, _, code) = explain_json(GC, DEFAULT, &["pubsub.publisher"]);
+    assert_eq!(
+        (code, v["roles"][0]["role"].as_str()),
+        (0, Some("roles/pubsub.publisher"))
+    );
     let (_, err, code) = run(&["explain", "projects/p/roles/custom"]);
     assert_eq!(code, 2);
     assert!(err.contains("custom role"), "{err}");

@@ -251,10 +251,15 @@ fn lookup_role<'k>(kb: &'k Knowledge, name: &str) -> Result<(&'k str, &'k Role),
     if let Some((k, r)) = kb.roles.get_key_value(name) {
         return Ok((k.as_str(), r));
     }
-    if !name.starts_with("roles/") {
+    if name.starts_with("projects/") || name.starts_with("organizations/") {
         return Err(QueryError::new(format!(
             "`{name}` is a custom role: scopelint knows only Google's predefined roles (roles/...)"
         )));
+    }
+    if !name.starts_with("roles/")
+        && let Some((k, r)) = kb.roles.get_key_value(&format!("roles/{name}"))
+    {
+        return Ok((k.as_str(), r));
     }
     Err(
         QueryError::new(format!("unknown role `{name}`")).with_nearest(nearest_n(
@@ -968,7 +973,7 @@ impl RoleAnswer {
     fn pretty(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{} ({}, {})", self.role, self.title, self.stage);
-        let _ = writeln!(s, "class: {}: {}", self.class, self.meaning);
+        let _ = writeln!(s, "class: {} ({})", self.class, self.meaning);
         if let Some(n) = &self.note {
             let _ = writeln!(s, "note: {n}");
         }
