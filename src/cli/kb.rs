@@ -214,9 +214,14 @@ impl Stats {
     fn pretty(&self) -> String {
         let mut s = String::new();
         let a = &self.apis;
+        let docs = self
+            .sources
+            .discovery_documents
+            .map(|n| format!(" ({n} documents)"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "APIs: {} ({} from discovery, {} curated gRPC/endpoint entries)",
+            "APIs: {}: {} from discovery{docs}, {} curated gRPC/endpoint entries",
             a.total, a.from_discovery, a.curated
         );
         let _ = writeln!(
