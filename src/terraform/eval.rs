@@ -764,7 +764,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             },
         };
         match var.and_then(|v| v.ty) {
-            Some(ty) => super::types::convert(self, value, ty),
+            Some(ty) => super::types::convert(self, value, ty, name),
             None => value,
         }
     }
@@ -1099,30 +1099,45 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             key = Some(k);
             ops = ops.get(1..).unwrap_or(&[]);
         }
-        let attr = match ops.first() {
-            Some(TraversalOperator::GetAttr(a)) => a.as_str().to_string(),
-            _ => return Val::new(V::Unknown, loc),
-        };
         let ienv = self.instance_env(&res, key);
-        let value = match ty {
+        let attr_value = |attr: &str| match ty {
             "google_service_account" => {
                 let email = self.service_account_email(&res, &ienv, &address);
-                service_account_attr(&attr, &email, self.project_of(&res, &ienv).as_deref())
+                service_account_attr(attr, &email, self.project_of(&res, &ienv).as_deref())
             }
-            _ if matches!(
-                attr.as_str(),
-                "self_link" | "id" | "name" | "self_link_unique"
-            ) =>
-            {
+            _ if matches!(attr, "self_link" | "id" | "name" | "self_link_unique") => {
                 Some(marker::resource(self.namespace(), &address))
             }
             _ => None,
         };
-        let base = match value {
-            Some(s) => Val::str(s, loc),
-            None => Val::new(V::Unknown, loc),
+        let (base, rest) = match ops.first() {
+            Some(TraversalOperator::GetAttr(a)) => {
+                let v = match attr_value(a.as_str()) {
+                    Some(s) => Val::str(s, loc),
+                    None => Val::new(V::Unknown, loc),
+                };
+                (v, ops.get(1..).unwrap_or(&[]))
+            }
+            // The resource as an object (an output such as `value = google_service_account.x`):
+            // the attributes that identify it are known, the others are not.
+            _ => {
+                let mut m = BTreeMap::new();
+                for a in [
+                    "email",
+                    "member",
+                    "id",
+                    "name",
+                    "self_link",
+                    "self_link_unique",
+                ] {
+                    if let Some(s) = attr_value(a) {
+                        m.insert(a.to_string(), Val::str(s, loc.clone()));
+                    }
+                }
+                (Val::new(V::Map(m), loc), ops)
+            }
         };
-        self.apply_ops(base, ops.get(1..).unwrap_or(&[]), src, env)
+        self.apply_ops(base, rest, src, env)
     }
 
     /// The email of a `google_service_account`: computed when `account_id` and the

@@ -9,17 +9,21 @@ use super::module::{Def, Src};
 use hcl::edit::expr::{Expression, ObjectKey};
 use std::collections::BTreeMap;
 
-/// Converts `value` to the type constraint `ty` of a variable of `ev`'s module.
-pub fn convert(ev: &Evaluator<'_, '_>, value: Val, ty: Def<'_>) -> Val {
-    conv(ev, value, ty.expr, ty.src)
+/// Converts `value` to the type constraint `ty` of the variable `name` of `ev`'s module.
+pub fn convert(ev: &Evaluator<'_, '_>, value: Val, ty: Def<'_>, name: &str) -> Val {
+    conv(ev, value, ty.expr, ty.src, &format!("var.{name}"))
 }
 
-fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
+/// `path` names the value in messages (`var.x.scopes`).
+fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src, path: &str) -> Val {
     let Expression::FuncCall(call) = ty else {
         return value;
     };
     if let V::OneOf(alts) = &value.v {
-        let alts = alts.iter().map(|a| conv(ev, a.clone(), ty, src)).collect();
+        let alts = alts
+            .iter()
+            .map(|a| conv(ev, a.clone(), ty, src, path))
+            .collect();
         return Val {
             v: V::OneOf(alts),
             ..value
@@ -37,9 +41,14 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
                         ObjectKey::Expression(_) => continue,
                     };
                     let (inner, default) = optional(t.expr());
+                    let path = format!("{path}.{key}");
                     let v = match (m.get(&key), default) {
-                        (Some(v), _) if !v.is_null() => conv(ev, v.clone(), inner, src),
-                        (_, Some(d)) => conv(ev, ev.eval(d, src, &Env::default()), inner, src),
+                        (Some(v), _) if !v.is_null() => conv(ev, v.clone(), inner, src, &path),
+                        (_, Some(d)) => {
+                            let mut v = ev.eval(d, src, &Env::default());
+                            v.via = Some(format!("the optional() default of {path}"));
+                            conv(ev, v, inner, src, &path)
+                        }
                         (Some(v), None) => v.clone(),
                         (None, None) => Val::new(V::Null, None),
                     };
@@ -56,7 +65,7 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
             V::List(ref items) => {
                 let mut items: Vec<Val> = items
                     .iter()
-                    .map(|i| conv(ev, i.clone(), elem, src))
+                    .map(|i| conv(ev, i.clone(), elem, src, path))
                     .collect();
                 if call.name.name.as_str() == "set" && items.iter().all(|i| i.as_str().is_some()) {
                     items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
@@ -73,7 +82,12 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
             V::Map(ref m) => Val {
                 v: V::Map(
                     m.iter()
-                        .map(|(k, v)| (k.clone(), conv(ev, v.clone(), elem, src)))
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                conv(ev, v.clone(), elem, src, &format!("{path}[{k:?}]")),
+                            )
+                        })
                         .collect(),
                 ),
                 ..value
@@ -86,7 +100,7 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
                     items
                         .iter()
                         .zip(types.iter())
-                        .map(|(i, t)| conv(ev, i.clone(), t, src))
+                        .map(|(i, t)| conv(ev, i.clone(), t, src, path))
                         .collect(),
                 ),
                 ..value
@@ -95,7 +109,7 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src) -> Val {
         },
         ("optional", _) => {
             let (inner, _) = optional(ty);
-            conv(ev, value, inner, src)
+            conv(ev, value, inner, src, path)
         }
         _ => value,
     }
