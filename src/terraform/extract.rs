@@ -197,6 +197,22 @@ fn attached(body: &Obj, email_key: &str, scopes_key: &str, address: &str) -> Acc
     }
 }
 
+/// Where a value passed into a module is shown: the caller's argument, or the
+/// literal inside it when the value is written there.
+fn caller_loc(v: &Val) -> Option<Loc> {
+    let arg = v.arg.as_ref()?;
+    match &v.loc {
+        Some(l)
+            if l.file == arg.file
+                && arg.span.start <= l.span.start
+                && l.span.end <= arg.span.end =>
+        {
+            Some(l.clone())
+        }
+        _ => Some(arg.clone()),
+    }
+}
+
 /// The scopes a value stands for; with alternatives, their union (a scope is
 /// missing only when it is missing from every alternative).
 fn scopes_of(f: Field, address: &str) -> Scopes {
@@ -204,7 +220,7 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
     let mut scopes = Scopes {
         items: Vec::new(),
         complete: true,
-        at: v.arg.clone().or_else(|| f.at.clone()),
+        at: caller_loc(&v).or_else(|| f.at.clone()),
         defined: v.loc.clone(),
         via: v.via.clone(),
         ..Scopes::default()
