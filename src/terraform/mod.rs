@@ -13,6 +13,8 @@ pub mod object;
 pub mod plan;
 pub mod project;
 pub mod syntax;
+#[cfg(test)]
+mod tests;
 mod types;
 
 use crate::discover::FileKind;
