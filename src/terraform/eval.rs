@@ -33,7 +33,7 @@ const MAX_MODULE_DEPTH: usize = 24;
 /// At most this many alternatives are followed for one value.
 pub const MAX_ALTERNATIVES: usize = 16;
 /// At most this many instances of one module call are analysed.
-const MAX_MODULE_INSTANCES: usize = 256;
+const MAX_MODULE_INSTANCES: usize = 1000;
 
 /// A Terraform value.
 #[derive(Debug, Clone, PartialEq)]

@@ -56,7 +56,7 @@ pub fn parse(id: FileId, kind: FileKind, src: &SourceFile) -> Result<Parsed, Par
     match kind {
         FileKind::Terraform | FileKind::TfVars => match hcl::edit::parser::parse_body(src.body()) {
             Ok(body) => Ok(file(Body::from_hcl(
-                &body,
+                body,
                 Src {
                     file: id,
                     offset: src.bom,

@@ -63,13 +63,22 @@ pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
         .collect();
     let roots = roots(&scanned, &modules, &manifests);
 
+    let collect = |dir: &PathBuf| {
+        let idx = modules.get(dir)?;
+        let tree = Tree::new(&modules, idx, manifests.get(dir));
+        Some(object::collect(&tree, extract::relevant))
+    };
+    if plans.is_empty() {
+        // Nothing will stand in for a root: extract each as soon as it is evaluated.
+        let models: Vec<Model> = roots
+            .par_iter()
+            .filter_map(|dir| collect(dir).map(|r| extract::extract(&r)))
+            .collect();
+        return merged(models);
+    }
     let mut configs: Vec<(Option<PathBuf>, Resources)> = roots
         .par_iter()
-        .filter_map(|dir| {
-            let idx = modules.get(dir)?;
-            let tree = Tree::new(&modules, idx, manifests.get(dir));
-            Some((Some(dir.clone()), object::collect(&tree, extract::relevant)))
-        })
+        .filter_map(|dir| Some((Some(dir.clone()), collect(dir)?)))
         .collect();
 
     // A plan stands in for the root module it was made from (its values are resolved).
@@ -89,6 +98,10 @@ pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
         .par_iter()
         .map(|(_, r)| extract::extract(r))
         .collect();
+    merged(models)
+}
+
+fn merged(models: Vec<Model>) -> Model {
     let mut model = Model::default();
     for m in models {
         model.extend(m);

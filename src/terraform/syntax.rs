@@ -92,24 +92,27 @@ impl Body {
         self.blocks.iter().filter(move |b| b.ident == ident)
     }
 
-    /// Converts an hcl-edit body parsed from `src`.
-    pub fn from_hcl(body: &hcl::edit::structure::Body, src: Src) -> Body {
-        Body {
-            attrs: body
-                .attributes()
-                .map(|a| Attr {
+    /// Converts an hcl-edit body parsed from `src` (taking its expressions).
+    pub fn from_hcl(body: hcl::edit::structure::Body, src: Src) -> Body {
+        let mut out = Body::default();
+        for structure in body {
+            match structure {
+                hcl::edit::structure::Structure::Attribute(a) => out.attrs.push(Attr {
                     key: a.key.as_str().to_string(),
-                    expr: a.value.clone(),
+                    expr: a.value,
                     src,
-                })
-                .collect(),
-            blocks: body.blocks().map(|b| Block::from_hcl(b, src)).collect(),
+                }),
+                hcl::edit::structure::Structure::Block(b) => {
+                    out.blocks.push(Block::from_hcl(b, src))
+                }
+            }
         }
+        out
     }
 }
 
 impl Block {
-    fn from_hcl(block: &hcl::edit::structure::Block, src: Src) -> Block {
+    fn from_hcl(block: hcl::edit::structure::Block, src: Src) -> Block {
         let start = block.ident.span().map_or(0, |s| s.start);
         let end = block
             .labels
@@ -125,8 +128,8 @@ impl Block {
                 .map(|l| l.as_str().to_string())
                 .collect(),
             header: Loc::new(src.file, start + src.offset..end + src.offset),
-            span: src.loc_of(block),
-            body: Body::from_hcl(&block.body, src),
+            span: src.loc_of(&block),
+            body: Body::from_hcl(block.body, src),
         }
     }
 }
