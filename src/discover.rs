@@ -2,7 +2,9 @@
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
 //! directories and `.terraform/` skipped, symlinks never followed); files named
-//! on the command line are taken as they are.
+//! on the command line are taken as they are. Terraform files are known by
+//! their names; a JSON plan by its content, whatever its name (in a walked
+//! directory, only `.json` files are looked into).
 
 use std::path::{Path, PathBuf};
 
