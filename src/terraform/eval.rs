@@ -897,8 +897,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
             }
         };
-        if self.inst.dirs.contains(&target.dir) || self.inst.dirs.len() >= MAX_MODULE_DEPTH {
+        if self.inst.dirs.contains(&target.dir) {
             self.tree.note(call.header(), format!("{address}: the module calls itself (directly or through other modules), so this call is not analysed"));
+            return Children::Opaque;
+        }
+        if self.inst.dirs.len() >= MAX_MODULE_DEPTH {
+            self.tree.note(call.header(), format!("{address}: modules nest more than {MAX_MODULE_DEPTH} deep here, so this call is not analysed"));
             return Children::Opaque;
         }
         let spawn = |suffix: String, env: Env| -> usize {

@@ -7,7 +7,10 @@
 //! may use `:`), and JSON strings are templates in Terraform's JSON syntax just as
 //! quoted strings are in HCL, so `"${var.x}"` means the same in both and every
 //! span stays exact. A string whose escapes HCL does not share (`\/`, `\b`,
-//! `\f`) falls back to its decoded value without a location.
+//! `\f`) falls back to its decoded value without a location. (Terraform reads
+//! variable defaults and `.tfvars.json` values as literals rather than
+//! templates; a `${` in such a string is rare enough to be read as a template
+//! here, which at worst makes the value unknown.)
 //!
 //! Terraform decides whether a nested JSON object is a block or an attribute
 //! from the provider's schema, which scopelint does not have: the nested block
