@@ -527,6 +527,7 @@ fn verdict(
                     at: Some(loc.clone()),
                     defined: None,
                     via: None,
+                    ..Scopes::default()
                 },
             },
             is_instance: true,
