@@ -134,11 +134,11 @@ const CASES: &[Case] = &[
     // Datastore has no read-only scope.
     Case { n: "26", dialect: TF, scopes: &[CPRO], roles: &["roles/datastore.viewer"],
            verdict: "insufficient", findings: &["SL001 error"] },
-    // Reads work, inserts and state changes fail. Only a note today: discovery classes the
-    // read-like POST methods (testIamPermissions, getHealth, list*, wait) as write methods,
-    // and compute.readonly is accepted by those, so the write class counts as partly covered.
+    // Reads work, inserts and state changes fail: a whole class (writes) is uncovered. The
+    // read-like POST methods (testIamPermissions, getHealth, aggregated lists) accept
+    // compute.readonly, so the generator classes them as reads.
     Case { n: "27", dialect: GC, scopes: &["compute-ro"], roles: &["roles/compute.instanceAdmin.v1"],
-           verdict: "partial", findings: &["SL002 note"] },
+           verdict: "partial", findings: &["SL002 warning"] },
     // Minting tokens for another account needs cloud-platform.
     Case { n: "28", dialect: GC, scopes: DEFAULT, roles: &["roles/iam.serviceAccountTokenCreator"],
            verdict: "insufficient", findings: &["SL001 error"] },

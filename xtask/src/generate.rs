@@ -318,7 +318,7 @@ fn sources_md(
     s.push_str("| file | what |\n| --- | --- |\n");
     s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, and scopes that grant no Cloud API access. |\n");
     s.push_str(&format!(
-        "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts `cloud-platform.read-only`; write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
+        "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts a read-only scope (`cloud-platform.read-only`, `compute.readonly`, ...); write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
         table.apis.len()
     ));
     s.push_str(&format!(
