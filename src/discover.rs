@@ -2,31 +2,74 @@
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
 //! directories and `.terraform/` skipped, symlinks never followed); files named
-//! on the command line are taken as they are.
+//! on the command line are taken as they are. Terraform files are known by
+//! their names; a JSON plan by its content, whatever its name (in a walked
+//! directory, only `.json` files are looked into).
 
 use std::path::{Path, PathBuf};
 
-/// What kind of input a file is, decided from its name.
+/// What kind of input a file is, decided from its name (or, for plans, its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FileKind {
-    /// A Terraform configuration file (`.tf`).
+    /// A Terraform configuration file in native syntax (`.tf`, OpenTofu `.tofu`).
     Terraform,
     /// A Terraform variable definitions file (`terraform.tfvars`, `*.auto.tfvars`).
     TfVars,
+    /// A Terraform configuration file in JSON syntax (`.tf.json`, OpenTofu `.tofu.json`).
+    TerraformJson,
+    /// Variable definitions in JSON (`terraform.tfvars.json`, `*.auto.tfvars.json`).
+    TfVarsJson,
+    /// A plan as `terraform show -json PLANFILE` prints it, recognised by its content.
+    Plan,
 }
 
 impl FileKind {
     pub fn of(path: &Path) -> Option<FileKind> {
         let name = path.file_name()?.to_str()?;
-        if name.ends_with(".tf") {
+        if name.ends_with(".tf") || name.ends_with(".tofu") {
             Some(FileKind::Terraform)
+        } else if name.ends_with(".tf.json") || name.ends_with(".tofu.json") {
+            Some(FileKind::TerraformJson)
         } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
             Some(FileKind::TfVars)
+        } else if name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {
+            Some(FileKind::TfVarsJson)
         } else {
             None
         }
     }
+
+    /// Whether the file holds configuration blocks (resources, variables, modules...).
+    pub fn is_configuration(self) -> bool {
+        matches!(self, FileKind::Terraform | FileKind::TerraformJson)
+    }
+
+    /// Whether the file holds variable values.
+    pub fn is_tfvars(self) -> bool {
+        matches!(self, FileKind::TfVars | FileKind::TfVarsJson)
+    }
+
+    /// Whether the file is a Terraform JSON plan: a JSON object whose first keys are
+    /// `format_version` and `terraform_version`, as `terraform show -json` writes them.
+    pub fn sniff(path: &Path) -> Option<FileKind> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        std::fs::File::open(path)
+            .ok()?
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut head)
+            .ok()?;
+        let head = String::from_utf8_lossy(&head);
+        let head = head.trim_start_matches('\u{feff}').trim_start();
+        (head.starts_with('{')
+            && head.contains("\"format_version\"")
+            && head.contains("\"terraform_version\""))
+        .then_some(FileKind::Plan)
+    }
 }
+
+/// How much of a `.json` file is read to decide whether it is a plan.
+const SNIFF_BYTES: usize = 4096;
 
 /// A file to analyse.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,7 +103,7 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
             Ok(_) => {
                 // Hooks pass every staged file of some types; the ones that are
                 // not inputs are not errors.
-                if let Some(kind) = FileKind::of(root) {
+                if let Some(kind) = FileKind::of(root).or_else(|| FileKind::sniff(root)) {
                     files.push(Candidate {
                         path: root.clone(),
                         kind,
@@ -108,7 +151,11 @@ fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>
         match entry {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if let (true, Some(kind)) = (is_file, FileKind::of(entry.path())) {
+                let kind = FileKind::of(entry.path()).or_else(|| {
+                    let json = entry.path().extension().is_some_and(|e| e == "json");
+                    json.then(|| FileKind::sniff(entry.path())).flatten()
+                });
+                if let (true, Some(kind)) = (is_file, kind) {
                     files.push(Candidate {
                         path: entry.into_path(),
                         kind,

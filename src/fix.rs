@@ -242,7 +242,12 @@ fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
     let refs: Vec<&Edit> = edits.iter().collect();
     let patched = apply(&file.text, &refs)?;
     let body = patched.get(file.bom..)?;
-    hcl::edit::parser::parse_body(body).ok()?;
+    // Terraform's JSON syntax (`.tf.json`, `.tfvars.json`) must stay valid JSON.
+    if file.path.extension().is_some_and(|e| e == "json") {
+        crate::terraform::json::is_valid(body).then_some(())?;
+    } else {
+        hcl::edit::parser::parse_body(body).ok()?;
+    }
     Some(edits)
 }
 

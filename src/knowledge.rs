@@ -12,8 +12,32 @@ pub const SCOPE_PREFIX: &str = "https://www.googleapis.com/auth/";
 pub const CLOUD_PLATFORM: &str = "cloud-platform";
 pub const CLOUD_PLATFORM_RO: &str = "cloud-platform.read-only";
 
+/// The `header` of each generated file: how and from what it was generated.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Header {
+    #[serde(default)]
+    pub generated_by: String,
+    /// The sources, one line each, with versions and revisions.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The package the discovery documents come from (`apis.json`).
+    #[serde(default)]
+    pub discovery_package: Option<String>,
+    /// How many discovery documents the package holds (`apis.json`).
+    #[serde(default)]
+    pub discovery_documents: Option<u32>,
+    /// The pinned revision of the IAM role data (`roles.json`).
+    #[serde(default)]
+    pub iam_dataset_commit: Option<String>,
+    /// Entries per section of the hand-curated `rules/overrides.yaml`.
+    #[serde(default)]
+    pub curated_overrides: BTreeMap<String, u32>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ScopesFile {
+    #[serde(default)]
+    pub header: Header,
     #[serde(default)]
     pub known: BTreeSet<String>,
     pub gcloud: GcloudAliases,
@@ -70,6 +94,9 @@ pub struct Api {
     pub read: MethodClass,
     #[serde(default)]
     pub write: MethodClass,
+    /// Whether discovery does not describe it (a hand-curated gRPC or endpoint entry).
+    #[serde(default)]
+    pub grpc: bool,
     /// Whether software on a VM typically calls it (SL005 evidence).
     #[serde(default)]
     pub workload: bool,
@@ -124,6 +151,9 @@ pub struct RoleUse {
 pub struct Role {
     #[serde(default)]
     pub title: String,
+    /// The launch stage (GA, BETA, ...).
+    #[serde(default)]
+    pub stage: String,
     pub class: RoleClass,
     #[serde(default)]
     pub uses: Vec<RoleUse>,
@@ -135,11 +165,17 @@ pub struct Role {
 
 #[derive(Debug, Clone, Deserialize)]
 struct ApisFile {
+    #[serde(default)]
+    header: Header,
     apis: BTreeMap<String, Api>,
+    #[serde(default)]
+    aliases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 struct RolesFile {
+    #[serde(default)]
+    header: Header,
     roles: BTreeMap<String, Role>,
 }
 
@@ -148,7 +184,12 @@ struct RolesFile {
 pub struct Knowledge {
     pub scopes: ScopesFile,
     pub apis: BTreeMap<String, Api>,
+    /// Service names that are not keys of `apis`, mapped to the key that describes them.
+    pub api_aliases: BTreeMap<String, String>,
     pub roles: BTreeMap<String, Role>,
+    /// The headers of `apis.json` and `roles.json` (`scopes.json`'s is in `scopes`).
+    pub apis_header: Header,
+    pub roles_header: Header,
 }
 
 static KNOWLEDGE: OnceLock<Result<Knowledge, String>> = OnceLock::new();
@@ -164,11 +205,15 @@ impl Knowledge {
                 ) -> Result<T, String> {
                     serde_json::from_str(text).map_err(|e| format!("rules/{name}: {e}"))
                 }
+                let apis: ApisFile = parse("apis.json", include_str!("../rules/apis.json"))?;
+                let roles: RolesFile = parse("roles.json", include_str!("../rules/roles.json"))?;
                 Ok(Knowledge {
                     scopes: parse("scopes.json", include_str!("../rules/scopes.json"))?,
-                    apis: parse::<ApisFile>("apis.json", include_str!("../rules/apis.json"))?.apis,
-                    roles: parse::<RolesFile>("roles.json", include_str!("../rules/roles.json"))?
-                        .roles,
+                    apis: apis.apis,
+                    api_aliases: apis.aliases,
+                    roles: roles.roles,
+                    apis_header: apis.header,
+                    roles_header: roles.header,
                 })
             })
             .as_ref()
@@ -237,6 +282,7 @@ impl Knowledge {
                 read: MethodClass::default(),
                 write: MethodClass::default(),
                 workload: false,
+                grpc: false,
                 note: None,
             });
             api.source = "configuration (api_scopes)".to_string();
@@ -270,6 +316,7 @@ impl Knowledge {
                 name.clone(),
                 Role {
                     title: name.clone(),
+                    stage: String::new(),
                     class: RoleClass::Api,
                     uses,
                     source: "configuration (custom_roles)".to_string(),
@@ -278,6 +325,27 @@ impl Knowledge {
             );
         }
         kb
+    }
+
+    /// The API entry for a service name: a key of `apis`, or a service name the
+    /// knowledge base maps to one (for example `translate.googleapis.com`).
+    pub fn api(&self, service: &str) -> Option<(&str, &Api)> {
+        let key = self
+            .api_aliases
+            .get(service)
+            .map_or(service, String::as_str);
+        self.apis.get_key_value(key).map(|(k, a)| (k.as_str(), a))
+    }
+
+    /// The gcloud aliases that stand for exactly the scope `short`.
+    pub fn gcloud_aliases(&self, short: &str) -> Vec<&str> {
+        self.scopes
+            .gcloud
+            .aliases
+            .iter()
+            .filter(|(_, v)| v.len() == 1 && v.first().is_some_and(|s| s == short))
+            .map(|(k, _)| k.as_str())
+            .collect()
     }
 
     /// The full URL of a short scope name.
@@ -298,12 +366,23 @@ impl Knowledge {
 
 /// The candidate closest to `input` by edit distance, if reasonably close.
 pub fn nearest<'c>(input: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    nearest_n(input, candidates, 1).into_iter().next()
+}
+
+/// Up to `n` candidates reasonably close to `input` by edit distance, nearest first.
+pub fn nearest_n<'c>(
+    input: &str,
+    candidates: impl Iterator<Item = &'c str>,
+    n: usize,
+) -> Vec<&'c str> {
     let input = input.to_ascii_lowercase().replace('_', "-");
-    candidates
+    let mut close: Vec<(usize, &str)> = candidates
         .map(|c| (levenshtein(&input, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c)
+        .collect();
+    close.sort_unstable();
+    close.dedup();
+    close.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {

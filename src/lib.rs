@@ -68,7 +68,7 @@ pub struct Options {
 }
 
 enum Loaded {
-    Parsed(SourceFile, terraform::module::ParsedFile),
+    Parsed(SourceFile, terraform::Parsed),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -110,40 +110,21 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         .collect();
 
     let mut sources = Sources::default();
-    let mut modules: BTreeMap<PathBuf, Vec<terraform::module::ParsedFile>> = BTreeMap::new();
+    let mut inputs = terraform::project::Inputs::default();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
-                let dir = c.path.parent().map(PathBuf::from).unwrap_or_default();
-                modules.entry(dir).or_default().push(parsed);
+                inputs.add(&c.path, parsed);
             }
-            Loaded::Broken(src, mut err) => {
-                err.source = src.map(|s| sources.push(s));
-                if err.source.is_none() {
-                    // keep ids aligned with candidates
-                    sources.push(SourceFile::new(
-                        err.file.clone(),
-                        c.path.clone(),
-                        String::new(),
-                    ));
-                }
-                errors.push(err);
-            }
+            Loaded::Broken(src, err) => push_broken(&mut sources, &mut errors, &c.path, src, err),
         }
     }
 
-    let models: Vec<Model> = modules
-        .par_iter()
-        .map(|(dir, files)| {
-            let idx = terraform::module::Index::build(module_name(dir), files);
-            terraform::extract::extract(&idx)
-        })
-        .collect();
-    let mut model = Model::default();
-    for m in models {
-        model.extend(m);
-    }
+    // Module directories outside the scanned paths are read when a module calls them.
+    let mut model = terraform::project::analyse(inputs, &mut |dir| {
+        load_module_dir(dir, &mut sources, &mut errors, overlay)
+    });
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -330,9 +311,66 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
     }
 }
 
-fn module_name(dir: &std::path::Path) -> String {
-    let s = discover::display_path(dir);
-    if s.is_empty() { ".".to_string() } else { s }
+fn push_broken(
+    sources: &mut Sources,
+    errors: &mut Vec<InputError>,
+    path: &std::path::Path,
+    src: Option<SourceFile>,
+    mut err: InputError,
+) {
+    err.source = src.map(|s| sources.push(s));
+    if err.source.is_none() {
+        // keep ids aligned with the files read
+        sources.push(SourceFile::new(
+            err.file.clone(),
+            path.to_path_buf(),
+            String::new(),
+        ));
+    }
+    errors.push(err);
+}
+
+/// Reads the configuration files of a module directory (not its subdirectories).
+fn load_module_dir(
+    dir: &std::path::Path,
+    sources: &mut Sources,
+    errors: &mut Vec<InputError>,
+    overlay: &Overlay,
+) -> Vec<terraform::module::ParsedFile> {
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    }) else {
+        return Vec::new();
+    };
+    let mut candidates: Vec<Candidate> = entries
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let kind = discover::FileKind::of(&path).filter(|k| k.is_configuration())?;
+            let name = path.file_name()?;
+            path.is_file().then(|| Candidate {
+                path: dir.join(name),
+                kind,
+            })
+        })
+        .collect();
+    candidates.sort();
+    let mut files = Vec::new();
+    for c in candidates {
+        let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+        match load(id, &c, overlay.get(&c.path)) {
+            Loaded::Parsed(src, terraform::Parsed::File(f)) => {
+                sources.push(src);
+                files.push(f);
+            }
+            Loaded::Parsed(src, terraform::Parsed::Plan(_)) => {
+                sources.push(src);
+            }
+            Loaded::Broken(src, err) => push_broken(sources, errors, &c.path, src, err),
+        }
+    }
+    files
 }
 
 fn load(id: FileId, c: &Candidate, overlay: Option<&String>) -> Loaded {

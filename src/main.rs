@@ -23,6 +23,10 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(cli::rule::RuleArgs),
+    /// Explain a role, an API or a scope alias, or judge scopes against roles as `check` would.
+    Explain(cli::explain::ExplainArgs),
+    /// Query the embedded knowledge base (`kb stats`).
+    Kb(cli::kb::KbArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => cli::check::run(&args),
         Command::Rule(args) => cli::rule::run(&args),
+        Command::Explain(args) => cli::explain::run(&args),
+        Command::Kb(args) => cli::kb::run(&args),
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(2),

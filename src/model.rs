@@ -92,6 +92,24 @@ pub struct Scopes {
     pub defined: Option<Loc>,
     /// Where `defined` is a variable default, tfvars value or local: its name.
     pub via: Option<String>,
+    /// Other places the scopes pass through, shown as related locations: when
+    /// `at` is a module call's argument, where the module's resource uses it.
+    pub trail: Vec<(Loc, String)>,
+    /// Whether pods on a GKE node use these scopes (see [`WorkloadIdentity`]).
+    pub workload_identity: WorkloadIdentity,
+}
+
+/// GKE Workload Identity on the nodes of a pool: when it is on, pods get their
+/// tokens from their own Kubernetes service account, so the node's scopes only
+/// bound what the node itself does (image pulls, logging, monitoring, trace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkloadIdentity {
+    /// Not GKE, or Workload Identity is off: everything on the VM uses these scopes.
+    #[default]
+    Off,
+    On,
+    /// Whether it is on is not known: only what holds either way is judged.
+    Unknown,
 }
 
 /// How a workload gets a token, if at all.

@@ -11,7 +11,9 @@
 use crate::finding::{Related, Severity};
 use crate::fix::Strategy;
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
-use crate::model::{Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Workload};
+use crate::model::{
+    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Workload, WorkloadIdentity,
+};
 use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -134,6 +136,9 @@ impl<'m> Assessment<'m> {
                 }
                 RoleClass::Api => {
                     for u in &role.uses {
+                        let Some(u) = judged_use(cx.kb, scopes.workload_identity, u) else {
+                            continue;
+                        };
                         a.holds_scoped_roles = true;
                         let api = cx.kb.apis.get(&u.api);
                         let (verdict, detail) = judge(u, api, &a.granted);
@@ -196,6 +201,29 @@ impl<'m> Assessment<'m> {
         }
         out
     }
+}
+
+/// What a GKE node does itself with each API, as the role made for that use:
+/// with Workload Identity, pods do not use the node's token, so these are the
+/// only calls the node's scopes decide.
+const NODE_USES: &[(&str, &str)] = &[
+    ("storage.googleapis.com", "roles/storage.objectViewer"),
+    ("docker.pkg.dev", "roles/artifactregistry.reader"),
+    ("logging.googleapis.com", "roles/logging.logWriter"),
+    ("monitoring.googleapis.com", "roles/monitoring.metricWriter"),
+    ("cloudtrace.googleapis.com", "roles/cloudtrace.agent"),
+];
+
+/// The use of a role that the workload's scopes are judged against: the use
+/// itself, or, on GKE nodes whose pods use Workload Identity (or may), the
+/// node's own use of that API when the role allows it and `None` otherwise.
+fn judged_use<'k>(kb: &'k Knowledge, wi: WorkloadIdentity, u: &'k RoleUse) -> Option<&'k RoleUse> {
+    if wi == WorkloadIdentity::Off {
+        return Some(u);
+    }
+    let (_, role) = NODE_USES.iter().find(|(api, _)| *api == u.api)?;
+    let node = kb.roles.get(*role)?.uses.iter().find(|n| n.api == u.api)?;
+    (u.access >= node.access).then_some(node)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use super::assess::{ApiVerdict, Assessment, Context, Verdict};
 use super::report::{primary, spell, subject, workload_ref};
 use crate::finding::{ApiUse, Finding, Related, RuleMeta, Severity};
 use crate::knowledge::{Access, Knowledge};
+use crate::model::WorkloadIdentity;
 
 pub struct EnabledApiNotCovered;
 
@@ -29,7 +30,9 @@ impl Rule for EnabledApiNotCovered {
             return;
         };
         let may_be_broad = identity.is_default_compute() || !a.broad_roles.is_empty();
-        if !scopes.complete || !may_be_broad {
+        // With Workload Identity, pods do not call APIs with the node's token.
+        let node_only = scopes.workload_identity != WorkloadIdentity::Off;
+        if !scopes.complete || !may_be_broad || node_only {
             return;
         }
         let mut apis = Vec::new();

@@ -82,6 +82,10 @@ pub fn scope_finding(
             message: format!("the scopes are defined here ({via})"),
         });
     }
+    related.extend(scopes.trail.iter().map(|(loc, message)| Related {
+        loc: loc.clone(),
+        message: message.clone(),
+    }));
     let mut help = Vec::new();
     for api in apis {
         let accepted: Vec<String> = api.accepted.iter().map(|s| spell(cx.kb, s)).collect();

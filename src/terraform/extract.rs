@@ -1,15 +1,16 @@
-//! Builds the [`Model`] of one Terraform module: its workloads (with identity
-//! and scopes), IAM grants and enabled APIs.
+//! Builds the [`Model`] of one configuration from its evaluated resource
+//! instances: workloads (with identity and scopes), IAM grants and enabled APIs.
+//! The instances come from source ([`super::object::collect`]) or from a plan
+//! ([`super::plan`]); this step does not care which.
 
-use super::eval::{Env, Evaluator, V, Val, index};
+use super::eval::{V, Val};
 use super::marker;
-use super::module::{Index, Res, Src};
+use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::{
     Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Unresolved, Workload,
+    WorkloadIdentity,
 };
 use crate::source::Loc;
-use hcl::edit::Span;
-use hcl::edit::structure::{Block, Body};
 
 /// Resource types whose `service_account { email, scopes }` block gives a VM its token.
 const INSTANCE_KINDS: &[&str] = &[
@@ -20,41 +21,54 @@ const INSTANCE_KINDS: &[&str] = &[
     "google_compute_instance_from_machine_image",
 ];
 
-/// At most this many instances of one `count`/`for_each` resource are analysed.
-const MAX_INSTANCES: usize = 1000;
+/// Whether a resource or data source matters to the model (others are not evaluated).
+pub fn relevant(mode: Mode, ty: &str) -> bool {
+    match mode {
+        Mode::Managed => {
+            INSTANCE_KINDS.contains(&ty)
+                || matches!(
+                    ty,
+                    "google_container_node_pool"
+                        | "google_container_cluster"
+                        | "google_project_service"
+                )
+                || is_grant_kind(ty)
+        }
+        Mode::Data => ty == "google_iam_policy",
+    }
+}
 
-pub fn extract(idx: &Index<'_>) -> Model {
-    let ev = Evaluator::new(idx);
+pub fn extract(r: &Resources) -> Model {
     let mut model = Model::default();
-    for (&(ty, name), res) in &idx.resources {
-        let base = format!("{ty}.{name}");
-        let instances = instances(&ev, res, &base, &mut model);
-        for (address, env) in instances {
-            if INSTANCE_KINDS.contains(&ty) {
-                let w = instance_workload(&ev, res, ty, &address, name, &env);
+    model.unresolved.extend(r.notes.iter().cloned());
+    for inst in r.list.iter().filter(|i| i.mode == Mode::Managed) {
+        let ty = inst.kind.as_str();
+        if INSTANCE_KINDS.contains(&ty) {
+            model.workloads.push(instance_workload(r, inst));
+        } else if ty == "google_container_node_pool" {
+            if let Some(nc) = inst.body.block("node_config") {
+                let wi = pool_workload_identity(r, inst, nc);
+                let w = gke_workload(inst, nc, &inst.address, wi);
                 model.workloads.push(w);
-            } else if ty == "google_container_node_pool" {
-                if let Some(nc) = first_block(&res.block.body, "node_config") {
-                    let w = gke_workload(&ev, res, nc, ty, &address, name, &env);
-                    model.workloads.push(w);
-                }
-            } else if ty == "google_container_cluster" {
-                cluster_workloads(&ev, res, &address, name, &env, &mut model);
-            } else if is_grant_kind(ty) {
-                grants(&ev, res, ty, &address, &env, &mut model);
-            } else if ty == "google_project_service" {
-                let v = res.attr("service").map(|d| ev.def(d, &env));
-                match v.as_ref().and_then(Val::as_str) {
-                    Some(s) if !marker::is_symbolic(s) => model.enabled_apis.push(EnabledApi {
-                        service: s.to_string(),
-                        loc: v.and_then(|v| v.loc).unwrap_or_else(|| res.header()),
-                    }),
-                    _ => unresolved(
-                        &mut model,
-                        res.header(),
-                        format!("{address}: service is not known"),
-                    ),
-                }
+            }
+        } else if ty == "google_container_cluster" {
+            cluster_workloads(inst, &mut model);
+        } else if is_grant_kind(ty) {
+            grants(r, inst, &mut model);
+        } else if ty == "google_project_service" {
+            let f = inst.body.get("service");
+            match f.as_ref().and_then(|f| f.val.as_str()) {
+                Some(s) if !marker::is_symbolic(s) => model.enabled_apis.push(EnabledApi {
+                    service: s.to_string(),
+                    loc: f
+                        .and_then(|f| f.val.loc)
+                        .unwrap_or_else(|| inst.header.clone()),
+                }),
+                _ => unresolved(
+                    &mut model,
+                    inst.header.clone(),
+                    format!("{}: service is not known", inst.address),
+                ),
             }
         }
     }
@@ -65,88 +79,22 @@ fn unresolved(model: &mut Model, loc: Loc, what: String) {
     model.unresolved.push(Unresolved { loc, what });
 }
 
-/// The instances a resource stands for: one, or one per `count` index / `for_each` key.
-fn instances(
-    ev: &Evaluator<'_>,
-    res: &Res<'_>,
-    base: &str,
-    model: &mut Model,
-) -> Vec<(String, Env)> {
-    if let Some(count) = res.attr("count") {
-        return match ev.def(count, &Env::default()).v {
-            V::Num(n) if n >= 0.0 => (0..(n as usize).min(MAX_INSTANCES))
-                .map(|i| (format!("{base}[{i}]"), Env::count(i)))
-                .collect(),
-            _ => {
-                unresolved(model, res.header(), format!("{base}: count is not known"));
-                vec![(base.to_string(), Env::default())]
-            }
-        };
-    }
-    let Some(fe) = res.attr("for_each") else {
-        return vec![(base.to_string(), Env::default())];
-    };
-    let coll = ev.def(fe, &Env::default());
-    let pairs: Vec<(String, Val)> = match coll.v {
-        V::Map(m) => m.into_iter().collect(),
-        V::List(items) => items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(|s| (s.to_string(), v.clone())))
-            .collect(),
-        _ => {
-            unresolved(
-                model,
-                res.header(),
-                format!("{base}: for_each is not known"),
-            );
-            return vec![(base.to_string(), Env::default())];
-        }
-    };
-    pairs
-        .into_iter()
-        .take(MAX_INSTANCES)
-        .map(|(k, v)| (format!("{base}[{k:?}]"), Env::each(Val::str(k, None), v)))
-        .collect()
+fn name_of(inst: &ResourceInst) -> String {
+    inst.body
+        .string("name")
+        .unwrap_or_else(|| inst.label.clone())
 }
 
-fn first_block<'b>(body: &'b Body, ident: &str) -> Option<&'b Block> {
-    body.blocks().find(|b| b.ident.as_str() == ident)
-}
-
-fn name_of(ev: &Evaluator<'_>, res: &Res<'_>, env: &Env, label: &str) -> String {
-    res.attr("name")
-        .map(|d| ev.def(d, env))
-        .and_then(|v| {
-            v.as_str()
-                .filter(|s| !marker::is_symbolic(s))
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| label.to_string())
-}
-
-fn string_attr(ev: &Evaluator<'_>, res: &Res<'_>, key: &str, env: &Env) -> Option<String> {
-    let v = res.attr(key).map(|d| ev.def(d, env))?;
-    v.as_str()
-        .filter(|s| !marker::is_symbolic(s))
-        .map(str::to_string)
-}
-
-fn instance_workload(
-    ev: &Evaluator<'_>,
-    res: &Res<'_>,
-    ty: &str,
-    address: &str,
-    label: &str,
-    env: &Env,
-) -> Workload {
+fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
+    let ty = inst.kind.as_str();
     let mut w = Workload {
         kind: ty.to_string(),
-        address: address.to_string(),
-        name: name_of(ev, res, env, label),
-        zone: string_attr(ev, res, "zone", env),
-        project: ev.project_of(res, env),
-        module: ev.idx.module.clone(),
-        block: res.header(),
+        address: inst.address.clone(),
+        name: name_of(inst),
+        zone: inst.body.string("zone"),
+        project: inst.project.clone(),
+        module: inst.module.clone(),
+        block: inst.header.clone(),
         account_block: None,
         account: Account::None,
         is_instance: matches!(
@@ -154,163 +102,93 @@ fn instance_workload(
             "google_compute_instance" | "google_compute_instance_from_template"
         ),
     };
-    match account_block(ev, &res.block.body, res.src, env) {
-        AccountBlock::Absent
-            if ty.ends_with("_from_template") || ty.ends_with("_from_machine_image") =>
-        {
-            // Inherits the template's account; a machine image's is not in the configuration.
-            let template = res
-                .attr("source_instance_template")
-                .map(|d| ev.def(d, env))
-                .and_then(|v| {
-                    v.as_str()
-                        .and_then(marker::resource_address)
-                        .map(|(_, a)| a.to_string())
-                });
-            w.account = template
-                .and_then(|t| inherited_account(ev, &t))
-                .unwrap_or(Account::Unknown);
+    match inst.body.block("service_account") {
+        Some(sa) => {
+            w.account_block = sa.span.clone();
+            w.account = attached(sa, "email", "scopes", &inst.address);
         }
-        AccountBlock::Absent => w.account = Account::None,
-        AccountBlock::Unknown(loc) => {
-            w.account_block = loc;
-            w.account = Account::Unknown;
-        }
-        AccountBlock::Found {
-            body,
-            src,
-            env: benv,
-            loc,
-        } => {
-            w.account_block = loc;
-            w.account = attached(ev, body, src, &benv, "email", "scopes");
-        }
+        None => match inst.body.unknown_block("service_account") {
+            Some(loc) => {
+                w.account_block = loc;
+                w.account = Account::Unknown;
+            }
+            None if ty.ends_with("_from_template") || ty.ends_with("_from_machine_image") => {
+                // Inherits the template's account; a machine image's is not in the configuration.
+                w.account = inst
+                    .body
+                    .get("source_instance_template")
+                    .and_then(|f| find_ref(r, &f.val, INSTANCE_KINDS))
+                    .map_or(Account::Unknown, inherited_account);
+            }
+            None => w.account = Account::None,
+        },
     }
     w
 }
 
-/// The account of the instance template at `address` (`TYPE.NAME` or `TYPE.NAME[key]`).
-fn inherited_account(ev: &Evaluator<'_>, address: &str) -> Option<Account> {
-    let (ty, rest) = address.split_once('.')?;
-    let (name, key) = match rest.split_once('[') {
-        Some((n, k)) => (
-            n,
-            Some(k.trim_end_matches(']').trim_matches('"').to_string()),
-        ),
-        None => (rest, None),
-    };
-    let res = ev.idx.resources.get(&(ty, name)).copied()?;
-    let env = match key {
-        Some(k) => {
-            let coll = res.attr("for_each").map(|d| ev.def(d, &Env::default()))?;
-            let key = Val::str(k, None);
-            let value = index(&coll, &key);
-            Env::each(key, value)
-        }
-        None => Env::default(),
-    };
-    Some(match account_block(ev, &res.block.body, res.src, &env) {
-        AccountBlock::Absent => Account::None,
-        AccountBlock::Unknown(_) => Account::Unknown,
-        AccountBlock::Found { body, src, env, .. } => {
-            attached(ev, body, src, &env, "email", "scopes")
-        }
-    })
-}
-
-enum AccountBlock<'b> {
-    Absent,
-    Unknown(Option<Loc>),
-    Found {
-        body: &'b Body,
-        src: Src,
-        env: Env,
-        loc: Option<Loc>,
-    },
-}
-
-/// The `service_account` block, static or `dynamic`, with the bindings its content needs.
-fn account_block<'b>(ev: &Evaluator<'_>, body: &'b Body, src: Src, env: &Env) -> AccountBlock<'b> {
-    if let Some(b) = first_block(body, "service_account") {
-        return AccountBlock::Found {
-            body: &b.body,
-            src,
-            env: env.clone(),
-            loc: src.loc(b.span()),
-        };
+/// The account an instance template gives the instances made from it.
+fn inherited_account(template: &ResourceInst) -> Account {
+    match template.body.block("service_account") {
+        Some(sa) => attached(sa, "email", "scopes", &template.address),
+        None if template.body.unknown_block("service_account").is_some() => Account::Unknown,
+        None => Account::None,
     }
-    let dynamic = body.blocks().find(|b| {
-        b.ident.as_str() == "dynamic"
-            && b.labels
-                .first()
-                .is_some_and(|l| l.as_str() == "service_account")
+}
+
+/// The resource a reference value stands for: a symbolic reference from source,
+/// or (from a plan) a self link, id or name of one of `kinds`.
+fn find_ref<'r>(r: &'r Resources, v: &Val, kinds: &[&str]) -> Option<&'r ResourceInst> {
+    let s = v.as_str()?;
+    if let Some((_, address)) = marker::resource_address(s) {
+        return r.get(address);
+    }
+    if marker::is_symbolic(s) {
+        return None;
+    }
+    let last = s.rsplit('/').next().unwrap_or(s);
+    let mut matches = r.list.iter().filter(|i| {
+        i.mode == Mode::Managed
+            && kinds.contains(&i.kind.as_str())
+            && (["self_link", "id", "self_link_unique"]
+                .iter()
+                .any(|k| i.body.string(k).as_deref() == Some(s))
+                || i.body.string("name").as_deref() == Some(last))
     });
-    let Some(d) = dynamic else {
-        return AccountBlock::Absent;
-    };
-    let loc = src.loc(d.span());
-    let (Some(fe), Some(content)) = (
-        d.body.get_attribute("for_each"),
-        first_block(&d.body, "content"),
-    ) else {
-        return AccountBlock::Unknown(loc);
-    };
-    let iterator = d
-        .body
-        .get_attribute("iterator")
-        .and_then(|a| match &a.value {
-            hcl::edit::expr::Expression::Variable(v) => Some(v.as_str().to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "service_account".to_string());
-    let coll = ev.eval(&fe.value, src, env);
-    let first = match coll.v {
-        V::List(items) => items.into_iter().next().map(|v| (v.clone(), v)),
-        V::Map(m) => m.into_iter().next().map(|(k, v)| (Val::str(k, None), v)),
-        _ => return AccountBlock::Unknown(loc),
-    };
-    let Some((key, value)) = first else {
-        return AccountBlock::Absent;
-    };
-    let mut it = std::collections::BTreeMap::new();
-    it.insert("key".to_string(), key);
-    it.insert("value".to_string(), value);
-    AccountBlock::Found {
-        body: &content.body,
-        src,
-        env: env.with(&iterator, Val::new(V::Map(it), None)),
-        loc,
+    let first = matches.next()?;
+    // Two resources of the same name: which one is meant is not known.
+    matches.next().is_none().then_some(first)
+}
+
+/// The identity a value names, when every alternative names the same one.
+fn identity_of(v: &Val) -> Option<Identity> {
+    let mut found: Option<Identity> = None;
+    for alt in v.alternatives() {
+        let id = match &alt.v {
+            V::Null => Identity::DefaultCompute,
+            V::Str(s) if s.is_empty() || s == "default" => Identity::DefaultCompute,
+            V::Str(s) => marker::identity_of(s)?,
+            _ => return None,
+        };
+        match &found {
+            Some(f) if *f != id => return None,
+            _ => found = Some(id),
+        }
     }
+    found
 }
 
 /// Reads identity and scopes from a block's `email_key` and `scopes_key` attributes.
-fn attached(
-    ev: &Evaluator<'_>,
-    body: &Body,
-    src: Src,
-    env: &Env,
-    email_key: &str,
-    scopes_key: &str,
-) -> Account {
-    let (identity, identity_at) = match body.get_attribute(email_key) {
+fn attached(body: &Obj, email_key: &str, scopes_key: &str, address: &str) -> Account {
+    let (identity, identity_at) = match body.get(email_key) {
         None => (Some(Identity::DefaultCompute), None),
-        Some(a) => {
-            let v = ev.eval(&a.value, src, env);
-            let id = match &v.v {
-                V::Null => Some(Identity::DefaultCompute),
-                V::Str(s) if s.is_empty() || s == "default" => Some(Identity::DefaultCompute),
-                V::Str(s) => marker::identity_of(s),
-                _ => None,
-            };
-            (id, src.loc(a.value.span()))
-        }
+        Some(f) => (identity_of(&f.val), f.val.arg.clone().or(f.at)),
     };
     let Some(identity) = identity else {
         return Account::Unknown;
     };
-    let scopes = match body.get_attribute(scopes_key) {
+    let scopes = match body.get(scopes_key) {
         None => Scopes::default(),
-        Some(a) => scopes_of(ev.eval(&a.value, src, env), src.loc(a.value.span())),
+        Some(f) => scopes_of(f, address),
     };
     Account::Attached {
         identity,
@@ -319,120 +197,162 @@ fn attached(
     }
 }
 
-fn scopes_of(v: Val, at: Option<Loc>) -> Scopes {
+/// Where a value passed into a module is shown: the caller's argument, or the
+/// literal inside it when the value is written there.
+fn caller_loc(v: &Val) -> Option<Loc> {
+    let arg = v.arg.as_ref()?;
+    match &v.loc {
+        Some(l)
+            if l.file == arg.file
+                && arg.span.start <= l.span.start
+                && l.span.end <= arg.span.end =>
+        {
+            Some(l.clone())
+        }
+        _ => Some(arg.clone()),
+    }
+}
+
+/// The scopes a value stands for; with alternatives, their union (a scope is
+/// missing only when it is missing from every alternative).
+fn scopes_of(f: Field, address: &str) -> Scopes {
+    let v = f.val;
     let mut scopes = Scopes {
         items: Vec::new(),
         complete: true,
-        at,
+        at: caller_loc(&v).or_else(|| f.at.clone()),
         defined: v.loc.clone(),
         via: v.via.clone(),
         ..Scopes::default()
     };
-    match v.v {
-        V::List(items) => {
-            for item in items {
-                match &item.v {
-                    V::Str(s) if !marker::is_symbolic(s) => scopes.items.push(ScopeItem {
-                        raw: s.clone(),
-                        loc: item.loc.clone(),
-                    }),
-                    V::Null => {}
-                    _ => scopes.complete = false,
+    if let (Some(_), Some(inner)) = (&v.arg, f.at) {
+        scopes
+            .trail
+            .push((inner, format!("`{address}` uses these scopes here")));
+    }
+    let alternatives = v.alternatives();
+    let several = alternatives.len() > 1;
+    for alt in alternatives {
+        match &alt.v {
+            V::List(items) => {
+                for item in items {
+                    for s in item.alternatives() {
+                        match &s.v {
+                            V::Str(raw) if !marker::is_symbolic(raw) => {
+                                let dup = (several || !std::ptr::eq(s, item))
+                                    && scopes.items.iter().any(|i| i.raw == *raw);
+                                if !dup {
+                                    scopes.items.push(ScopeItem {
+                                        raw: raw.clone(),
+                                        loc: s.loc.clone(),
+                                    });
+                                }
+                            }
+                            V::Null => {}
+                            _ => scopes.complete = false,
+                        }
+                    }
                 }
             }
+            V::Null => {}
+            _ => scopes.complete = false,
         }
-        V::Null => {}
-        _ => scopes.complete = false,
     }
     scopes
 }
 
-#[allow(clippy::too_many_arguments)]
-fn gke_workload(
-    ev: &Evaluator<'_>,
-    res: &Res<'_>,
-    nc: &Block,
-    ty: &str,
-    address: &str,
-    label: &str,
-    env: &Env,
-) -> Workload {
-    let mut account = attached(
-        ev,
-        &nc.body,
-        res.src,
-        env,
-        "service_account",
-        "oauth_scopes",
-    );
-    // An absent or empty oauth_scopes means GKE's own default, which is not modelled.
-    if let Account::Attached { scopes, .. } = &mut account
-        && scopes.items.is_empty()
-    {
-        scopes.complete = false;
+fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdentity) -> Workload {
+    let mut account = attached(nc, "service_account", "oauth_scopes", address);
+    if let Account::Attached { scopes, .. } = &mut account {
+        // An absent or empty oauth_scopes means GKE's own default, which is not modelled.
+        if scopes.items.is_empty() {
+            scopes.complete = false;
+        }
+        scopes.workload_identity = wi;
     }
     Workload {
-        kind: ty.to_string(),
+        kind: inst.kind.clone(),
         address: address.to_string(),
-        name: name_of(ev, res, env, label),
-        zone: string_attr(ev, res, "location", env),
-        project: ev.project_of(res, env),
-        module: ev.idx.module.clone(),
-        block: res.header(),
-        account_block: res.src.loc(nc.span()),
+        name: name_of(inst),
+        zone: inst.body.string("location"),
+        project: inst.project.clone(),
+        module: inst.module.clone(),
+        block: inst.header.clone(),
+        account_block: nc.span.clone(),
         account,
         is_instance: false,
     }
 }
 
-fn cluster_workloads(
-    ev: &Evaluator<'_>,
-    res: &Res<'_>,
-    address: &str,
-    label: &str,
-    env: &Env,
-    model: &mut Model,
-) {
-    let removed = res
-        .attr("remove_default_node_pool")
-        .map(|d| ev.def(d, env).v);
-    if !matches!(removed, Some(V::Bool(true)) | Some(V::Unknown))
-        && let Some(nc) = first_block(&res.block.body, "node_config")
-    {
-        model.workloads.push(gke_workload(
-            ev,
-            res,
-            nc,
-            "google_container_cluster",
-            address,
-            label,
-            env,
-        ));
+/// `workload_metadata_config { mode }` of a node config: `Some` when it decides by itself.
+fn node_metadata_mode(nc: &Obj) -> Option<WorkloadIdentity> {
+    if nc.unknown_block("workload_metadata_config").is_some() {
+        return Some(WorkloadIdentity::Unknown);
     }
-    for (i, pool) in res
-        .block
+    let f = nc.block("workload_metadata_config")?.get("mode")?;
+    match &f.val.v {
+        V::Str(s) => match s.as_str() {
+            "GKE_METADATA" => Some(WorkloadIdentity::On),
+            "GCE_METADATA" | "EXPOSE" | "SECURE" => Some(WorkloadIdentity::Off),
+            "MODE_UNSPECIFIED" => None,
+            _ => Some(WorkloadIdentity::Unknown),
+        },
+        V::Null => None,
+        _ => Some(WorkloadIdentity::Unknown),
+    }
+}
+
+/// Whether a cluster enables Workload Identity for its node pools.
+fn cluster_workload_identity(cluster: &ResourceInst) -> WorkloadIdentity {
+    match cluster.body.get("enable_autopilot").map(|f| f.val.v) {
+        Some(V::Bool(true)) => return WorkloadIdentity::On,
+        Some(V::Bool(false) | V::Null) | None => {}
+        Some(_) => return WorkloadIdentity::Unknown,
+    }
+    if cluster
         .body
-        .blocks()
-        .filter(|b| b.ident.as_str() == "node_pool")
-        .enumerate()
+        .unknown_block("workload_identity_config")
+        .is_some()
     {
-        if let Some(nc) = first_block(&pool.body, "node_config") {
-            let mut w = gke_workload(
-                ev,
-                res,
-                nc,
-                "google_container_cluster",
-                &format!("{address}.node_pool[{i}]"),
-                label,
-                env,
-            );
-            if let Some(n) = pool
-                .body
-                .get_attribute("name")
-                .map(|a| ev.eval(&a.value, res.src, env))
-                && let Some(s) = n.as_str()
-            {
-                w.name = s.to_string();
+        return WorkloadIdentity::Unknown;
+    }
+    match cluster.body.block("workload_identity_config") {
+        None => WorkloadIdentity::Off,
+        Some(c) => match c.get("workload_pool").map(|f| f.val) {
+            Some(v) if v.is_null() => WorkloadIdentity::Off,
+            _ => WorkloadIdentity::On,
+        },
+    }
+}
+
+fn pool_workload_identity(r: &Resources, pool: &ResourceInst, nc: &Obj) -> WorkloadIdentity {
+    if let Some(mode) = node_metadata_mode(nc) {
+        return mode;
+    }
+    pool.body
+        .get("cluster")
+        .and_then(|f| find_ref(r, &f.val, &["google_container_cluster"]))
+        .map_or(WorkloadIdentity::Unknown, cluster_workload_identity)
+}
+
+fn cluster_workloads(inst: &ResourceInst, model: &mut Model) {
+    let wi = cluster_workload_identity(inst);
+    let removed = inst.body.get("remove_default_node_pool").map(|f| f.val.v);
+    if !matches!(removed, Some(V::Bool(true) | V::Unknown))
+        && let Some(nc) = inst.body.block("node_config")
+    {
+        let wi = node_metadata_mode(nc).unwrap_or(wi);
+        model
+            .workloads
+            .push(gke_workload(inst, nc, &inst.address, wi));
+    }
+    for (i, pool) in inst.body.blocks("node_pool").enumerate() {
+        if let Some(nc) = pool.block("node_config") {
+            let wi = node_metadata_mode(nc).unwrap_or(wi);
+            let address = format!("{}.node_pool[{i}]", inst.address);
+            let mut w = gke_workload(inst, nc, &address, wi);
+            if let Some(n) = pool.string("name") {
+                w.name = n;
             }
             model.workloads.push(w);
         }
@@ -446,67 +366,99 @@ fn is_grant_kind(ty: &str) -> bool {
             || ty.ends_with("_iam_policy"))
 }
 
-fn grants(
-    ev: &Evaluator<'_>,
-    res: &Res<'_>,
-    ty: &str,
-    address: &str,
-    env: &Env,
-    model: &mut Model,
-) {
-    if ty.ends_with("_iam_policy") {
-        let policy = res.attr("policy_data").map(|d| ev.def(d, env));
+/// Where a grant is shown: its role attribute, or the literal in the caller
+/// when a module was given the role.
+fn role_loc(f: &Field) -> Option<Loc> {
+    match &f.val.arg {
+        Some(arg) => f.val.loc.clone().or_else(|| Some(arg.clone())),
+        None => f.at.clone(),
+    }
+}
+
+fn grants(r: &Resources, inst: &ResourceInst, model: &mut Model) {
+    let address = inst.address.as_str();
+    if inst.kind.ends_with("_iam_policy") {
+        let policy = inst.body.get("policy_data");
         let data = policy
             .as_ref()
-            .and_then(Val::as_str)
+            .and_then(|f| f.val.as_str())
             .and_then(marker::resource_address)
-            .and_then(|(_, a)| a.strip_prefix("data.google_iam_policy."))
-            .and_then(|label| ev.idx.data.get(&("google_iam_policy", label)).copied());
-        let Some(data) = data else {
-            unresolved(
-                model,
-                res.header(),
-                format!("{address}: policy_data is not known"),
-            );
+            .and_then(|(_, a)| r.get(a));
+        if let Some(data) = data {
+            for b in data.body.blocks("binding") {
+                let role = b.get("role");
+                let members = b.get("members").map(|f| f.val);
+                let loc = role
+                    .as_ref()
+                    .and_then(|f| f.val.loc.clone().or(f.at.clone()))
+                    .unwrap_or_else(|| data.header.clone());
+                push_grants(model, address, role.map(|f| f.val), members, loc);
+            }
             return;
-        };
-        for b in data
-            .block
-            .body
-            .blocks()
-            .filter(|b| b.ident.as_str() == "binding")
-        {
-            let role = b
-                .body
-                .get_attribute("role")
-                .map(|a| ev.eval(&a.value, data.src, &Env::default()));
-            let members = b
-                .body
-                .get_attribute("members")
-                .map(|a| ev.eval(&a.value, data.src, &Env::default()));
-            let loc = role
-                .as_ref()
-                .and_then(|r| r.loc.clone())
-                .unwrap_or_else(|| data.header());
-            push_grants(model, address, role, members, loc);
         }
+        // A plan holds the policy document itself, as JSON.
+        if let Some(f) = &policy
+            && let Some(doc) = f.val.as_str().filter(|s| !marker::is_symbolic(s))
+            && let Some(bindings) = policy_bindings(doc)
+        {
+            let loc = f
+                .val
+                .loc
+                .clone()
+                .or(f.at.clone())
+                .unwrap_or_else(|| inst.header.clone());
+            for (role, members) in bindings {
+                let members = members.into_iter().map(|m| Val::str(m, None)).collect();
+                push_grants(
+                    model,
+                    address,
+                    Some(Val::str(role, None)),
+                    Some(Val::new(V::List(members), None)),
+                    loc.clone(),
+                );
+            }
+            return;
+        }
+        unresolved(
+            model,
+            inst.header.clone(),
+            format!("{address}: policy_data is not known"),
+        );
         return;
     }
-    let role = res.attr("role").map(|d| ev.def(d, env));
-    let members = if ty.ends_with("_iam_binding") {
-        res.attr("members").map(|d| ev.def(d, env))
+    let role = inst.body.get("role");
+    let members = if inst.kind.ends_with("_iam_binding") {
+        inst.body.get("members").map(|f| f.val)
     } else {
-        res.attr("member").map(|d| {
-            let m = ev.def(d, env);
-            let loc = m.loc.clone();
-            Val::new(V::List(vec![m]), loc)
+        inst.body.get("member").map(|f| {
+            let loc = f.val.loc.clone();
+            Val::new(V::List(vec![f.val]), loc)
         })
     };
-    let loc = res
-        .attr("role")
-        .and_then(|d| d.src.loc(d.expr.span()))
-        .unwrap_or_else(|| res.header());
-    push_grants(model, address, role, members, loc);
+    let loc = role
+        .as_ref()
+        .and_then(role_loc)
+        .unwrap_or_else(|| inst.header.clone());
+    push_grants(model, address, role.map(|f| f.val), members, loc);
+}
+
+/// The `(role, members)` bindings of an IAM policy document.
+fn policy_bindings(doc: &str) -> Option<Vec<(String, Vec<String>)>> {
+    let v: serde_json::Value = serde_json::from_str(doc).ok()?;
+    v.get("bindings")?
+        .as_array()?
+        .iter()
+        .map(|b| {
+            let role = b.get("role")?.as_str()?.to_string();
+            let members = b
+                .get("members")?
+                .as_array()?
+                .iter()
+                .map(|m| m.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>()?;
+            Some((role, members))
+        })
+        .collect()
 }
 
 fn push_grants(
@@ -532,7 +484,10 @@ fn push_grants(
         }
     };
     for m in items {
-        match m.as_str() {
+        // A member with alternatives counts only when they all name one account.
+        let alts: Vec<Option<&str>> = m.alternatives().iter().map(|a| a.as_str()).collect();
+        let same = alts.windows(2).all(|w| w[0] == w[1]);
+        match alts.first().copied().flatten().filter(|_| same) {
             Some(s) => {
                 if let Some(member) = Identity::from_member(s) {
                     model.grants.push(Grant {

@@ -5,10 +5,27 @@ use super::eval::{V, Val, format_number};
 use std::collections::BTreeMap;
 
 pub fn call(name: &str, args: &[Val]) -> Val {
-    // try() and coalesce() look at their arguments in order; an unknown one
-    // before the one chosen makes the result unknown (it might have been chosen).
+    // try() and can() see through errors (a missing attribute or index), not
+    // through values that are merely unknown; coalesce() skips nulls.
     match name {
-        "try" => return first_known(args, |v| !v.has_unknown()),
+        "try" => {
+            return args
+                .iter()
+                .find(|a| !has_error(a))
+                .cloned()
+                .unwrap_or_else(Val::error);
+        }
+        "can" => {
+            return match args.first() {
+                Some(a) if has_error(a) => Val::new(V::Bool(false), None),
+                Some(a) if a.has_unknown() => Val::unknown(),
+                Some(_) => Val::new(V::Bool(true), None),
+                None => Val::unknown(),
+            };
+        }
+        "sensitive" | "nonsensitive" => {
+            return args.first().cloned().unwrap_or_else(Val::unknown);
+        }
         "coalesce" => {
             return first_known(args, |v| {
                 !matches!(&v.v, V::Null | V::Str(_)) || v.as_str().is_some_and(|s| !s.is_empty())
@@ -18,6 +35,9 @@ pub fn call(name: &str, args: &[Val]) -> Val {
             return first_known(args, |v| matches!(&v.v, V::List(l) if !l.is_empty()));
         }
         _ => {}
+    }
+    if args.iter().any(|a| a.v == V::Error) {
+        return Val::error();
     }
     if args.iter().any(Val::is_unknown) {
         return Val::unknown();
@@ -111,12 +131,225 @@ pub fn call(name: &str, args: &[Val]) -> Val {
             args.first().map(|a| &a.v),
             args.get(1).and_then(Val::as_str),
         ) {
-            (Some(V::Map(m)), Some(k)) => m
-                .get(k)
-                .map(|v| v.v.clone())
-                .or_else(|| args.get(2).map(|d| d.v.clone())),
+            (Some(V::Map(m)), Some(k)) => match (m.get(k), args.get(2)) {
+                (Some(v), _) => return v.clone(),
+                (None, Some(d)) => return d.clone(),
+                (None, None) => Some(V::Error),
+            },
             _ => None,
         },
+        "setproduct" => {
+            let lists: Option<Vec<Vec<Val>>> = args.iter().map(list_of).collect();
+            lists.and_then(|lists| {
+                let total = lists.iter().map(Vec::len).product::<usize>();
+                (total <= MAX_ELEMENTS).then(|| {
+                    let mut rows: Vec<Vec<Val>> = vec![Vec::new()];
+                    for list in &lists {
+                        rows = rows
+                            .iter()
+                            .flat_map(|r| {
+                                list.iter().map(move |v| {
+                                    let mut r = r.clone();
+                                    r.push(v.clone());
+                                    r
+                                })
+                            })
+                            .collect();
+                    }
+                    if lists.is_empty() {
+                        rows.clear();
+                    }
+                    V::List(
+                        rows.into_iter()
+                            .map(|r| Val::new(V::List(r), None))
+                            .collect(),
+                    )
+                })
+            })
+        }
+        "range" => {
+            let nums: Option<Vec<f64>> = args
+                .iter()
+                .map(|a| match a.v {
+                    V::Num(n) => Some(n),
+                    _ => None,
+                })
+                .collect();
+            nums.and_then(|n| {
+                let (start, end, step) = match n.as_slice() {
+                    [end] => (0.0, *end, 1.0),
+                    [start, end] => (*start, *end, if end >= start { 1.0 } else { -1.0 }),
+                    [start, end, step] => (*start, *end, *step),
+                    _ => return None,
+                };
+                if step == 0.0 || ((end - start) / step) > MAX_ELEMENTS as f64 {
+                    return None;
+                }
+                let mut out = Vec::new();
+                let mut x = start;
+                while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
+                    out.push(Val::new(V::Num(x), None));
+                    x += step;
+                }
+                Some(V::List(out))
+            })
+        }
+        "zipmap" => match (
+            args.first().and_then(list_of),
+            args.get(1).and_then(list_of),
+        ) {
+            (Some(k), Some(v)) if k.len() == v.len() => k
+                .iter()
+                .zip(v)
+                .map(|(k, v)| k.to_interpolated().map(|k| (k, v)))
+                .collect::<Option<BTreeMap<String, Val>>>()
+                .map(V::Map),
+            _ => None,
+        },
+        "one" => match args.first().map(|a| &a.v) {
+            Some(V::List(l)) if l.is_empty() => Some(V::Null),
+            Some(V::List(l)) if l.len() == 1 => return l[0].clone(),
+            Some(V::Null) => Some(V::Null),
+            _ => None,
+        },
+        "reverse" => args.first().and_then(list_of).map(|mut l| {
+            l.reverse();
+            V::List(l)
+        }),
+        "slice" => match (
+            args.first().and_then(list_of),
+            args.get(1).map(|a| &a.v),
+            args.get(2).map(|a| &a.v),
+        ) {
+            (Some(l), Some(V::Num(a)), Some(V::Num(b)))
+                if *a >= 0.0 && a <= b && (*b as usize) <= l.len() =>
+            {
+                l.get(*a as usize..*b as usize).map(|s| V::List(s.to_vec()))
+            }
+            _ => None,
+        },
+        "index" => match (args.first().and_then(list_of), args.get(1)) {
+            (Some(l), Some(x)) => Some(match l.iter().position(|v| v.v == x.v) {
+                Some(i) => V::Num(i as f64),
+                None => V::Error,
+            }),
+            _ => None,
+        },
+        "setintersection" | "setsubtract" => {
+            let lists: Option<Vec<Vec<Val>>> = args.iter().map(list_of).collect();
+            lists.and_then(|lists| {
+                let (first, rest) = lists.split_first()?;
+                let keep: Vec<Val> = first
+                    .iter()
+                    .filter(|v| {
+                        let in_all = rest.iter().all(|l| l.iter().any(|o| o.v == v.v));
+                        let in_any = rest.iter().any(|l| l.iter().any(|o| o.v == v.v));
+                        if name == "setintersection" {
+                            in_all
+                        } else {
+                            !in_any
+                        }
+                    })
+                    .cloned()
+                    .collect();
+                Some(V::List(set(keep)))
+            })
+        }
+        "alltrue" | "anytrue" => args.first().and_then(list_of).and_then(|l| {
+            let bools: Option<Vec<bool>> = l
+                .iter()
+                .map(|v| match v.v {
+                    V::Bool(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            bools.map(|b| {
+                V::Bool(if name == "alltrue" {
+                    b.iter().all(|x| *x)
+                } else {
+                    b.iter().any(|x| *x)
+                })
+            })
+        }),
+        "startswith" | "endswith" | "strcontains" => match (
+            args.first().and_then(Val::as_str),
+            args.get(1).and_then(Val::as_str),
+        ) {
+            (Some(s), Some(p)) => Some(V::Bool(match name {
+                "startswith" => s.starts_with(p),
+                "endswith" => s.ends_with(p),
+                _ => s.contains(p),
+            })),
+            _ => None,
+        },
+        "trimprefix" | "trimsuffix" => match (
+            args.first().and_then(Val::as_str),
+            args.get(1).and_then(Val::as_str),
+        ) {
+            (Some(s), Some(p)) => Some(V::Str(
+                if name == "trimprefix" {
+                    s.strip_prefix(p)
+                } else {
+                    s.strip_suffix(p)
+                }
+                .unwrap_or(s)
+                .to_string(),
+            )),
+            _ => None,
+        },
+        "substr" => match (
+            args.first().and_then(Val::as_str),
+            args.get(1).map(|a| &a.v),
+            args.get(2).map(|a| &a.v),
+        ) {
+            (Some(s), Some(V::Num(o)), Some(V::Num(l))) if *o >= 0.0 => {
+                let chars = s.chars().skip(*o as usize);
+                Some(V::Str(if *l < 0.0 {
+                    chars.collect()
+                } else {
+                    chars.take(*l as usize).collect()
+                }))
+            }
+            _ => None,
+        },
+        "tonumber" => args.first().and_then(|a| match &a.v {
+            V::Num(n) => Some(V::Num(*n)),
+            V::Str(s) => s.trim().parse::<f64>().ok().map(V::Num),
+            V::Null => Some(V::Null),
+            _ => None,
+        }),
+        "tobool" => args.first().and_then(|a| match &a.v {
+            V::Bool(b) => Some(V::Bool(*b)),
+            V::Str(s) if s == "true" => Some(V::Bool(true)),
+            V::Str(s) if s == "false" => Some(V::Bool(false)),
+            V::Null => Some(V::Null),
+            _ => None,
+        }),
+        "min" | "max" => {
+            let nums: Option<Vec<f64>> = args
+                .iter()
+                .map(|a| match a.v {
+                    V::Num(n) => Some(n),
+                    _ => None,
+                })
+                .collect();
+            nums.filter(|n| !n.is_empty()).map(|n| {
+                V::Num(n.into_iter().fold(
+                    if name == "min" {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    },
+                    |acc, x| {
+                        if name == "min" {
+                            acc.min(x)
+                        } else {
+                            acc.max(x)
+                        }
+                    },
+                ))
+            })
+        }
         "merge" => {
             let mut out = BTreeMap::new();
             for a in args {
@@ -154,6 +387,19 @@ pub fn call(name: &str, args: &[Val]) -> Val {
         _ => None,
     };
     Val::new(v.unwrap_or(V::Unknown), None)
+}
+
+/// At most this many elements are built by `setproduct` and `range`.
+const MAX_ELEMENTS: usize = 10_000;
+
+/// Whether evaluating the value failed somewhere (what `try` and `can` catch).
+fn has_error(v: &Val) -> bool {
+    match &v.v {
+        V::Error => true,
+        V::List(items) | V::OneOf(items) => items.iter().any(has_error),
+        V::Map(m) => m.values().any(has_error),
+        _ => false,
+    }
 }
 
 fn first_known(args: &[Val], usable: impl Fn(&Val) -> bool) -> Val {

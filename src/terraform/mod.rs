@@ -1,16 +1,26 @@
-//! Step 2 of the pipeline for Terraform: parse `.tf` and `.tfvars` files with
-//! hcl-edit (byte spans on every node) and turn each module directory into
-//! model facts.
+//! Step 2 of the pipeline for Terraform: parse configuration files (native
+//! syntax with hcl-edit, JSON syntax with jsonc-parser; both keep byte spans),
+//! variable files and JSON plans, then turn each root module, with the module
+//! instances it calls, into model facts ([`project::analyse`]).
 
 pub mod eval;
 pub mod extract;
 mod functions;
+pub mod json;
 pub mod marker;
 pub mod module;
+pub mod object;
+pub mod plan;
+pub mod project;
+pub mod syntax;
+#[cfg(test)]
+mod tests;
+mod types;
 
 use crate::discover::FileKind;
 use crate::source::{FileId, SourceFile};
 use module::ParsedFile;
+use syntax::{Body, Src};
 
 /// A file that could not be parsed, with the 1-based position of the error.
 #[derive(Debug, Clone)]
@@ -20,28 +30,49 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// What a parsed input is.
+pub enum Parsed {
+    /// A configuration or variable file.
+    File(ParsedFile),
+    /// A JSON plan (kept as text; it is read when the configuration is known).
+    Plan(plan::PlanInput),
+}
+
 /// Parses one file; a UTF-8 BOM is skipped (hcl-edit rejects it) and spans are shifted back.
-pub fn parse(id: FileId, kind: FileKind, src: &SourceFile) -> Result<ParsedFile, ParseError> {
+pub fn parse(id: FileId, kind: FileKind, src: &SourceFile) -> Result<Parsed, ParseError> {
     let name = src
         .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match hcl::edit::parser::parse_body(src.body()) {
-        Ok(body) => Ok(ParsedFile {
+    let file = |body: Body| {
+        Parsed::File(ParsedFile {
             file: id,
             kind,
-            name,
-            offset: src.bom,
+            name: name.clone(),
             body,
-        }),
-        Err(e) => {
-            let loc = e.location();
-            Err(ParseError {
-                line: loc.line(),
-                column: loc.column(),
-                message: e.message().to_string(),
-            })
-        }
+        })
+    };
+    match kind {
+        FileKind::Terraform | FileKind::TfVars => match hcl::edit::parser::parse_body(src.body()) {
+            Ok(body) => Ok(file(Body::from_hcl(
+                body,
+                Src {
+                    file: id,
+                    offset: src.bom,
+                },
+            ))),
+            Err(e) => {
+                let loc = e.location();
+                Err(ParseError {
+                    line: loc.line(),
+                    column: loc.column(),
+                    message: e.message().to_string(),
+                })
+            }
+        },
+        FileKind::TerraformJson => json::parse_config(id, src.body(), src.bom).map(file),
+        FileKind::TfVarsJson => json::parse_tfvars(id, src.body(), src.bom).map(file),
+        FileKind::Plan => plan::PlanInput::new(id, src).map(Parsed::Plan),
     }
 }

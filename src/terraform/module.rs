@@ -1,185 +1,183 @@
 //! One Terraform module: the parsed files of one directory, indexed by the
-//! names references use (`var.x`, `local.y`, `TYPE.NAME`, `data.TYPE.NAME`).
+//! names references use (`var.x`, `local.y`, `TYPE.NAME`, `data.TYPE.NAME`,
+//! `module.NAME`).
 
+use super::syntax::{Block, Body};
+pub use super::syntax::{Def, Src};
 use crate::discover::FileKind;
 use crate::source::{FileId, Loc};
-use hcl::edit::Span;
 use hcl::edit::expr::Expression;
-use hcl::edit::structure::{Block, Body};
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 
 /// A parsed file of the module.
 pub struct ParsedFile {
     pub file: FileId,
     pub kind: FileKind,
-    /// The file name, which orders tfvars files.
+    /// The file name, which orders tfvars files and decides OpenTofu precedence.
     pub name: String,
-    /// Bytes before the parsed text (a BOM), added to every span.
-    pub offset: usize,
     pub body: Body,
 }
 
-/// Where an AST node lives: converts parser spans to [`Loc`]s.
-#[derive(Debug, Clone, Copy)]
-pub struct Src {
-    pub file: FileId,
-    pub offset: usize,
-}
-
-impl Src {
-    pub fn loc(self, span: Option<Range<usize>>) -> Option<Loc> {
-        span.map(|s| Loc::new(self.file, s.start + self.offset..s.end + self.offset))
-    }
-
-    pub fn loc_of(self, node: &impl Span) -> Option<Loc> {
-        self.loc(node.span())
-    }
-}
-
-/// An expression and the file it is written in.
-#[derive(Clone, Copy)]
-pub struct Def<'a> {
-    pub expr: &'a Expression,
-    pub src: Src,
-}
-
-/// A block and the file it is written in.
+/// A block (resource, data source or module call).
 #[derive(Clone, Copy)]
 pub struct Res<'a> {
     pub block: &'a Block,
-    pub src: Src,
 }
 
 impl<'a> Res<'a> {
     pub fn attr(&self, key: &str) -> Option<Def<'a>> {
-        self.block.body.get_attribute(key).map(|a| Def {
-            expr: &a.value,
-            src: self.src,
-        })
+        self.block.body.attr(key).map(|a| a.def())
     }
 
     /// The span of `TYPE "label" "label"`: what a finding about the whole block points at.
     pub fn header(&self) -> Loc {
-        let start = self.block.ident.span().map_or(0, |s| s.start);
-        let end = self
-            .block
-            .labels
-            .last()
-            .and_then(Span::span)
-            .or_else(|| self.block.ident.span())
-            .map_or(start, |s| s.end);
-        Loc::new(
-            self.src.file,
-            start + self.src.offset..end + self.src.offset,
-        )
+        self.block.header.clone()
     }
+
+    pub fn body(&self) -> &'a Body {
+        &self.block.body
+    }
+
+    /// Whether the block has `count` or `for_each`.
+    pub fn is_expanded(&self) -> bool {
+        self.attr("count").is_some() || self.attr("for_each").is_some()
+    }
+}
+
+/// A `variable` block.
+#[derive(Clone, Copy)]
+pub struct Variable<'a> {
+    pub default: Option<Def<'a>>,
+    /// The type constraint, whose `optional()` defaults apply to values.
+    pub ty: Option<Def<'a>>,
+    pub nullable: Option<Def<'a>>,
 }
 
 /// The names a module's expressions can refer to.
 pub struct Index<'a> {
     /// The module directory, as shown to users.
     pub module: String,
-    pub variables: HashMap<&'a str, Def<'a>>,
-    /// Values from `terraform.tfvars` and `*.auto.tfvars`, later files winning.
+    /// The module directory, as read (normalized).
+    pub dir: PathBuf,
+    pub variables: HashMap<&'a str, Variable<'a>>,
+    /// Values from `terraform.tfvars` and `*.auto.tfvars` (and their JSON forms),
+    /// later files winning; they apply only when the module is a root.
     pub tfvars: HashMap<&'a str, Def<'a>>,
     pub locals: HashMap<&'a str, Def<'a>>,
     /// Resources by `(type, name)`, in a stable order.
     pub resources: BTreeMap<(&'a str, &'a str), Res<'a>>,
     pub data: BTreeMap<(&'a str, &'a str), Res<'a>>,
+    /// `module "NAME"` calls.
+    pub calls: BTreeMap<&'a str, Res<'a>>,
+    pub outputs: HashMap<&'a str, Def<'a>>,
     /// The `project` of the default `google` provider block.
     pub provider_project: Option<Def<'a>>,
+}
+
+/// The file OpenTofu loads instead of `name` when both exist (`x.tofu` over `x.tf`).
+fn tofu_twin(name: &str) -> Option<String> {
+    if let Some(base) = name.strip_suffix(".tf.json") {
+        Some(format!("{base}.tofu.json"))
+    } else {
+        name.strip_suffix(".tf").map(|base| format!("{base}.tofu"))
+    }
 }
 
 impl<'a> Index<'a> {
     /// Indexes the files of one module; `files` must be sorted by path so later
     /// tfvars files win as in Terraform.
-    pub fn build(module: String, files: &'a [ParsedFile]) -> Index<'a> {
+    pub fn build(module: String, dir: PathBuf, files: &'a [ParsedFile]) -> Index<'a> {
         let mut idx = Index {
             module,
+            dir,
             variables: HashMap::new(),
             tfvars: HashMap::new(),
             locals: HashMap::new(),
             resources: BTreeMap::new(),
             data: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            outputs: HashMap::new(),
             provider_project: None,
         };
-        for f in files.iter().filter(|f| f.kind == FileKind::Terraform) {
-            idx.add_config(f);
+        let names: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        for f in files.iter().filter(|f| f.kind.is_configuration()) {
+            // OpenTofu ignores `x.tf` when `x.tofu` sits beside it.
+            if tofu_twin(&f.name).is_some_and(|t| names.contains(t.as_str())) {
+                continue;
+            }
+            idx.add_config(&f.body);
         }
-        // terraform.tfvars is loaded first, then *.auto.tfvars in name order.
-        let mut tfvars: Vec<&ParsedFile> = files
-            .iter()
-            .filter(|f| f.kind == FileKind::TfVars)
-            .collect();
+        // terraform.tfvars(.json) is loaded first, then *.auto.tfvars(.json) in name order.
+        let mut tfvars: Vec<&ParsedFile> = files.iter().filter(|f| f.kind.is_tfvars()).collect();
         tfvars.sort_by(|a, b| {
-            (a.name != "terraform.tfvars", &a.name).cmp(&(b.name != "terraform.tfvars", &b.name))
+            let first = |n: &str| !n.starts_with("terraform.tfvars");
+            (first(&a.name), &a.name).cmp(&(first(&b.name), &b.name))
         });
         for f in tfvars {
-            let src = Src {
-                file: f.file,
-                offset: f.offset,
-            };
-            for attr in f.body.attributes() {
-                idx.tfvars.insert(
-                    attr.key.as_str(),
-                    Def {
-                        expr: &attr.value,
-                        src,
-                    },
-                );
+            for attr in &f.body.attrs {
+                idx.tfvars.insert(attr.key.as_str(), attr.def());
             }
         }
         idx
     }
 
-    fn add_config(&mut self, f: &'a ParsedFile) {
-        let src = Src {
-            file: f.file,
-            offset: f.offset,
-        };
-        for block in f.body.blocks() {
-            let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+    fn add_config(&mut self, body: &'a Body) {
+        for block in &body.blocks {
+            let labels: Vec<&str> = block.labels.iter().map(String::as_str).collect();
+            let res = Res { block };
             match (block.ident.as_str(), labels.as_slice()) {
                 ("variable", [name]) => {
-                    if let Some(a) = block.body.get_attribute("default") {
-                        self.variables.insert(
-                            name,
-                            Def {
-                                expr: &a.value,
-                                src,
-                            },
-                        );
-                    }
+                    self.variables.insert(
+                        name,
+                        Variable {
+                            default: res.attr("default"),
+                            ty: res.attr("type"),
+                            nullable: res.attr("nullable"),
+                        },
+                    );
                 }
                 ("locals", []) => {
-                    for a in block.body.attributes() {
-                        self.locals.insert(
-                            a.key.as_str(),
-                            Def {
-                                expr: &a.value,
-                                src,
-                            },
-                        );
+                    for a in &block.body.attrs {
+                        self.locals.insert(a.key.as_str(), a.def());
                     }
                 }
                 ("resource", [ty, name]) => {
-                    self.resources.insert((ty, name), Res { block, src });
+                    self.resources.insert((ty, name), res);
                 }
                 ("data", [ty, name]) => {
-                    self.data.insert((ty, name), Res { block, src });
+                    self.data.insert((ty, name), res);
+                }
+                ("module", [name]) => {
+                    self.calls.insert(name, res);
+                }
+                ("output", [name]) => {
+                    if let Some(v) = res.attr("value") {
+                        self.outputs.insert(name, v);
+                    }
                 }
                 ("provider", ["google" | "google-beta"]) => {
-                    let aliased = block.body.get_attribute("alias").is_some();
-                    if let (false, Some(a)) = (aliased, block.body.get_attribute("project")) {
-                        self.provider_project = Some(Def {
-                            expr: &a.value,
-                            src,
-                        });
+                    let aliased = block.body.attr("alias").is_some();
+                    if let (false, Some(a)) = (aliased, res.attr("project")) {
+                        self.provider_project = Some(a);
                     }
                 }
                 _ => {}
             }
         }
     }
+}
+
+/// The `source` of a module call, when it is a plain string.
+pub fn call_source(call: &Res<'_>) -> Option<String> {
+    match call.attr("source")?.expr {
+        Expression::String(s) => Some(s.value().clone()),
+        _ => None,
+    }
+}
+
+/// Whether a module source is a local path (`./` or `../`), which Terraform
+/// reads in place rather than installing.
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
 }

@@ -35,14 +35,26 @@ pub enum Class {
 }
 
 impl Method {
-    /// read = GET, or any method that accepts cloud-platform.read-only; write = everything else.
+    /// read = GET, or any method that accepts a read-only scope (cloud-platform.read-only,
+    /// compute.readonly, ...: such POSTs are reads, e.g. testIamPermissions or aggregated
+    /// lists); write = everything else.
     pub fn class(&self) -> Class {
-        if self.http_method.eq_ignore_ascii_case("GET") || self.scopes.contains(CPRO) {
+        if self.http_method.eq_ignore_ascii_case("GET")
+            || self.scopes.iter().any(|s| is_read_only_scope(s))
+        {
             Class::Read
         } else {
             Class::Write
         }
     }
+}
+
+/// Whether a scope only grants reads, judged by Google's naming of read-only scopes.
+pub fn is_read_only_scope(scope: &str) -> bool {
+    scope == CPRO
+        || [".readonly", ".read_only", ".read-only", ".read"]
+            .iter()
+            .any(|suffix| scope.ends_with(suffix))
 }
 
 #[derive(Debug, Clone)]

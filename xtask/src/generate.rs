@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::apis::{self, Api, ApiTable};
+use crate::derive::stem;
+use crate::derive::{DERIVED_ROLE_SERVICES, DERIVED_ROLE_SUMMARY, DERIVED_SCOPE_ALIASES};
 use crate::discovery::{self, Class, ClassSummary};
-use crate::inputs::{Overrides, RoleServices, RoleSummary, ScopeAliases, read_json, read_yaml};
+use crate::inputs::{
+    Overrides, RoleServices, RoleSummary, ScopeAliases, read_json, read_json_or_yaml, read_yaml,
+};
 use crate::jsonout::to_pretty_sorted;
 use crate::roles::{self, Diagnostics, Role, RoleClass};
 use crate::{DISCOVERY_PACKAGE, DISCOVERY_VERSION, GENERATED_BY, Result, SCOPE_PREFIX};
@@ -48,8 +52,9 @@ pub fn pinned_label() -> String {
 }
 
 pub fn generate(inp: &GenInput) -> Result<Generated> {
-    let aliases: ScopeAliases = read_yaml(&inp.kb_dir.join(KB_SCOPE_ALIASES))?;
-    let rs: RoleServices = read_yaml(&inp.kb_dir.join(KB_ROLE_SERVICES))?;
+    // The derived inputs (xtask/inputs/, JSON) or a reference data directory (YAML).
+    let aliases: ScopeAliases = read_json_or_yaml(inp.kb_dir, stem(KB_SCOPE_ALIASES))?;
+    let rs: RoleServices = read_json_or_yaml(inp.kb_dir, stem(KB_ROLE_SERVICES))?;
     let summary: RoleSummary = read_json(&inp.kb_dir.join(KB_ROLE_SUMMARY))?;
     let ov: Overrides = read_yaml(inp.overrides)?;
     let docs = discovery::load_dir(inp.discovery_dir)?;
@@ -76,7 +81,11 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         format!("terraform: {}", aliases.terraform.source),
         "rules/overrides.yaml (hand-curated; each entry names its public source)".to_string(),
     ];
-    let header = json!({"generated_by": GENERATED_BY, "sources": sources});
+    let header = json!({
+        "generated_by": GENERATED_BY,
+        "sources": sources,
+        "curated_overrides": override_counts(&ov),
+    });
 
     // ---- scopes.json
     let mut known: BTreeSet<String> = BTreeSet::new();
@@ -138,6 +147,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     }
     let mut apis_header = header.clone();
     apis_header["discovery_package"] = Value::String(inp.discovery_label.to_string());
+    apis_header["discovery_documents"] = json!(docs.len());
     let apis_json = json!({"header": apis_header, "apis": apis_map, "aliases": table.aliases});
 
     // ---- roles.json
@@ -172,6 +182,23 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         diagnostics: diag.lines,
         summary: summary_text,
     })
+}
+
+/// Entries per section of `overrides.yaml` (its pinned upstream revisions are not entries).
+fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("api_adjustments", ov.api_adjustments.len()),
+        ("dataproc", usize::from(ov.dataproc.is_some())),
+        ("discovery_docs", ov.discovery_docs.len()),
+        ("family_services", ov.family_services.len()),
+        ("grpc_apis", ov.grpc_apis.len()),
+        ("host_aliases", ov.host_aliases.len()),
+        ("infrastructure_apis", ov.infrastructure_apis.len()),
+        ("no_access_scopes", ov.no_access_scopes.len()),
+        ("role_uses", ov.role_uses.len()),
+        ("scope_independent", ov.scope_independent.len()),
+        ("workload_apis", ov.workload_apis.len()),
+    ])
 }
 
 fn check_aliases(a: &ScopeAliases, known: &BTreeSet<String>) -> Result<()> {
@@ -291,7 +318,7 @@ fn sources_md(
     s.push_str("| file | what |\n| --- | --- |\n");
     s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, and scopes that grant no Cloud API access. |\n");
     s.push_str(&format!(
-        "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts `cloud-platform.read-only`; write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
+        "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts a read-only scope (`cloud-platform.read-only`, `compute.readonly`, ...); write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
         table.apis.len()
     ));
     s.push_str(&format!(
@@ -331,10 +358,11 @@ fn sources_md(
     s.push_str("Entries marked UNCONFIRMED (Gemini API scopes, the `*-docker.pkg.dev` scope matrix) have no machine-readable source.\n\n");
     s.push_str("## Regenerate\n\n");
     s.push_str("```sh\n");
-    s.push_str("cargo run -p xtask -- gen-rules --kb-dir <reference data directory>\n");
+    s.push_str("cargo run -p xtask -- gen-rules                                         # from the committed xtask/inputs/\n");
+    s.push_str("cargo run -p xtask -- gen-rules --kb-dir <reference data directory>   # refresh xtask/inputs/ first\n");
     s.push_str("```\n\n");
     s.push_str(&format!(
-        "The reference data directory must contain `{KB_ROLE_SERVICES}`, `{KB_ROLE_SUMMARY}` and `{KB_SCOPE_ALIASES}`. Without `--discovery-dir`, the generator downloads the pinned wheel ({DISCOVERY_PACKAGE}=={DISCOVERY_VERSION}) with `python3 -m pip download` into `target/kb-cache` (`--cache` to change) and extracts the discovery documents with python3's zipfile module. The output is deterministic; `cargo test -p xtask` re-runs the generator and compares it with `rules/` when `SCOPELINT_KB_DIR` names the reference data directory (the test is skipped otherwise). The reference data is needed only at generation time: the scopelint binary embeds the JSON files.\n"
+        "Generation has two stages. Stage 1 (only with `--kb-dir`) reads the reference data directory (`{KB_ROLE_SERVICES}`, `{KB_ROLE_SUMMARY}`, `{KB_SCOPE_ALIASES}`, which are not in the repository) and writes the derived inputs `xtask/inputs/` (`{DERIVED_ROLE_SERVICES}`, `{DERIVED_ROLE_SUMMARY}`, `{DERIVED_SCOPE_ALIASES}`): only the facts the generator reads (per role its title, launch stage, read/write access and permission prefix counts; the curated API families; the permission prefix to service table; the scope alias tables), one entry per line, each file naming its source. Stage 2 reads `xtask/inputs/`, the discovery documents and `overrides.yaml` and writes `rules/`. Without `--discovery-dir`, it downloads the pinned wheel ({DISCOVERY_PACKAGE}=={DISCOVERY_VERSION}) with `python3 -m pip download` into `target/kb-cache` (`--cache` to change) and extracts the discovery documents with python3's zipfile module. The output is deterministic. `cargo test -p xtask` re-runs stage 2 and compares its output with `rules/` byte for byte (skipped, with a message, only when the pinned wheel cannot be fetched), and re-runs stage 1 and compares it with `xtask/inputs/` when `SCOPELINT_KB_DIR` names the reference data directory. The scopelint binary embeds the JSON files and needs none of the inputs.\n"
     ));
     s
 }

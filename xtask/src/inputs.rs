@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Result;
 
@@ -20,6 +20,17 @@ pub fn read_yaml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
         .map_err(|e| format!("cannot parse {}: {e}", path.display()).into())
 }
 
+/// Reads `<dir>/<stem>.json` when it exists (derived inputs), else `<dir>/<stem>.yaml`
+/// (the reference data directory).
+pub fn read_json_or_yaml<T: for<'de> Deserialize<'de>>(dir: &Path, stem: &str) -> Result<T> {
+    let json = dir.join(format!("{stem}.json"));
+    if json.is_file() {
+        read_json(&json)
+    } else {
+        read_yaml(&dir.join(format!("{stem}.yaml")))
+    }
+}
+
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = read_text(path)?;
     serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()).into())
@@ -27,13 +38,13 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 
 // ---------------------------------------------------------------- scope-aliases.yaml
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct ScopeAliases {
     pub gcloud: GcloudAliases,
     pub terraform: TerraformAliases,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct GcloudAliases {
     pub source: String,
     pub aliases: BTreeMap<String, Vec<String>>,
@@ -41,7 +52,7 @@ pub struct GcloudAliases {
     pub deprecated: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct TerraformAliases {
     pub source: String,
     pub aliases: BTreeMap<String, String>,
@@ -49,7 +60,7 @@ pub struct TerraformAliases {
 
 // ---------------------------------------------------------------- role-services.yaml
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct RoleServices {
     #[serde(default)]
     pub meta: RoleServicesMeta,
@@ -61,13 +72,13 @@ pub struct RoleServices {
     pub prefix_to_service: BTreeMap<String, PrefixService>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct RoleServicesMeta {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam_dataset_commit: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Family {
     #[serde(default)]
     pub services: Vec<String>,
@@ -75,26 +86,26 @@ pub struct Family {
     pub roles: FamilyRoles,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum FamilyRoles {
     Roles(BTreeMap<String, FamilyRole>),
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct FamilyRole {
     #[serde(default)]
     pub primary_access: String,
     #[serde(default)]
     pub needs_any_of: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PrefixService {
     #[serde(default)]
     pub services: Vec<String>,
@@ -102,12 +113,12 @@ pub struct PrefixService {
 
 // ---------------------------------------------------------------- role-permissions-summary.json
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct RoleSummary {
     pub roles: BTreeMap<String, SummaryRole>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct SummaryRole {
     /// title
     pub t: String,

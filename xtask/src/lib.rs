@@ -5,6 +5,7 @@
 //! writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json` and `rules/SOURCES.md`.
 
 pub mod apis;
+pub mod derive;
 pub mod discovery;
 pub mod generate;
 pub mod inputs;

@@ -2,13 +2,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use xtask::Result;
+use xtask::derive;
 use xtask::generate::{self, GenInput};
 
 const USAGE: &str = "\
-usage: cargo run -p xtask -- gen-rules --kb-dir <dir> [options]
+usage: cargo run -p xtask -- gen-rules [options]
 
   --kb-dir <dir>           reference data directory (role-services.yaml,
-                           role-permissions-summary.json, scope-aliases.yaml)
+                           role-permissions-summary.json, scope-aliases.yaml):
+                           first derive xtask/inputs/ from it (stage 1)
+  --inputs <dir>           derived inputs (default: xtask/inputs)
   --discovery-dir <dir>    use these discovery documents instead of the pinned wheel
   --discovery-label <text> how to name the documents in the output
                            (default: the pinned package, or \"local discovery documents\")
@@ -18,7 +21,8 @@ usage: cargo run -p xtask -- gen-rules --kb-dir <dir> [options]
 ";
 
 struct Args {
-    kb_dir: PathBuf,
+    kb_dir: Option<PathBuf>,
+    inputs: PathBuf,
     discovery_dir: Option<PathBuf>,
     discovery_label: Option<String>,
     cache: PathBuf,
@@ -28,9 +32,9 @@ struct Args {
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let root = generate::workspace_root();
-    let mut kb_dir = None;
     let mut a = Args {
-        kb_dir: PathBuf::new(),
+        kb_dir: None,
+        inputs: derive::inputs_dir(),
         discovery_dir: None,
         discovery_label: None,
         cache: root.join("target").join("kb-cache"),
@@ -40,7 +44,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--kb-dir" => kb_dir = Some(PathBuf::from(value()?)),
+            "--kb-dir" => a.kb_dir = Some(PathBuf::from(value()?)),
+            "--inputs" => a.inputs = PathBuf::from(value()?),
             "--discovery-dir" => a.discovery_dir = Some(PathBuf::from(value()?)),
             "--discovery-label" => a.discovery_label = Some(value()?),
             "--cache" => a.cache = PathBuf::from(value()?),
@@ -50,12 +55,16 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
             other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
         }
     }
-    a.kb_dir = kb_dir.ok_or_else(|| format!("--kb-dir is required\n\n{USAGE}"))?;
     Ok(a)
 }
 
 fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
     let a = parse(args)?;
+    if let Some(kb) = &a.kb_dir {
+        for p in derive::write(&derive::derive(kb)?, &a.inputs)? {
+            eprintln!("wrote {}", p.display());
+        }
+    }
     let (docs_dir, label) = match &a.discovery_dir {
         Some(d) => (
             d.clone(),
@@ -75,7 +84,7 @@ fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
         .clone()
         .unwrap_or_else(|| a.out.join("overrides.yaml"));
     let g = generate::generate(&GenInput {
-        kb_dir: &a.kb_dir,
+        kb_dir: &a.inputs,
         discovery_dir: &docs_dir,
         discovery_label: &label,
         overrides: &overrides,

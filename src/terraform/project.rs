@@ -1,0 +1,238 @@
+//! From parsed files to one model: group the files into module directories,
+//! load the modules they call (local paths, and what `terraform init`
+//! installed), decide which directories are root modules, evaluate each root
+//! with all its module instances, apply JSON plans, and extract the facts.
+//!
+//! A scanned directory that another scanned directory calls as a module is not
+//! analysed on its own as well: as a root its variables would be unbound, and
+//! where they have defaults the same workloads would be reported twice, once
+//! with the caller's values and once with the defaults. It is analysed as part
+//! of every instance its callers create. (A directory that is only called from
+//! itself, through a cycle, is still a root.)
+
+use super::Parsed;
+use super::eval::{Manifest, Modules, Tree, normalize};
+use super::extract;
+use super::module::{Index, ParsedFile, Res, call_source, is_local_source};
+use super::object::{self, Resources};
+use super::plan::{self, PlanInput};
+use crate::model::Model;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// How many rounds of module loading are done before giving up on deeper calls.
+const MAX_LOAD_ROUNDS: usize = 32;
+
+/// The parsed inputs, grouped by directory.
+#[derive(Default)]
+pub struct Inputs {
+    files: BTreeMap<PathBuf, Vec<ParsedFile>>,
+    plans: Vec<PlanInput>,
+}
+
+impl Inputs {
+    /// Adds a parsed file found at `path`.
+    pub fn add(&mut self, path: &Path, parsed: Parsed) {
+        match parsed {
+            Parsed::File(f) => {
+                let dir = normalize(path.parent().unwrap_or(Path::new("")));
+                self.files.entry(dir).or_default().push(f);
+            }
+            Parsed::Plan(p) => self.plans.push(p),
+        }
+    }
+}
+
+/// Loads the configuration files of a module directory that was not scanned.
+pub type LoadDir<'l> = dyn FnMut(&Path) -> Vec<ParsedFile> + 'l;
+
+/// The whole analysis of the Terraform inputs.
+pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
+    let Inputs { mut files, plans } = inputs;
+    let scanned: BTreeSet<PathBuf> = files.keys().cloned().collect();
+    let manifests: HashMap<PathBuf, Manifest> = scanned
+        .iter()
+        .filter_map(|d| read_manifest(d).map(|m| (d.clone(), m)))
+        .collect();
+    load_called_modules(&mut files, &manifests, load_dir);
+
+    let modules: Modules<'_> = files
+        .iter()
+        .map(|(dir, fs)| (dir.clone(), Index::build(module_name(dir), dir.clone(), fs)))
+        .collect();
+    let roots = roots(&scanned, &modules, &manifests);
+
+    let collect = |dir: &PathBuf| {
+        let idx = modules.get(dir)?;
+        let tree = Tree::new(&modules, idx, manifests.get(dir));
+        Some(object::collect(&tree, extract::relevant))
+    };
+    if plans.is_empty() {
+        // Nothing will stand in for a root: extract each as soon as it is evaluated.
+        let models: Vec<Model> = roots
+            .par_iter()
+            .filter_map(|dir| collect(dir).map(|r| extract::extract(&r)))
+            .collect();
+        return merged(models);
+    }
+    let mut configs: Vec<(Option<PathBuf>, Resources)> = roots
+        .par_iter()
+        .filter_map(|dir| Some((Some(dir.clone()), collect(dir)?)))
+        .collect();
+
+    // A plan stands in for the root module it was made from (its values are resolved).
+    for p in &plans {
+        let result = plan::resources(p, &configs, &modules);
+        match result.root {
+            Some(root) => {
+                if let Some(slot) = configs.iter_mut().find(|(d, _)| d.as_ref() == Some(&root)) {
+                    slot.1 = result.resources;
+                }
+            }
+            None => configs.push((None, result.resources)),
+        }
+    }
+
+    let models: Vec<Model> = configs
+        .par_iter()
+        .map(|(_, r)| extract::extract(r))
+        .collect();
+    merged(models)
+}
+
+fn merged(models: Vec<Model>) -> Model {
+    let mut model = Model::default();
+    for m in models {
+        model.extend(m);
+    }
+    model
+}
+
+/// How a module directory is named to users.
+pub fn module_name(dir: &Path) -> String {
+    let s = crate::discover::display_path(dir);
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// `.terraform/modules/modules.json` of a root module, when `terraform init` wrote one.
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join(".terraform/modules/modules.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let mut m = Manifest::default();
+    for e in v.get("Modules")?.as_array()? {
+        let (Some(key), Some(d)) = (
+            e.get("Key").and_then(|k| k.as_str()),
+            e.get("Dir").and_then(|k| k.as_str()),
+        ) else {
+            continue;
+        };
+        if !key.is_empty() {
+            m.dirs.insert(key.to_string(), PathBuf::from(d));
+        }
+    }
+    Some(m)
+}
+
+/// The directories a module's local calls point at.
+fn local_targets(dir: &Path, files: &[ParsedFile]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| f.kind.is_configuration()) {
+        for block in f.body.blocks_named("module") {
+            if let Some(src) = call_source(&Res { block })
+                && is_local_source(&src)
+            {
+                out.push(normalize(&dir.join(src)));
+            }
+        }
+    }
+    out
+}
+
+/// Loads, round by round, every directory a loaded module calls that is not loaded yet.
+fn load_called_modules(
+    files: &mut BTreeMap<PathBuf, Vec<ParsedFile>>,
+    manifests: &HashMap<PathBuf, Manifest>,
+    load_dir: &mut LoadDir<'_>,
+) {
+    let mut tried: BTreeSet<PathBuf> = files.keys().cloned().collect();
+    let mut pending: BTreeSet<PathBuf> = manifests
+        .iter()
+        .flat_map(|(root, m)| m.dirs.values().map(|d| normalize(&root.join(d))))
+        .collect();
+    for (dir, fs) in files.iter() {
+        pending.extend(local_targets(dir, fs));
+    }
+    for _ in 0..MAX_LOAD_ROUNDS {
+        pending.retain(|d| !tried.contains(d));
+        if pending.is_empty() {
+            break;
+        }
+        let mut next = BTreeSet::new();
+        for dir in std::mem::take(&mut pending) {
+            tried.insert(dir.clone());
+            let loaded = load_dir(&dir);
+            if loaded.is_empty() {
+                continue;
+            }
+            next.extend(local_targets(&dir, &loaded));
+            files.insert(dir, loaded);
+        }
+        pending = next;
+    }
+}
+
+/// The scanned directories that are root modules.
+fn roots(
+    scanned: &BTreeSet<PathBuf>,
+    modules: &Modules<'_>,
+    manifests: &HashMap<PathBuf, Manifest>,
+) -> Vec<PathBuf> {
+    // Everything a directory calls: local paths and installed modules.
+    let calls = |dir: &PathBuf| -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = modules
+            .get(dir)
+            .map(|idx| {
+                idx.calls
+                    .values()
+                    .filter_map(|c| call_source(c).filter(|s| is_local_source(s)))
+                    .map(|s| normalize(&dir.join(s)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(m) = manifests.get(dir) {
+            out.extend(m.dirs.values().map(|d| normalize(&dir.join(d))));
+        }
+        out
+    };
+    let called: BTreeSet<PathBuf> = scanned
+        .iter()
+        .flat_map(|d| calls(d).into_iter().filter(move |t| t != d))
+        .collect();
+    let mut roots: Vec<PathBuf> = scanned
+        .iter()
+        .filter(|d| !called.contains(*d))
+        .cloned()
+        .collect();
+    // Directories only reachable through a cycle of calls are roots too.
+    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut stack = roots.clone();
+    while let Some(d) = stack.pop() {
+        if reached.insert(d.clone()) {
+            stack.extend(calls(&d));
+        }
+    }
+    for d in scanned {
+        if !reached.contains(d) {
+            roots.push(d.clone());
+            let mut stack = vec![d.clone()];
+            while let Some(d) = stack.pop() {
+                if reached.insert(d.clone()) {
+                    stack.extend(calls(&d));
+                }
+            }
+        }
+    }
+    roots.sort();
+    roots
+}

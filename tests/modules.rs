@@ -1,0 +1,119 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Module calls: which directories are roots, and what `--verbose` says about
+//! modules that are not analysed.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn check(dir: &Path, args: &[&str]) -> (Value, String) {
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn addresses(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["rule"], f["workload"]["address"]))
+        .collect()
+}
+
+const IAM: &str = r#"
+data "google_compute_default_service_account" "default" {}
+
+resource "google_project_iam_member" "vertex" {
+  project = "p"
+  role    = "roles/aiplatform.user"
+  member  = data.google_compute_default_service_account.default.member
+}
+"#;
+
+const ROOT: &str = r#"
+module "vm" {
+  source = "../vm"
+  scopes = ["cloud-platform"]
+}
+"#;
+
+const VM: &str = r#"
+variable "scopes" {
+  type    = list(string)
+  default = ["storage-ro", "logging-write", "monitoring-write"]
+}
+
+resource "google_compute_instance" "this" {
+  name = "vm"
+  zone = "us-central1-a"
+  service_account {
+    scopes = var.scopes
+  }
+}
+"#;
+
+#[test]
+fn a_called_directory_is_analysed_through_its_caller_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (dir, text) in [("iam", IAM), ("app", ROOT), ("vm", VM)] {
+        std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        std::fs::write(tmp.path().join(dir).join("main.tf"), text).unwrap();
+    }
+    // The caller passes cloud-platform: clean. The module's own defaults would be
+    // insufficient, but the directory is not a root of its own.
+    let (report, _) = check(tmp.path(), &["."]);
+    assert!(addresses(&report).is_empty(), "{report:#}");
+    // Without its caller, it is a root, with its defaults.
+    let (alone, _) = check(tmp.path(), &["iam", "vm"]);
+    assert_eq!(
+        addresses(&alone),
+        ["\"SL001\" \"google_compute_instance.this\""]
+    );
+}
+
+#[test]
+fn modules_that_are_not_installed_are_said_to_be_opaque() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_, stderr) = check(dir, &["fixtures/modules_registry_installed", "--verbose"]);
+    assert!(
+        stderr.contains("module.network") && stderr.contains("not installed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("module.worker"), "{stderr}");
+}
+
+#[test]
+fn local_modules_outside_the_scanned_paths_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("envs/prod")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("modules/vm")).unwrap();
+    let root = ROOT
+        .replace("../vm", "../../modules/vm")
+        .replace("[\"cloud-platform\"]", "[\"storage-ro\"]");
+    std::fs::write(
+        tmp.path().join("envs/prod/main.tf"),
+        IAM.to_string() + &root,
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    let (report, _) = check(tmp.path(), &["envs/prod"]);
+    assert_eq!(
+        addresses(&report),
+        ["\"SL001\" \"module.vm.google_compute_instance.this\""]
+    );
+    assert_eq!(
+        report["findings"][0]["location"]["file"],
+        "envs/prod/main.tf"
+    );
+}
