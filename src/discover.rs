@@ -1,8 +1,9 @@
 //! Step 1 of the pipeline: find the input files under the paths the user gave.
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
-//! directories and `.terraform/` skipped, symlinks never followed); files named
-//! on the command line are taken as they are.
+//! directories and `.terraform/` skipped except `.github/`, which holds the
+//! workflows; symlinks never followed); files named on the command line are
+//! taken as they are.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,12 @@ pub enum FileKind {
     Terraform,
     /// A Terraform variable definitions file (`terraform.tfvars`, `*.auto.tfvars`).
     TfVars,
+    /// A shell script: `*.sh`, `*.bash`, or no extension and a sh/bash shebang.
+    Shell,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    Workflow,
+    /// A Cloud Build config (`cloudbuild.yaml`).
+    CloudBuild,
 }
 
 impl FileKind {
@@ -22,10 +29,48 @@ impl FileKind {
             Some(FileKind::Terraform)
         } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
             Some(FileKind::TfVars)
+        } else if name.ends_with(".sh") || name.ends_with(".bash") {
+            Some(FileKind::Shell)
+        } else if name.starts_with("cloudbuild")
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        {
+            Some(FileKind::CloudBuild)
+        } else if (name.ends_with(".yml") || name.ends_with(".yaml")) && in_workflows(path) {
+            Some(FileKind::Workflow)
         } else {
             None
         }
     }
+
+    /// Like [`FileKind::of`], and an extension-less file is a shell script when
+    /// its first line is a sh/bash shebang.
+    pub fn detect(path: &Path) -> Option<FileKind> {
+        if let Some(k) = FileKind::of(path) {
+            return Some(k);
+        }
+        let name = path.file_name()?.to_str()?;
+        if name.contains('.') {
+            return None;
+        }
+        let mut head = [0u8; 128];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .ok()?;
+        crate::shell::has_shell_shebang(head.get(..n)?).then_some(FileKind::Shell)
+    }
+
+    /// Whether files of this kind are Terraform (grouped into modules).
+    pub fn is_terraform(self) -> bool {
+        matches!(self, FileKind::Terraform | FileKind::TfVars)
+    }
+}
+
+/// Whether the file is directly in a `.github/workflows` directory.
+fn in_workflows(path: &Path) -> bool {
+    let mut parents = path.parent().into_iter().flat_map(Path::components).rev();
+    let dir = parents.next().and_then(|c| c.as_os_str().to_str());
+    let up = parents.next().and_then(|c| c.as_os_str().to_str());
+    dir == Some("workflows") && up == Some(".github")
 }
 
 /// A file to analyse.
@@ -53,14 +98,14 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 message: format!("cannot read path: {e}"),
             }),
             Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
-            Ok(_) => match FileKind::of(root) {
+            Ok(_) => match FileKind::detect(root) {
                 Some(kind) => files.push(Candidate {
                     path: root.clone(),
                     kind,
                 }),
                 None => errors.push(WalkError {
                     path: root.display().to_string(),
-                    message: "not a Terraform file (.tf, terraform.tfvars, *.auto.tfvars)".into(),
+                    message: "not an input file (.tf, terraform.tfvars, *.auto.tfvars, a shell script, a workflow or cloudbuild.yaml)".into(),
                 }),
             },
         }
@@ -71,17 +116,21 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
 }
 
 fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>) {
+    // Hidden entries are skipped by hand, so that `.github/` can be kept.
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(false)
         .follow_links(false)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".terraform")
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !name.starts_with('.') || name == ".github"
+        })
         .build();
     for entry in walker {
         match entry {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if let (true, Some(kind)) = (is_file, FileKind::of(entry.path())) {
+                if let (true, Some(kind)) = (is_file, FileKind::detect(entry.path())) {
                     files.push(Candidate {
                         path: entry.into_path(),
                         kind,

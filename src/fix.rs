@@ -49,7 +49,7 @@ impl Strategy {
 
 /// Scopes that `cloud-platform` does not cover (Workspace and identity scopes):
 /// a cloud-platform patch keeps them.
-fn outside_cloud_platform(short: &str) -> bool {
+pub fn outside_cloud_platform(short: &str) -> bool {
     [
         "drive",
         "spreadsheets",
@@ -115,6 +115,9 @@ pub fn scopes_edits(
     strategy: Strategy,
     add: &[String],
 ) -> Option<Vec<Edit>> {
+    if scopes.dialect == crate::model::Dialect::Gcloud {
+        return crate::shell::patch::scopes_edits(kb, sources, scopes, strategy, add);
+    }
     let loc = scopes.defined.as_ref()?;
     let file = sources.get(loc.file)?;
     let text = file.text.get(loc.span.clone())?;

@@ -20,6 +20,45 @@ pub struct ScopesFile {
     pub terraform: TerraformAliases,
     #[serde(default)]
     pub no_access: BTreeMap<String, String>,
+    /// The scopes Dataproc adds to its cluster VMs.
+    #[serde(default)]
+    pub dataproc: Option<DataprocScopes>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DataprocScopes {
+    /// Added whatever scopes are given.
+    #[serde(default)]
+    pub always: Vec<String>,
+    /// Added when no scopes are given.
+    #[serde(default)]
+    pub when_none_given: Vec<String>,
+}
+
+/// `rules/commands.json`: what commands in a startup script call, with which access.
+#[derive(Debug, Deserialize)]
+pub struct CommandsFile {
+    pub commands: Vec<CommandUse>,
+}
+
+/// One command (or command prefix) and the API use it makes.
+#[derive(Debug, Deserialize)]
+pub struct CommandUse {
+    /// The program and leading subcommands, e.g. `gcloud secrets versions access`
+    /// (release tracks such as `beta` are ignored when matching).
+    pub command: String,
+    /// When the use applies: `always`, `to-gs` (the destination is a `gs://` URL),
+    /// `from-gs` (a source is a `gs://` URL), or `google-registry` (the image is in
+    /// Artifact Registry or Container Registry).
+    #[serde(default = "always")]
+    pub when: String,
+    #[serde(flatten)]
+    pub uses: RoleUse,
+    pub source: String,
+}
+
+fn always() -> String {
+    "always".to_string()
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +152,7 @@ pub enum RoleClass {
 }
 
 /// One API a role is for, and the scopes any one of which fully covers that use.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct RoleUse {
     pub api: String,
     pub access: Access,
@@ -149,6 +188,8 @@ pub struct Knowledge {
     pub scopes: ScopesFile,
     pub apis: BTreeMap<String, Api>,
     pub roles: BTreeMap<String, Role>,
+    /// Startup-script commands and the API uses they make (rule SL006).
+    pub commands: Vec<CommandUse>,
 }
 
 static KNOWLEDGE: OnceLock<Result<Knowledge, String>> = OnceLock::new();
@@ -169,6 +210,11 @@ impl Knowledge {
                     apis: parse::<ApisFile>("apis.json", include_str!("../rules/apis.json"))?.apis,
                     roles: parse::<RolesFile>("roles.json", include_str!("../rules/roles.json"))?
                         .roles,
+                    commands: parse::<CommandsFile>(
+                        "commands.json",
+                        include_str!("../rules/commands.json"),
+                    )?
+                    .commands,
                 })
             })
             .as_ref()
@@ -220,6 +266,29 @@ impl Knowledge {
             self.scopes.terraform.aliases.keys().map(String::as_str),
         )
         .map(str::to_string)
+    }
+
+    /// The nearest valid spelling of an unknown gcloud `--scopes` element.
+    pub fn suggest_gcloud(&self, raw: &str) -> Option<String> {
+        if raw.starts_with("https://") || raw.contains('/') || self.scopes.known.contains(raw) {
+            return self.suggest_terraform(raw);
+        }
+        nearest(raw, self.scopes.gcloud.aliases.keys().map(String::as_str)).map(str::to_string)
+    }
+
+    /// The gcloud alias that stands for exactly one short scope name, if any
+    /// (deprecated aliases excluded).
+    pub fn gcloud_alias(&self, short: &str) -> Option<&str> {
+        self.scopes
+            .gcloud
+            .aliases
+            .iter()
+            .find(|(k, v)| {
+                v.len() == 1
+                    && v.first().is_some_and(|s| s == short)
+                    && !self.scopes.gcloud.deprecated.contains_key(k.as_str())
+            })
+            .map(|(k, _)| k.as_str())
     }
 
     /// The full URL of a short scope name.

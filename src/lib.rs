@@ -2,7 +2,8 @@
 //! cover the Google APIs their service account holds IAM roles for.
 //!
 //! The pipeline, one module per step: [`discover`] the input files, parse
-//! them ([`terraform`]), build one [`model`], [`check`] it against the
+//! them ([`terraform`], and [`shell`] for deployment scripts, workflows and
+//! Cloud Build configs), build one [`model`], [`check`] it against the
 //! [`knowledge`] base, then [`render`] the [`finding`]s and apply [`fix`]es.
 
 pub mod check;
@@ -12,6 +13,7 @@ pub mod fix;
 pub mod knowledge;
 pub mod model;
 pub mod render;
+pub mod shell;
 pub mod source;
 pub mod terraform;
 
@@ -50,6 +52,8 @@ pub struct Options {
 
 enum Loaded {
     Parsed(SourceFile, terraform::module::ParsedFile),
+    /// A script, workflow or Cloud Build file, already read into facts.
+    Script(SourceFile, Model),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -71,13 +75,18 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
     let loaded: Vec<Loaded> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c))
+        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c, kb))
         .collect();
 
     let mut sources = Sources::default();
     let mut modules: BTreeMap<PathBuf, Vec<terraform::module::ParsedFile>> = BTreeMap::new();
+    let mut scripts: Vec<Model> = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
+            Loaded::Script(src, m) => {
+                sources.push(src);
+                scripts.push(m);
+            }
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
                 let dir = c.path.parent().map(PathBuf::from).unwrap_or_default();
@@ -106,9 +115,11 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
         })
         .collect();
     let mut model = Model::default();
-    for m in models {
+    for m in models.into_iter().chain(scripts) {
         model.extend(m);
     }
+    // Startup scripts may be files no front end read yet: read them now.
+    shell::startup::resolve(&mut model, &mut sources, kb);
 
     let mut findings = check::run(&model, kb, &sources, opts.strategy);
     findings.sort_by(|a, b| {
@@ -135,7 +146,7 @@ fn module_name(dir: &std::path::Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
-fn load(id: FileId, c: &Candidate) -> Loaded {
+fn load(id: FileId, c: &Candidate, kb: &Knowledge) -> Loaded {
     let display = discover::display_path(&c.path);
     let bytes = match std::fs::read(&c.path) {
         Ok(b) => b,
@@ -173,6 +184,21 @@ fn load(id: FileId, c: &Candidate) -> Loaded {
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
+    if !kind.is_terraform() {
+        return match shell::analyze(id, kind, &src, kb) {
+            Ok(m) => Loaded::Script(src, m),
+            Err(e) => Loaded::Broken(
+                Some(src),
+                InputError {
+                    file: display,
+                    line: e.line,
+                    column: e.column,
+                    message: format!("cannot parse: {}", e.message),
+                    source: None,
+                },
+            ),
+        };
+    }
     match terraform::parse(id, kind, &src) {
         Ok(parsed) => Loaded::Parsed(src, parsed),
         Err(e) => {

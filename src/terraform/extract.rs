@@ -5,7 +5,8 @@ use super::eval::{Env, Evaluator, V, Val, index};
 use super::marker;
 use super::module::{Index, Res, Src};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Unresolved, Workload,
+    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, ScriptSource, Startup,
+    Template, Unresolved, Workload,
 };
 use crate::source::Loc;
 use hcl::edit::Span;
@@ -153,6 +154,7 @@ fn instance_workload(
             ty,
             "google_compute_instance" | "google_compute_instance_from_template"
         ),
+        startup: startup_scripts(ev, res, env),
     };
     match account_block(ev, &res.block.body, res.src, env) {
         AccountBlock::Absent
@@ -382,6 +384,7 @@ fn gke_workload(
         account_block: res.src.loc(nc.span()),
         account,
         is_instance: false,
+        startup: Vec::new(),
     }
 }
 
@@ -556,4 +559,112 @@ fn push_grants(
             ),
         }
     }
+}
+
+/// Where a VM's startup scripts are written (rule SL006): `metadata_startup_script`
+/// and the `startup-script` / `user-data` entries of a literal `metadata` map,
+/// each a string, a heredoc, or `file()` / `templatefile()` of a path in the
+/// module. They are read once every input file is loaded.
+fn startup_scripts(ev: &Evaluator<'_>, res: &Res<'_>, env: &Env) -> Vec<Startup> {
+    use hcl::edit::expr::{Expression, ObjectKey};
+    let mut found: Vec<(&Expression, bool)> = Vec::new();
+    if let Some(d) = res.attr("metadata_startup_script") {
+        found.push((d.expr, false));
+    }
+    if let Some(Expression::Object(o)) = res.attr("metadata").map(|d| d.expr) {
+        for (k, v) in o.iter() {
+            let key = match k {
+                ObjectKey::Ident(id) => id.as_str().to_string(),
+                ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                ObjectKey::Expression(_) => continue,
+            };
+            match key.as_str() {
+                "startup-script" => found.push((v.expr(), false)),
+                "user-data" => found.push((v.expr(), true)),
+                _ => {}
+            }
+        }
+    }
+    let dir = std::path::PathBuf::from(&ev.idx.module);
+    let mut out = Vec::new();
+    for (expr, user_data) in found {
+        let Some(at) = res.src.loc(expr.span()) else {
+            continue;
+        };
+        let source = match expr {
+            Expression::HeredocTemplate(h) => {
+                res.src
+                    .loc(h.template.span())
+                    .map(|loc| ScriptSource::Inline {
+                        loc,
+                        template: Template::TerraformHeredoc,
+                    })
+            }
+            Expression::String(_) | Expression::StringTemplate(_) => {
+                let inner = at.span.start + 1..at.span.end.saturating_sub(1).max(at.span.start + 1);
+                Some(ScriptSource::Inline {
+                    loc: Loc::new(at.file, inner),
+                    template: Template::TerraformQuoted,
+                })
+            }
+            Expression::FuncCall(call)
+                if matches!(call.name.name.as_str(), "file" | "templatefile") =>
+            {
+                call.args.iter().next().and_then(|arg| {
+                    let path = module_path(ev, arg, res.src, env)?;
+                    Some(ScriptSource::File {
+                        paths: vec![dir.join(path)],
+                        template: if call.name.name.as_str() == "templatefile" {
+                            Template::TerraformHeredoc
+                        } else {
+                            Template::Raw
+                        },
+                    })
+                })
+            }
+            _ => None,
+        };
+        if let Some(source) = source {
+            out.push(Startup {
+                at,
+                source,
+                user_data,
+                calls: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// A path argument relative to the module: `"${path.module}/x.sh"` or a known string.
+fn module_path(
+    ev: &Evaluator<'_>,
+    arg: &hcl::edit::expr::Expression,
+    src: super::module::Src,
+    env: &Env,
+) -> Option<String> {
+    use hcl::edit::expr::Expression;
+    use hcl::edit::template::Element;
+    if let Expression::StringTemplate(t) = arg {
+        let mut out = String::new();
+        for el in t.iter() {
+            match el {
+                Element::Literal(l) => out.push_str(l.value()),
+                Element::Interpolation(i) => {
+                    let text = i.expr.to_string();
+                    if matches!(text.trim(), "path.module" | "path.root" | "path.cwd") {
+                        out.push('.');
+                    } else {
+                        out.push_str(ev.eval(&i.expr, src, env).as_str()?);
+                    }
+                }
+                Element::Directive(_) => return None,
+            }
+        }
+        return Some(out);
+    }
+    ev.eval(arg, src, env)
+        .as_str()
+        .filter(|s| !marker::is_symbolic(s))
+        .map(str::to_string)
 }
