@@ -69,15 +69,26 @@ pub fn outside_cloud_platform(short: &str) -> bool {
 /// Chooses the narrowest scopes to add so that every failing use is covered.
 pub fn minimal_scopes(kb: &Knowledge, failing: &[&RoleUse]) -> Vec<String> {
     // Prefer service scopes over the platform-wide ones, and aliased scopes for readability.
-    let rank = |s: &str, access: Access| -> (u8, u8, String) {
+    let rank = |s: &str, access: Access| -> (u8, u8, u8, String) {
         let platform = match s {
             CLOUD_PLATFORM_RO if access == Access::Read => 1,
             CLOUD_PLATFORM_RO | CLOUD_PLATFORM => 2,
             _ => 0,
         };
+        // the narrowest of a family: read-only for reads, never full control unless needed
+        let breadth = if access == Access::Read
+            && (s.ends_with("read_only") || s.ends_with(".readonly") || s.ends_with("read-only"))
+        {
+            0
+        } else if s.ends_with("full_control") || s.ends_with(".admin") {
+            2
+        } else {
+            1
+        };
         (
             platform,
             u8::from(kb.terraform_alias(s).is_none()),
+            breadth,
             s.to_string(),
         )
     };

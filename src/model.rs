@@ -199,6 +199,8 @@ pub enum ScriptSource {
     File {
         paths: Vec<PathBuf>,
         template: Template,
+        /// The known string variables of a `templatefile()` call.
+        vars: Vec<(String, String)>,
     },
 }
 

@@ -114,10 +114,16 @@ impl Embedded {
 }
 
 /// A Terraform string or heredoc body written at `base` in the file, read as a
-/// shell script: `${...}` interpolations become unknown shell expansions,
+/// shell script: `${...}` interpolations become unknown shell expansions
+/// (or their value, for a `templatefile()` variable given as a known string),
 /// `%{...}` directives are dropped (both branches of an `if` stay), `$${` and
 /// `%%{` are escapes, and a quoted string's backslash escapes are decoded.
-pub fn terraform_template(text: &str, base: usize, quoted: bool) -> Embedded {
+pub fn terraform_template(
+    text: &str,
+    base: usize,
+    quoted: bool,
+    vars: &[(String, String)],
+) -> Embedded {
     let mut e = Embedded::default();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -139,8 +145,14 @@ pub fn terraform_template(text: &str, base: usize, quoted: bool) -> Embedded {
             flush(&mut e, run, i);
             let end = template_end(text, i + 2);
             if rest.starts_with("${") {
-                n += 1;
-                e.push(&format!("${{__terraform_{n}}}"), base + i, end - i);
+                let name = text.get(i + 2..end.saturating_sub(1)).unwrap_or("").trim();
+                match vars.iter().find(|(k, _)| k == name) {
+                    Some((_, v)) => e.push(v, base + i, end - i),
+                    None => {
+                        n += 1;
+                        e.push(&format!("${{__terraform_{n}}}"), base + i, end - i);
+                    }
+                }
             } else {
                 e.push("", base + i, end - i);
             }
@@ -218,14 +230,14 @@ mod tests {
     #[test]
     fn terraform_interpolations_become_unknown_expansions() {
         let src = "gsutil cp gs://${var.b}/x .\necho $${HOME} %{ if x }y%{ endif }\n";
-        let e = terraform_template(src, 100, false);
+        let e = terraform_template(src, 100, false, &[]);
         assert_eq!(
             e.text,
             "gsutil cp gs://${__terraform_1}/x .\necho ${HOME} y\n"
         );
         let at = e.text.find("echo").unwrap_or(0);
         assert_eq!(e.start(at), 100 + src.find("echo").unwrap_or(0));
-        let q = terraform_template("a\\nb", 0, true);
+        let q = terraform_template("a\\nb", 0, true, &[]);
         assert_eq!(q.text, "a\nb");
         assert_eq!(q.start(2), 3);
     }

@@ -464,6 +464,21 @@ fn item_indent(text: &str, at: usize) -> String {
         .collect()
 }
 
+/// `--no-scopes`: an empty list, which a patch replaces with `--scopes=...`
+/// (gcloud accepts only one of the two).
+fn no_scopes_site(cmd: &Cmd, f: &Flag, sc: &Script<'_>, mut site: FlagSite) -> Scopes {
+    let loc = sc.loc(&cmd.argv[f.word].span);
+    site.replace = Some((loc.clone(), FlagText::Flag));
+    site.written = Vec::new();
+    Scopes {
+        dialect: crate::model::Dialect::Gcloud,
+        complete: true,
+        at: Some(loc),
+        flag: Some(site),
+        ..Scopes::default()
+    }
+}
+
 /// The scopes a patch keeps: those written in the flag, or the implied default.
 fn written(flag: Option<&Flag>, creates: Creates, kb: &Knowledge) -> Vec<String> {
     match flag {
@@ -529,13 +544,7 @@ fn account_of(
     };
     let site = flag_site(cmd, inv, scopes_flag, sc, written(scopes_flag, creates, kb));
     let mut scopes = if let Some(f) = no_scopes.filter(|_| scopes_flag.is_none()) {
-        Scopes {
-            dialect: crate::model::Dialect::Gcloud,
-            complete: true,
-            at: Some(sc.loc(&cmd.argv[f.word].span)),
-            flag: Some(site),
-            ..Scopes::default()
-        }
+        no_scopes_site(cmd, f, sc, site)
     } else if let Some(f) = scopes_flag {
         let end = cmd.argv[f.last_word()].span.end;
         let at = sc.loc(&(cmd.argv[f.word].span.start..end));
@@ -624,6 +633,7 @@ fn startups(inv: &Invocation, cmd: &Cmd, sc: &Script<'_>, kb: &Knowledge) -> Vec
                     source: ScriptSource::File {
                         paths,
                         template: Template::Raw,
+                        vars: Vec::new(),
                     },
                     user_data,
                     calls: Vec::new(),
@@ -833,13 +843,7 @@ fn set_service_account(
                 },
             });
         }
-        no_scopes.map(|f| Scopes {
-            dialect: crate::model::Dialect::Gcloud,
-            complete: true,
-            at: Some(sc.loc(&cmd.argv[f.word].span)),
-            flag: Some(site),
-            ..Scopes::default()
-        })
+        no_scopes.map(|f| no_scopes_site(cmd, f, sc, site))
     };
     let new_identity = sa.map(|f| {
         (

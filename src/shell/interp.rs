@@ -680,10 +680,12 @@ impl<'s, 't> Interp<'s, 't> {
             Some(v) => {
                 let words = self.expand(v, true);
                 let segs: Vec<Seg> = words.into_iter().flat_map(|w| w.segs).collect();
+                let raw = self.text(v);
                 let literal = segs
                     .iter()
                     .all(|s| matches!(s, Seg::Lit { at: Some(_), .. }))
-                    && matches!(v.kind(), "word" | "string" | "raw_string" | "number");
+                    && matches!(v.kind(), "word" | "string" | "raw_string" | "number")
+                    && !raw.contains(['$', '`', '\\']);
                 Value::Str {
                     segs,
                     def: literal.then(|| v.byte_range()),
@@ -770,6 +772,19 @@ impl<'s, 't> Interp<'s, 't> {
 
     /// When `n` is exactly `$VAR`, `${VAR}` or `"$VAR"` and VAR holds a literal: where it was assigned.
     fn origin_of(&self, n: Node<'_>) -> Option<Origin> {
+        if n.kind() == "concatenation" {
+            // `--flag="$VAR"`: the origin of the value part
+            let kids: Vec<Node<'_>> = {
+                let mut c = n.walk();
+                n.named_children(&mut c).collect()
+            };
+            return match kids.as_slice() {
+                [flag, value] if flag.kind() == "word" && self.text(*flag).ends_with('=') => {
+                    self.origin_of(*value)
+                }
+                _ => None,
+            };
+        }
         let inner = match n.kind() {
             "string" => {
                 let kids: Vec<Node<'_>> = {
@@ -1079,6 +1094,22 @@ impl<'s, 't> Interp<'s, 't> {
     }
 
     fn lookup(&self, name: &str, index: Option<&str>) -> Lookup {
+        if name.chars().all(|c| c.is_ascii_digit()) && name != "0" {
+            // a positional parameter of a function called with known arguments
+            return match self.state.frames.last().map(|f| &f.params) {
+                Some(Params::Known(ws)) => {
+                    let k: usize = name.parse().unwrap_or(0);
+                    match ws.get(k.wrapping_sub(1)) {
+                        Some(w) => Lookup::Value(Value::Str {
+                            segs: w.segs.clone(),
+                            def: None,
+                        }),
+                        None => Lookup::Unset,
+                    }
+                }
+                _ => Lookup::Unknown,
+            };
+        }
         if name.chars().all(|c| c.is_ascii_digit()) || matches!(name, "@" | "*" | "#") {
             return Lookup::Unknown;
         }

@@ -29,14 +29,21 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge) {
                         continue;
                     };
                     let text = f.text.get(loc.span.clone()).unwrap_or("");
-                    (read_template(text, loc.span.start, *template), loc.file)
+                    (
+                        read_template(text, loc.span.start, *template, &[]),
+                        loc.file,
+                    )
                 }
-                ScriptSource::File { paths, template } => {
+                ScriptSource::File {
+                    paths,
+                    template,
+                    vars,
+                } => {
                     let Some(id) = paths.iter().find_map(|p| file_id(sources, p)) else {
                         continue;
                     };
                     let Some(f) = sources.get(id) else { continue };
-                    (read_template(&f.text, 0, *template), id)
+                    (read_template(&f.text, 0, *template, vars), id)
                 }
             };
             s.calls = calls_in(&e, file, kb, s.user_data);
@@ -44,20 +51,30 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge) {
     }
 }
 
-fn read_template(text: &str, base: usize, template: Template) -> Embedded {
+fn read_template(
+    text: &str,
+    base: usize,
+    template: Template,
+    vars: &[(String, String)],
+) -> Embedded {
     match template {
         Template::Raw => {
             let mut e = Embedded::default();
             e.push_mapped(text, base);
             e
         }
-        Template::TerraformHeredoc => embed::terraform_template(text, base, false),
-        Template::TerraformQuoted => embed::terraform_template(text, base, true),
+        Template::TerraformHeredoc => embed::terraform_template(text, base, false, vars),
+        Template::TerraformQuoted => embed::terraform_template(text, base, true, vars),
     }
 }
 
 /// The source file at `path`: one already read, or read now.
 fn file_id(sources: &mut Sources, path: &Path) -> Option<FileId> {
+    let path: std::path::PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let path = path.as_path();
     let canonical = std::fs::canonicalize(path).ok()?;
     for (id, f) in sources.iter() {
         if std::fs::canonicalize(&f.path).ok().as_ref() == Some(&canonical) {

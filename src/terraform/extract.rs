@@ -610,8 +610,17 @@ fn startup_scripts(ev: &Evaluator<'_>, res: &Res<'_>, env: &Env) -> Vec<Startup>
             Expression::FuncCall(call)
                 if matches!(call.name.name.as_str(), "file" | "templatefile") =>
             {
-                call.args.iter().next().and_then(|arg| {
+                let mut args = call.args.iter();
+                args.next().and_then(|arg| {
                     let path = module_path(ev, arg, res.src, env)?;
+                    let mut vars = Vec::new();
+                    if let Some(V::Map(m)) = args.next().map(|a| ev.eval(a, res.src, env).v) {
+                        for (k, v) in m {
+                            if let Some(s) = v.as_str().filter(|s| !marker::is_symbolic(s)) {
+                                vars.push((k, s.to_string()));
+                            }
+                        }
+                    }
                     Some(ScriptSource::File {
                         paths: vec![dir.join(path)],
                         template: if call.name.name.as_str() == "templatefile" {
@@ -619,6 +628,7 @@ fn startup_scripts(ev: &Evaluator<'_>, res: &Res<'_>, env: &Env) -> Vec<Startup>
                         } else {
                             Template::Raw
                         },
+                        vars,
                     })
                 })
             }
