@@ -97,6 +97,11 @@ impl Embedded {
 
     /// A script span as a file span.
     pub fn span(&self, r: &Range<usize>) -> Range<usize> {
+        if r.is_empty() && r.start > 0 {
+            // an insertion point: right after the text before it
+            let e = self.end(r.start);
+            return e..e;
+        }
         let s = self.start(r.start);
         let e = self.end(r.end).max(s);
         s..e

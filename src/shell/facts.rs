@@ -231,8 +231,11 @@ fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
         .first()
         .map(|&i| {
             let w = &cmd.argv[i];
-            w.text()
-                .unwrap_or_else(|| sc.source_text(&w.span).to_string())
+            w.text().unwrap_or_else(|| {
+                sc.source_text(&w.span)
+                    .trim_matches(['\'', '"'])
+                    .to_string()
+            })
         })
         .unwrap_or_default();
     let address = format!("{} {resource}", kind_of(inv))
