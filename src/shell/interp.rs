@@ -18,9 +18,9 @@ use tree_sitter::Node;
 const MAX_ITERATIONS: usize = 256;
 /// How deep statements, words and function calls may nest.
 const MAX_DEPTH: usize = 200;
-const MAX_CALL_DEPTH: usize = 16;
+const MAX_CALL_DEPTH: usize = 8;
 /// How many statements one script may run in total (loops times functions).
-const MAX_STEPS: usize = 200_000;
+const MAX_STEPS: usize = 20_000;
 
 /// One command as run: its expanded words.
 #[derive(Debug, Clone)]
@@ -198,6 +198,7 @@ pub fn run(root: Node<'_>, src: &str, env: &[(String, Vec<Seg>)]) -> Trace {
         state: State::default(),
         funcs: BTreeMap::new(),
         called: BTreeSet::new(),
+        active: Vec::new(),
         trace: Trace::default(),
         depth: 0,
         calls: 0,
@@ -233,6 +234,8 @@ struct Interp<'s, 't> {
     state: State,
     funcs: BTreeMap<String, Node<'t>>,
     called: BTreeSet<String>,
+    /// Functions running now: a recursive call is not followed.
+    active: Vec<String>,
     trace: Trace,
     depth: usize,
     calls: usize,
@@ -555,8 +558,11 @@ impl<'s, 't> Interp<'s, 't> {
         }
         let name = argv.first().and_then(Word::text).unwrap_or_default();
         self.builtin(&name, &argv);
-        if let Some(body) = self.funcs.get(&name).copied() {
-            self.called.insert(name);
+        if let Some(body) = self.funcs.get(&name).copied()
+            && !self.active.contains(&name)
+        {
+            self.called.insert(name.clone());
+            self.active.push(name);
             let args = argv.iter().skip(1).cloned().collect::<Vec<_>>();
             let params = if args.iter().any(|w| w.splat) {
                 Params::Unknown
@@ -564,6 +570,7 @@ impl<'s, 't> Interp<'s, 't> {
                 Params::Known(args)
             };
             self.call(body, params);
+            self.active.pop();
         }
         self.trace.cmds.push(Cmd {
             argv,
