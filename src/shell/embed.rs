@@ -107,14 +107,40 @@ impl Embedded {
         s..e
     }
 
+    /// This text, whose map points into `outer.text`, mapped on through `outer`.
+    pub fn through(&self, outer: &Embedded) -> Embedded {
+        let mut e = Embedded::default();
+        for p in &self.pieces {
+            let text = self.text.get(p.at..p.at + p.len).unwrap_or("");
+            if p.len == p.file_len {
+                // exact here: exact there too, character by character
+                let mut off = 0;
+                for c in text.chars() {
+                    let n = c.len_utf8();
+                    let r = p.file + off..p.file + off + n;
+                    let piece = &text[off..off + n];
+                    if outer.is_exact(&r) {
+                        e.push_mapped(piece, outer.start(r.start));
+                    } else {
+                        let f = outer.span(&r);
+                        e.push(piece, f.start, f.len());
+                    }
+                    off += n;
+                }
+            } else {
+                let f = outer.span(&(p.file..p.file + p.file_len));
+                e.push(text, f.start, f.len());
+            }
+        }
+        e
+    }
+
     /// Whether the script bytes in `r` are written in the file byte for byte.
     pub fn is_exact(&self, r: &Range<usize>) -> bool {
-        let f = self.span(r);
-        f.len() == r.len()
-            && self
-                .pieces
-                .iter()
-                .any(|p| p.len == p.file_len && p.at <= r.start && r.end <= p.at + p.len)
+        let i = self.pieces.partition_point(|p| p.at <= r.start);
+        self.pieces
+            .get(i.wrapping_sub(1))
+            .is_some_and(|p| p.len == p.file_len && p.at <= r.start && r.end <= p.at + p.len)
     }
 }
 

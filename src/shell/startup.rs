@@ -160,22 +160,7 @@ fn cloud_init(e: &Embedded, file: FileId, kb: &Knowledge) -> Vec<ApiCall> {
 
 /// `inner` (offsets into `outer.text`) mapped on through `outer` to the file.
 pub fn through(inner: &Embedded, outer: &Embedded) -> Embedded {
-    let mut e = Embedded::default();
-    let mut pos = 0;
-    let text = &inner.text;
-    // walk in small runs that are exact in both maps
-    while pos < text.len() {
-        let c = text[pos..].chars().next().map_or(1, char::len_utf8);
-        let r = pos..pos + c;
-        let mid = inner.span(&r);
-        if inner.is_exact(&r) && outer.is_exact(&mid) {
-            e.push_mapped(&text[r.clone()], outer.start(mid.start));
-        } else {
-            e.push(&text[r.clone()], outer.start(mid.start), 0);
-        }
-        pos += c;
-    }
-    e
+    inner.through(outer)
 }
 
 /// The API uses of one command, by the knowledge base's command table.
