@@ -39,6 +39,8 @@ pub struct Script<'a> {
     pub display: &'a str,
     /// The whole file's text.
     pub file_text: &'a str,
+    /// Offsets where the file's lines start.
+    pub line_starts: &'a [usize],
     pub embed: &'a Embedded,
     /// The directory the script is in (relative `--metadata-from-file` paths).
     pub dir: PathBuf,
@@ -52,10 +54,7 @@ impl Script<'_> {
 
     fn line(&self, script_offset: usize) -> usize {
         let at = self.embed.start(script_offset).min(self.file_text.len());
-        self.file_text
-            .get(..at)
-            .map_or(0, |t| t.matches('\n').count())
-            + 1
+        self.line_starts.partition_point(|&s| s <= at).max(1)
     }
 
     fn source_text(&self, r: &Range<usize>) -> &str {

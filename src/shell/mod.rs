@@ -105,11 +105,18 @@ fn run_script(
         file: id,
         display: &src.display,
         file_text: &src.text,
+        line_starts: &line_starts(&src.text),
         embed: e,
         dir: dir.to_path_buf(),
         words: Words::Shell,
     };
     facts::extract(&trace, &sc, kb, model);
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// Replaces GitHub expressions `${{ ... }}` (evaluated before the shell runs) with unknown expansions.
@@ -391,10 +398,12 @@ fn cloudbuild(
                     .text
                     .get(args_node.at..)
                     .is_some_and(|t| t.starts_with('['));
+                let starts = line_starts(&src.text);
                 let sc = Script {
                     file: id,
                     display: &src.display,
                     file_text: &src.text,
+                    line_starts: &starts,
                     embed: &identity,
                     dir: dir.to_path_buf(),
                     words: if flow {

@@ -8,8 +8,11 @@ use crate::finding::Edit;
 use crate::fix::{Strategy, apply, outside_cloud_platform};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{ArgStyle, FlagText, Scopes};
-use crate::source::{Loc, Sources};
-use std::collections::BTreeSet;
+use crate::source::{Loc, SourceFile, Sources};
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use tree_sitter::Tree;
 
 /// A scope as a gcloud user writes it: its alias, else its URL.
 pub fn spell(kb: &Knowledge, short: &str) -> String {
@@ -106,7 +109,9 @@ pub fn scopes_edits(
     verified(sources, vec![edit])
 }
 
-/// Keeps the edits only if the patched file still parses as well as before.
+/// Keeps the edits only if the patched file still parses as well as before:
+/// a YAML file as a whole, a script where the patch is (the top-level
+/// statements the edits touch, re-parsed before and after).
 pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
     let first = edits.first()?;
     let file = sources.get(first.loc.file)?;
@@ -117,7 +122,46 @@ pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
         super::yaml::parse(patched.get(file.bom..)?).ok()?;
         return Some(edits);
     }
-    let before = super::syntax::parse(file.body())?;
-    let after = super::syntax::parse(patched.get(file.bom..)?)?;
-    (super::syntax::error_count(&after) <= super::syntax::error_count(&before)).then_some(edits)
+    let tree = original_tree(file)?;
+    let body = file.body();
+    let lo = edits
+        .iter()
+        .map(|e| e.loc.span.start)
+        .min()?
+        .checked_sub(file.bom)?;
+    let hi = edits
+        .iter()
+        .map(|e| e.loc.span.end)
+        .max()?
+        .checked_sub(file.bom)?;
+    let (mut start, mut end) = (lo, hi);
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    for child in root.children(&mut cursor) {
+        if child.start_byte() <= hi && child.end_byte() >= lo {
+            start = start.min(child.start_byte());
+            end = end.max(child.end_byte());
+        }
+    }
+    let grown: usize = edits.iter().map(|e| e.replacement.len()).sum();
+    let shrunk: usize = edits.iter().map(|e| e.loc.span.len()).sum();
+    let patched_body = patched.get(file.bom..)?;
+    let before = body.get(start..end)?;
+    let after = patched_body.get(start..(end + grown).checked_sub(shrunk)?)?;
+    let errors = |t: &str| super::syntax::parse(t).map(|t| super::syntax::error_count(&t));
+    (errors(after)? <= errors(before)?).then_some(edits)
+}
+
+/// The parse of an unpatched script, once per file and run.
+fn original_tree(file: &SourceFile) -> Option<Tree> {
+    type Cache = Mutex<HashMap<(PathBuf, usize), Tree>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (file.path.clone(), file.text.len());
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok()?.get(&key) {
+        return Some(hit.clone());
+    }
+    let tree = super::syntax::parse(file.body())?;
+    cache.lock().ok()?.insert(key, tree.clone());
+    Some(tree)
 }
