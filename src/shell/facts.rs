@@ -130,7 +130,6 @@ pub fn extract(trace: &Trace, sc: &Script<'_>, kb: &Knowledge, model: &mut Model
         } else {
             format!("{}:{}", sc.display, p.line)
         };
-        let _ = p.creates;
         model.workloads.push(p.w);
     }
 }

@@ -21,12 +21,12 @@ pub mod yaml;
 
 use crate::discover::FileKind;
 use crate::knowledge::Knowledge;
-use crate::model::{Model, Unresolved};
-use crate::source::{FileId, Loc, SourceFile};
+use crate::model::Model;
+use crate::source::{FileId, SourceFile};
 use embed::Embedded;
 use facts::{Script, Words};
 use interp::{Cmd, Trace};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use word::{Seg, Word};
 
 /// A file that could not be parsed, with the 1-based position of the error.
@@ -430,17 +430,10 @@ fn cloudbuild(
                 let e = substitute_script(&m.embed, &subs);
                 run_script(id, src, dir, &e, &env, kb, model);
             }
-            _ => {
-                if let Some(ep) = entrypoint.as_deref()
-                    && !ep.is_empty()
-                {
-                    continue;
-                }
-                let _ = model;
-            }
+            // other builders run no gcloud of ours
+            _ => {}
         }
     }
-    let _ = model.unresolved.len();
 }
 
 /// Whether a file without extension is a shell script (`#!` naming sh or bash).
@@ -463,17 +456,4 @@ pub fn has_shell_shebang(head: &[u8]) -> bool {
         prog.rsplit('/').next().unwrap_or(""),
         "sh" | "bash" | "dash" | "ksh" | "zsh"
     )
-}
-
-/// Records a part of a file that could not be followed.
-pub fn note(model: &mut Model, file: FileId, span: std::ops::Range<usize>, what: &str) {
-    model.unresolved.push(Unresolved {
-        loc: Loc::new(file, span),
-        what: what.to_string(),
-    });
-}
-
-/// The directory a file is in.
-pub fn dir_of(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
