@@ -2,7 +2,8 @@
 //! cover the Google APIs their service account holds IAM roles for.
 //!
 //! The pipeline, one module per step: [`discover`] the input files, parse
-//! them ([`terraform`]), build one [`model`], [`check`] it against the
+//! them ([`terraform`], and [`shell`] for deployment scripts, workflows and
+//! Cloud Build configs), build one [`model`], [`check`] it against the
 //! [`knowledge`] base, then [`render`] the [`finding`]s and apply [`fix`]es.
 
 pub mod baseline;
@@ -14,6 +15,7 @@ pub mod fix;
 pub mod knowledge;
 pub mod model;
 pub mod render;
+pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod terraform;
@@ -66,6 +68,8 @@ pub struct Options {
 
 enum Loaded {
     Parsed(SourceFile, terraform::Parsed),
+    /// A script, workflow or Cloud Build file, already read into facts.
+    Script(SourceFile, Model),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -88,13 +92,18 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
     let loaded: Vec<Loaded> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c))
+        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c, kb))
         .collect();
 
     let mut sources = Sources::default();
     let mut inputs = terraform::project::Inputs::default();
+    let mut scripts: Vec<Model> = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
+            Loaded::Script(src, m) => {
+                sources.push(src);
+                scripts.push(m);
+            }
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
                 inputs.add(&c.path, parsed);
@@ -105,8 +114,13 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
 
     // Module directories outside the scanned paths are read when a module calls them.
     let mut model = terraform::project::analyse(inputs, &mut |dir| {
-        load_module_dir(dir, &mut sources, &mut errors)
+        load_module_dir(dir, &mut sources, &mut errors, kb)
     });
+    for m in scripts {
+        model.extend(m);
+    }
+    // Startup scripts may be files no front end read yet: read them now.
+    shell::startup::resolve(&mut model, &mut sources, kb);
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -317,6 +331,7 @@ fn load_module_dir(
     dir: &std::path::Path,
     sources: &mut Sources,
     errors: &mut Vec<InputError>,
+    kb: &Knowledge,
 ) -> Vec<terraform::module::ParsedFile> {
     let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
         std::path::Path::new(".")
@@ -340,12 +355,12 @@ fn load_module_dir(
     let mut files = Vec::new();
     for c in candidates {
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match load(id, &c) {
+        match load(id, &c, kb) {
             Loaded::Parsed(src, terraform::Parsed::File(f)) => {
                 sources.push(src);
                 files.push(f);
             }
-            Loaded::Parsed(src, terraform::Parsed::Plan(_)) => {
+            Loaded::Parsed(src, terraform::Parsed::Plan(_)) | Loaded::Script(src, _) => {
                 sources.push(src);
             }
             Loaded::Broken(src, err) => push_broken(sources, errors, &c.path, src, err),
@@ -354,7 +369,7 @@ fn load_module_dir(
     files
 }
 
-fn load(id: FileId, c: &Candidate) -> Loaded {
+fn load(id: FileId, c: &Candidate, kb: &Knowledge) -> Loaded {
     let display = discover::display_path(&c.path);
     let bytes = match std::fs::read(&c.path) {
         Ok(b) => b,
@@ -392,6 +407,21 @@ fn load(id: FileId, c: &Candidate) -> Loaded {
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
+    if !kind.is_terraform() {
+        return match shell::analyze(id, kind, &src, kb) {
+            Ok(m) => Loaded::Script(src, m),
+            Err(e) => Loaded::Broken(
+                Some(src),
+                InputError {
+                    file: display,
+                    line: e.line,
+                    column: e.column,
+                    message: format!("cannot parse: {}", e.message),
+                    source: None,
+                },
+            ),
+        };
+    }
     match terraform::parse(id, kind, &src) {
         Ok(parsed) => Loaded::Parsed(src, parsed),
         Err(e) => {
