@@ -1,9 +1,10 @@
 //! Step 1 of the pipeline: find the input files under the paths the user gave.
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
-//! directories and `.terraform/` skipped, symlinks never followed); files named
-//! on the command line are taken as they are. Terraform files are known by
-//! their names; a JSON plan by its content, whatever its name (in a walked
+//! directories and `.terraform/` skipped except `.github/`, which holds the
+//! workflows; symlinks never followed); files named on the command line are
+//! taken as they are. Terraform files and scripts are known by their names (or
+//! a shebang); a JSON plan by its content, whatever its name (in a walked
 //! directory, only `.json` files are looked into).
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,12 @@ pub enum FileKind {
     TfVarsJson,
     /// A plan as `terraform show -json PLANFILE` prints it, recognised by its content.
     Plan,
+    /// A shell script: `*.sh`, `*.bash`, or no extension and a sh/bash shebang.
+    Shell,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    Workflow,
+    /// A Cloud Build config (`cloudbuild.yaml`).
+    CloudBuild,
 }
 
 impl FileKind {
@@ -34,6 +41,14 @@ impl FileKind {
             Some(FileKind::TfVars)
         } else if name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {
             Some(FileKind::TfVarsJson)
+        } else if name.ends_with(".sh") || name.ends_with(".bash") {
+            Some(FileKind::Shell)
+        } else if name.starts_with("cloudbuild")
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        {
+            Some(FileKind::CloudBuild)
+        } else if (name.ends_with(".yml") || name.ends_with(".yaml")) && in_workflows(path) {
+            Some(FileKind::Workflow)
         } else {
             None
         }
@@ -66,6 +81,35 @@ impl FileKind {
             && head.contains("\"terraform_version\""))
         .then_some(FileKind::Plan)
     }
+    /// Like [`FileKind::of`], and an extension-less file is a shell script when
+    /// its first line is a sh/bash shebang.
+    pub fn detect(path: &Path) -> Option<FileKind> {
+        if let Some(k) = FileKind::of(path) {
+            return Some(k);
+        }
+        let name = path.file_name()?.to_str()?;
+        if name.contains('.') {
+            return None;
+        }
+        let mut head = [0u8; 128];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .ok()?;
+        crate::shell::has_shell_shebang(head.get(..n)?).then_some(FileKind::Shell)
+    }
+
+    /// Whether files of this kind are Terraform (grouped into modules).
+    pub fn is_terraform(self) -> bool {
+        self.is_configuration() || self.is_tfvars() || self == FileKind::Plan
+    }
+}
+
+/// Whether the file is directly in a `.github/workflows` directory.
+fn in_workflows(path: &Path) -> bool {
+    let mut parents = path.parent().into_iter().flat_map(Path::components).rev();
+    let dir = parents.next().and_then(|c| c.as_os_str().to_str());
+    let up = parents.next().and_then(|c| c.as_os_str().to_str());
+    dir == Some("workflows") && up == Some(".github")
 }
 
 /// How much of a `.json` file is read to decide whether it is a plan.
@@ -103,7 +147,7 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
             Ok(_) => {
                 // Hooks pass every staged file of some types; the ones that are
                 // not inputs are not errors.
-                if let Some(kind) = FileKind::of(root).or_else(|| FileKind::sniff(root)) {
+                if let Some(kind) = FileKind::detect(root).or_else(|| FileKind::sniff(root)) {
                     files.push(Candidate {
                         path: root.clone(),
                         kind,
@@ -134,24 +178,28 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
         } else {
             e.path()
         };
-        if let (true, Some(kind)) = (is_file, FileKind::of(&path)) {
+        if let (true, Some(kind)) = (is_file, FileKind::detect(&path)) {
             files.push(Candidate { path, kind });
         }
     }
 }
 
 fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>) {
+    // Hidden entries are skipped by hand, so that `.github/` can be kept.
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(false)
         .follow_links(false)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".terraform")
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !name.starts_with('.') || name == ".github"
+        })
         .build();
     for entry in walker {
         match entry {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                let kind = FileKind::of(entry.path()).or_else(|| {
+                let kind = FileKind::detect(entry.path()).or_else(|| {
                     let json = entry.path().extension().is_some_and(|e| e == "json");
                     json.then(|| FileKind::sniff(entry.path())).flatten()
                 });

@@ -49,7 +49,7 @@ impl Strategy {
 
 /// Scopes that `cloud-platform` does not cover (Workspace and identity scopes):
 /// a cloud-platform patch keeps them.
-fn outside_cloud_platform(short: &str) -> bool {
+pub fn outside_cloud_platform(short: &str) -> bool {
     [
         "drive",
         "spreadsheets",
@@ -69,15 +69,26 @@ fn outside_cloud_platform(short: &str) -> bool {
 /// Chooses the narrowest scopes to add so that every failing use is covered.
 pub fn minimal_scopes(kb: &Knowledge, failing: &[&RoleUse]) -> Vec<String> {
     // Prefer service scopes over the platform-wide ones, and aliased scopes for readability.
-    let rank = |s: &str, access: Access| -> (u8, u8, String) {
+    let rank = |s: &str, access: Access| -> (u8, u8, u8, String) {
         let platform = match s {
             CLOUD_PLATFORM_RO if access == Access::Read => 1,
             CLOUD_PLATFORM_RO | CLOUD_PLATFORM => 2,
             _ => 0,
         };
+        // the narrowest of a family: read-only for reads, never full control unless needed
+        let breadth = if access == Access::Read
+            && (s.ends_with("read_only") || s.ends_with(".readonly") || s.ends_with("read-only"))
+        {
+            0
+        } else if s.ends_with("full_control") || s.ends_with(".admin") {
+            2
+        } else {
+            1
+        };
         (
             platform,
             u8::from(kb.terraform_alias(s).is_none()),
+            breadth,
             s.to_string(),
         )
     };
@@ -115,6 +126,9 @@ pub fn scopes_edits(
     strategy: Strategy,
     add: &[String],
 ) -> Option<Vec<Edit>> {
+    if scopes.dialect == crate::model::Dialect::Gcloud {
+        return crate::shell::patch::scopes_edits(kb, sources, scopes, strategy, add);
+    }
     let loc = scopes.defined.as_ref()?;
     let file = sources.get(loc.file)?;
     let text = file.text.get(loc.span.clone())?;

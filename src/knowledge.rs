@@ -44,6 +44,45 @@ pub struct ScopesFile {
     pub terraform: TerraformAliases,
     #[serde(default)]
     pub no_access: BTreeMap<String, String>,
+    /// The scopes Dataproc adds to its cluster VMs.
+    #[serde(default)]
+    pub dataproc: Option<DataprocScopes>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DataprocScopes {
+    /// Added whatever scopes are given.
+    #[serde(default)]
+    pub always: Vec<String>,
+    /// Added when no scopes are given.
+    #[serde(default)]
+    pub when_none_given: Vec<String>,
+}
+
+/// `rules/commands.json`: what commands in a startup script call, with which access.
+#[derive(Debug, Deserialize)]
+pub struct CommandsFile {
+    pub commands: Vec<CommandUse>,
+}
+
+/// One command (or command prefix) and the API use it makes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommandUse {
+    /// The program and leading subcommands, e.g. `gcloud secrets versions access`
+    /// (release tracks such as `beta` are ignored when matching).
+    pub command: String,
+    /// When the use applies: `always`, `to-gs` (the destination is a `gs://` URL),
+    /// `from-gs` (a source is a `gs://` URL), or `google-registry` (the image is in
+    /// Artifact Registry or Container Registry).
+    #[serde(default = "always")]
+    pub when: String,
+    #[serde(flatten)]
+    pub uses: RoleUse,
+    pub source: String,
+}
+
+fn always() -> String {
+    "always".to_string()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +229,8 @@ pub struct Knowledge {
     /// The headers of `apis.json` and `roles.json` (`scopes.json`'s is in `scopes`).
     pub apis_header: Header,
     pub roles_header: Header,
+    /// Startup-script commands and the API uses they make (rule SL006).
+    pub commands: Vec<CommandUse>,
 }
 
 static KNOWLEDGE: OnceLock<Result<Knowledge, String>> = OnceLock::new();
@@ -214,6 +255,11 @@ impl Knowledge {
                     roles: roles.roles,
                     apis_header: apis.header,
                     roles_header: roles.header,
+                    commands: parse::<CommandsFile>(
+                        "commands.json",
+                        include_str!("../rules/commands.json"),
+                    )?
+                    .commands,
                 })
             })
             .as_ref()
@@ -346,6 +392,29 @@ impl Knowledge {
             .filter(|(_, v)| v.len() == 1 && v.first().is_some_and(|s| s == short))
             .map(|(k, _)| k.as_str())
             .collect()
+    }
+
+    /// The nearest valid spelling of an unknown gcloud `--scopes` element.
+    pub fn suggest_gcloud(&self, raw: &str) -> Option<String> {
+        if raw.starts_with("https://") || raw.contains('/') || self.scopes.known.contains(raw) {
+            return self.suggest_terraform(raw);
+        }
+        nearest(raw, self.scopes.gcloud.aliases.keys().map(String::as_str)).map(str::to_string)
+    }
+
+    /// The gcloud alias that stands for exactly one short scope name, if any
+    /// (deprecated aliases excluded).
+    pub fn gcloud_alias(&self, short: &str) -> Option<&str> {
+        self.scopes
+            .gcloud
+            .aliases
+            .iter()
+            .find(|(k, v)| {
+                v.len() == 1
+                    && v.first().is_some_and(|s| s == short)
+                    && !self.scopes.gcloud.deprecated.contains_key(k.as_str())
+            })
+            .map(|(k, _)| k.as_str())
     }
 
     /// The full URL of a short scope name.

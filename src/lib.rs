@@ -2,7 +2,8 @@
 //! cover the Google APIs their service account holds IAM roles for.
 //!
 //! The pipeline, one module per step: [`discover`] the input files, parse
-//! them ([`terraform`]), build one [`model`], [`check`] it against the
+//! them ([`terraform`], and [`shell`] for deployment scripts, workflows and
+//! Cloud Build configs), build one [`model`], [`check`] it against the
 //! [`knowledge`] base, then [`render`] the [`finding`]s and [`fix`] them
 //! ([`apply`] plans and writes the patches).
 
@@ -16,6 +17,7 @@ pub mod fix;
 pub mod knowledge;
 pub mod model;
 pub mod render;
+pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod terraform;
@@ -69,6 +71,8 @@ pub struct Options {
 
 enum Loaded {
     Parsed(SourceFile, terraform::Parsed),
+    /// A script, workflow or Cloud Build file, already read into facts.
+    Script(SourceFile, Model),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -104,6 +108,7 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
             load(
                 FileId(u32::try_from(i).unwrap_or(u32::MAX)),
                 c,
+                kb,
                 overlay.get(&c.path),
             )
         })
@@ -111,8 +116,13 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 
     let mut sources = Sources::default();
     let mut inputs = terraform::project::Inputs::default();
+    let mut scripts: Vec<Model> = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
+            Loaded::Script(src, m) => {
+                sources.push(src);
+                scripts.push(m);
+            }
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
                 inputs.add(&c.path, parsed);
@@ -123,8 +133,13 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 
     // Module directories outside the scanned paths are read when a module calls them.
     let mut model = terraform::project::analyse(inputs, &mut |dir| {
-        load_module_dir(dir, &mut sources, &mut errors, overlay)
+        load_module_dir(dir, &mut sources, &mut errors, kb, overlay)
     });
+    for m in scripts {
+        model.extend(m);
+    }
+    // Startup scripts may be files no front end read yet: read them now.
+    shell::startup::resolve(&mut model, &mut sources, kb);
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -335,6 +350,7 @@ fn load_module_dir(
     dir: &std::path::Path,
     sources: &mut Sources,
     errors: &mut Vec<InputError>,
+    kb: &Knowledge,
     overlay: &Overlay,
 ) -> Vec<terraform::module::ParsedFile> {
     let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
@@ -359,12 +375,12 @@ fn load_module_dir(
     let mut files = Vec::new();
     for c in candidates {
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match load(id, &c, overlay.get(&c.path)) {
+        match load(id, &c, kb, overlay.get(&c.path)) {
             Loaded::Parsed(src, terraform::Parsed::File(f)) => {
                 sources.push(src);
                 files.push(f);
             }
-            Loaded::Parsed(src, terraform::Parsed::Plan(_)) => {
+            Loaded::Parsed(src, terraform::Parsed::Plan(_)) | Loaded::Script(src, _) => {
                 sources.push(src);
             }
             Loaded::Broken(src, err) => push_broken(sources, errors, &c.path, src, err),
@@ -373,7 +389,7 @@ fn load_module_dir(
     files
 }
 
-fn load(id: FileId, c: &Candidate, overlay: Option<&String>) -> Loaded {
+fn load(id: FileId, c: &Candidate, kb: &Knowledge, overlay: Option<&String>) -> Loaded {
     let display = discover::display_path(&c.path);
     let read = match overlay {
         Some(text) => Ok(text.clone().into_bytes()),
@@ -415,6 +431,21 @@ fn load(id: FileId, c: &Candidate, overlay: Option<&String>) -> Loaded {
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
+    if !kind.is_terraform() {
+        return match shell::analyze(id, kind, &src, kb) {
+            Ok(m) => Loaded::Script(src, m),
+            Err(e) => Loaded::Broken(
+                Some(src),
+                InputError {
+                    file: display,
+                    line: e.line,
+                    column: e.column,
+                    message: format!("cannot parse: {}", e.message),
+                    source: None,
+                },
+            ),
+        };
+    }
     match terraform::parse(id, kind, &src) {
         Ok(parsed) => Loaded::Parsed(src, parsed),
         Err(e) => {

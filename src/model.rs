@@ -4,8 +4,10 @@
 //! OAuth scopes), IAM grants, and enabled APIs. Every value keeps the [`Loc`]
 //! it came from, so findings can point at it and fixes can edit it.
 
+use crate::knowledge::RoleUse;
 use crate::source::Loc;
 use std::fmt;
+use std::path::PathBuf;
 
 /// The service account a workload runs as, or a grant is given to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,6 +99,8 @@ pub struct Scopes {
     pub trail: Vec<(Loc, String)>,
     /// Whether pods on a GKE node use these scopes (see [`WorkloadIdentity`]).
     pub workload_identity: WorkloadIdentity,
+    /// For a gcloud command: where a `--scopes` flag is, or where one would go.
+    pub flag: Option<FlagSite>,
 }
 
 /// GKE Workload Identity on the nodes of a pool: when it is on, pods get their
@@ -110,6 +114,41 @@ pub enum WorkloadIdentity {
     On,
     /// Whether it is on is not known: only what holds either way is judged.
     Unknown,
+}
+
+/// Where a patch puts a gcloud `--scopes` value (filled by the shell front end).
+#[derive(Debug, Clone)]
+pub struct FlagSite {
+    /// The text to replace: the `--scopes=...` word, the value word after `--scopes`,
+    /// or the literal a `$VARIABLE` value was assigned from.
+    pub replace: Option<(Loc, FlagText)>,
+    /// Where a new flag goes when the command has none: after its last flag.
+    pub insert_after: Loc,
+    pub style: ArgStyle,
+    /// The scopes as written (or implied when the flag is absent, e.g. `default`),
+    /// which a patch that adds scopes keeps.
+    pub written: Vec<String>,
+}
+
+/// What the text at [`FlagSite::replace`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagText {
+    /// The whole flag, `--scopes=VALUE`.
+    Flag,
+    /// Only the value.
+    Value,
+}
+
+/// How the arguments of a command are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgStyle {
+    /// Shell words; `continuation` is the indentation of flags written one per
+    /// continued line (`\` at the end of the line before), if they are.
+    Shell { continuation: Option<String> },
+    /// Items of a YAML flow sequence (`args: [...]`).
+    YamlFlow,
+    /// Items of a YAML block sequence, with the indentation of their `-`.
+    YamlBlock { indent: String },
 }
 
 /// How a workload gets a token, if at all.
@@ -150,6 +189,62 @@ pub struct Workload {
     /// Whether a running instance can be fixed in place with
     /// `gcloud compute instances set-service-account`.
     pub is_instance: bool,
+    /// The startup scripts the workload runs with its own token (rule SL006).
+    pub startup: Vec<Startup>,
+}
+
+/// A startup script set on a workload: where it is set, what it is, and the
+/// Google API calls found in it (filled in once every input file is read).
+#[derive(Debug, Clone)]
+pub struct Startup {
+    /// Where the script is set (the attribute value, metadata entry or flag).
+    pub at: Loc,
+    pub source: ScriptSource,
+    /// Whether the script is cloud-init `user-data` rather than a startup script.
+    pub user_data: bool,
+    pub calls: Vec<ApiCall>,
+}
+
+/// Where a startup script's text is.
+#[derive(Debug, Clone)]
+pub enum ScriptSource {
+    /// Written in place; `template` says how to read it.
+    Inline { loc: Loc, template: Template },
+    /// Already read by the front end (`calls` is final).
+    Read,
+    /// A Terraform expression at `loc` (a string, heredoc, `file()` or
+    /// `templatefile()` call), read when every input file is loaded.
+    Expression { loc: Loc },
+    /// A file (Terraform `file()`/`templatefile()`, gcloud `--metadata-from-file`),
+    /// tried in order: the first path that exists is the script.
+    File {
+        paths: Vec<PathBuf>,
+        template: Template,
+        /// The known string variables of a `templatefile()` call.
+        vars: Vec<(String, String)>,
+    },
+}
+
+/// The quoting a script's text is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// The text is the script.
+    Raw,
+    /// A Terraform heredoc or `templatefile()` file: `${...}` and `%{...}` are Terraform's.
+    TerraformHeredoc,
+    /// A Terraform quoted string: also backslash escapes.
+    TerraformQuoted,
+}
+
+/// A command in a startup script that calls a Google API with the VM's token.
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    /// The command as the knowledge base names it, e.g. `gcloud secrets versions access`.
+    pub command: String,
+    /// The API, access and scopes the command needs (from `rules/commands.json`).
+    pub uses: RoleUse,
+    /// Where the command is written.
+    pub loc: Loc,
 }
 
 /// One IAM role granted to one service account.

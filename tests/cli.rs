@@ -58,7 +58,18 @@ fn apply_fixes(dir: &Path, report: &Value) {
         // Instances of one count/for_each resource share their scopes literal.
         edits.sort();
         edits.dedup();
-        for (s, e, r) in edits.into_iter().rev() {
+        // Where two patches overlap (a gcloud --scopes flag replaced whole, and
+        // one of its items respelled), the first one applies, as a fixer would.
+        let mut kept: Vec<(usize, usize, String)> = Vec::new();
+        for e in edits {
+            if kept
+                .last()
+                .is_none_or(|k| e.0 >= k.1 && !(e.0 == k.0 && e.1 == k.1))
+            {
+                kept.push(e);
+            }
+        }
+        for (s, e, r) in kept.into_iter().rev() {
             text.replace_range(s..e, &r);
         }
         std::fs::write(path, text).unwrap();

@@ -354,3 +354,33 @@ fn rule_pages_print_and_unknown_rules_get_a_hint() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `partial-scope`?"));
 }
+
+#[test]
+fn every_rule_has_a_documentation_page() {
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .arg("rule")
+        .output()
+        .unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    let codes: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(codes.len() >= 8, "{list}");
+    for code in codes {
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .args(["rule", code])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{code} has no page");
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(page.starts_with(&format!("# {code} ")), "{code}: {page}");
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("rules/{code}.md"))
+                .is_file()
+        );
+    }
+}

@@ -445,6 +445,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
             account_block: None,
             account: Account::None,
             is_instance: true,
+            startup: Vec::new(),
         }],
         grants: vec![Grant {
             role: "roles/logging.logWriter".into(),

@@ -11,6 +11,7 @@ mod no_scopes;
 mod no_service_account;
 mod partial_scope;
 mod report;
+mod startup_script;
 mod unknown_scope;
 
 use crate::finding::{Finding, RuleMeta};
@@ -33,6 +34,7 @@ pub static RULES: &[&dyn Rule] = &[
     &no_scopes::NoScopes,
     &unknown_scope::UnknownScope,
     &enabled_api::EnabledApiNotCovered,
+    &startup_script::StartupScriptNotCovered,
     &no_service_account::NoServiceAccount,
 ];
 

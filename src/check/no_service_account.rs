@@ -27,7 +27,10 @@ impl Rule for NoServiceAccount {
 
     fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let w = a.workload;
-        if !matches!(w.account, Account::None) || !w.kind.starts_with("google_compute_instance") {
+        let gcloud = w.kind.starts_with("gcloud compute instance");
+        if !matches!(w.account, Account::None)
+            || !(w.kind.starts_with("google_compute_instance") || gcloud)
+        {
             return;
         }
         // The APIs the default account's roles are for, with the roles.
@@ -54,7 +57,12 @@ impl Rule for NoServiceAccount {
             severity: META.severity,
             message,
             primary: w.block.clone(),
-            label: "no service_account block".to_string(),
+            label: if gcloud {
+                "no service account (--no-scopes without --service-account, or --no-service-account)"
+                    .to_string()
+            } else {
+                "no service_account block".to_string()
+            },
             workload: workload_ref(w),
             workload_loc: Some(w.block.clone()),
             identity: String::new(),
@@ -68,9 +76,11 @@ impl Rule for NoServiceAccount {
                 })
                 .collect(),
             related: Vec::new(),
-            help: vec![
-                "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".to_string(),
-            ],
+            help: vec![if gcloud {
+                "if the VM should call Google APIs, give it `--scopes=...` (and `--service-account=...` for another account than the default one)".to_string()
+            } else {
+                "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".to_string()
+            }],
             fix: None,
         });
     }

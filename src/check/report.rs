@@ -155,12 +155,17 @@ pub fn scope_finding(
     if w.is_instance {
         help.push(live_remediation(w, cx.kb, &new_scopes));
     }
+    // Scopes nobody wrote (gcloud without --scopes): say where they come from.
+    let label = match (&scopes.defaulted, &scopes.at) {
+        (Some(d), None) => format!("{label} (no scopes given, so {d} apply)"),
+        _ => label.to_string(),
+    };
     Some(Finding {
         rule: meta,
         severity,
         message,
         primary: primary(w, scopes.at.as_ref()),
-        label: label.to_string(),
+        label,
         workload: workload_ref(w),
         workload_loc: Some(w.block.clone()),
         identity: identity.to_string(),

@@ -22,26 +22,33 @@ impl Rule for UnknownScope {
     }
 
     fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let (Some((identity, _)), Some(first)) = (a.attached, a.unknown.first()) else {
+        let (Some((identity, scopes)), Some(first)) = (a.attached, a.unknown.first()) else {
             return;
         };
+        let gcloud = scopes.dialect == crate::model::Dialect::Gcloud;
         let mut help = Vec::new();
         let mut edits = Vec::new();
         let mut related = Vec::new();
         for item in &a.unknown {
-            if item.raw == "default" {
+            if item.raw == "default" && !gcloud {
                 help.push(
                     "the Terraform provider has no `default` alias: list the scopes you need, for example \"cloud-platform\" or the explicit defaults (storage-ro, logging-write, monitoring-write, pubsub, service-management, service-control, trace)".to_string(),
                 );
                 continue;
             }
-            match cx.kb.suggest_terraform(&item.raw) {
+            let suggestion = if gcloud {
+                cx.kb.suggest_gcloud(&item.raw)
+            } else {
+                cx.kb.suggest_terraform(&item.raw)
+            };
+            match suggestion {
                 Some(s) => {
                     help.push(format!("`{}` is probably meant to be \"{s}\"", item.raw));
                     if let Some(loc) = &item.loc {
                         edits.push(Edit {
                             loc: loc.clone(),
-                            replacement: format!("\"{s}\""),
+                            // gcloud's items sit inside one comma-separated word
+                            replacement: if gcloud { s } else { format!("\"{s}\"") },
                         });
                     }
                 }
@@ -58,8 +65,9 @@ impl Rule for UnknownScope {
         }
         let names: Vec<String> = a.unknown.iter().map(|i| format!("`{}`", i.raw)).collect();
         let message = format!(
-            "{} has scopes that are neither a Terraform alias nor a scope URL: {}; they grant nothing",
+            "{} has scopes that are neither {} alias nor a scope URL: {}; they grant nothing",
             subject(a.workload),
+            if gcloud { "a gcloud" } else { "a Terraform" },
             names.join(", ")
         );
         let fix = (!edits.is_empty()).then(|| Fix {

@@ -531,6 +531,7 @@ fn verdict(
                 },
             },
             is_instance: true,
+            startup: Vec::new(),
         }],
         grants: roles
             .iter()

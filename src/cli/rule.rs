@@ -9,6 +9,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("SL003", include_str!("../../rules/SL003.md")),
     ("SL004", include_str!("../../rules/SL004.md")),
     ("SL005", include_str!("../../rules/SL005.md")),
+    ("SL006", include_str!("../../rules/SL006.md")),
     ("SL007", include_str!("../../rules/SL007.md")),
     ("SL900", include_str!("../../rules/SL900.md")),
 ];

@@ -24,7 +24,7 @@ pub struct RuleDoc {
     pub precision: &'static str,
 }
 
-const TAGS: &[&str] = &["gcp", "iam", "oauth-scopes", "terraform", "correctness"];
+const TAGS: &[&str] = &["gcp", "iam", "oauth-scopes", "correctness"];
 
 pub static DOCS: &[RuleDoc] = &[
     RuleDoc {
@@ -66,6 +66,14 @@ pub static DOCS: &[RuleDoc] = &[
         markdown: include_str!("../../rules/SL005.md"),
         tags: TAGS,
         precision: "medium",
+    },
+    RuleDoc {
+        code: "SL006",
+        full_description: "A command in the workload's own startup script (gcloud, gsutil, bq, docker pull, curl of a googleapis.com URL) calls a Google API that none of the workload's scopes is accepted by; the script runs with the VM's token, so the call fails whatever IAM roles the account holds.",
+        help: "Add a scope the API accepts (cloud-platform for a dedicated service account, the narrowest sufficient scope for the Compute Engine default service account), or drop the call from the startup script. `scopelint check --fix` applies the patch.",
+        markdown: include_str!("../../rules/SL006.md"),
+        tags: TAGS,
+        precision: "high",
     },
     RuleDoc {
         code: "SL007",

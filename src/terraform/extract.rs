@@ -7,8 +7,8 @@ use super::eval::{V, Val};
 use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Unresolved, Workload,
-    WorkloadIdentity,
+    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, ScriptSource, Startup,
+    Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::Loc;
 
@@ -101,6 +101,7 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
             ty,
             "google_compute_instance" | "google_compute_instance_from_template"
         ),
+        startup: startup_scripts(inst),
     };
     match inst.body.block("service_account") {
         Some(sa) => {
@@ -281,6 +282,7 @@ fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdenti
         account_block: nc.span.clone(),
         account,
         is_instance: false,
+        startup: Vec::new(),
     }
 }
 
@@ -511,4 +513,34 @@ fn push_grants(
             ),
         }
     }
+}
+
+/// Where a VM's startup scripts are written (rule SL006): `metadata_startup_script`
+/// and the `startup-script` / `user-data` entries of the `metadata` map. Each is
+/// an expression (a string, a heredoc, `file()` or `templatefile()` of a path in
+/// the module) that the shell front end reads once every input file is loaded.
+fn startup_scripts(inst: &ResourceInst) -> Vec<Startup> {
+    let mut found: Vec<(Loc, bool)> = Vec::new();
+    if let Some(f) = inst.body.get("metadata_startup_script") {
+        found.extend(f.at.map(|loc| (loc, false)));
+    }
+    if let Some(V::Map(m)) = inst.body.get("metadata").map(|f| f.val.v) {
+        for (key, v) in m {
+            let user_data = match key.as_str() {
+                "startup-script" => false,
+                "user-data" => true,
+                _ => continue,
+            };
+            found.extend(v.loc.map(|loc| (loc, user_data)));
+        }
+    }
+    found
+        .into_iter()
+        .map(|(at, user_data)| Startup {
+            source: ScriptSource::Expression { loc: at.clone() },
+            at,
+            user_data,
+            calls: Vec::new(),
+        })
+        .collect()
 }
