@@ -1,8 +1,9 @@
 //! Step 1 of the pipeline: find the input files under the paths the user gave.
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
-//! directories and `.terraform/` skipped, symlinks never followed); files named
-//! on the command line are taken as they are.
+//! directories and `.terraform/` skipped, symlinks never followed: a link inside
+//! the tree may point anywhere, loop or dangle); paths named on the command line
+//! are taken as they are, through symlinks.
 
 use std::path::{Path, PathBuf};
 
@@ -42,37 +43,62 @@ pub struct WalkError {
     pub message: String,
 }
 
-/// Collects the input files under `roots`, sorted and without duplicates.
+/// An entry with an input file's name that is deliberately not read (listed by `--verbose`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: &'static str,
+}
+
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The input files, sorted and without duplicates.
+    pub files: Vec<Candidate>,
+    pub errors: Vec<WalkError>,
+    /// Symbolic links and special files with an input file's name, sorted.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a symlink inside a walked directory is not read.
+pub const SKIP_SYMLINK: &str = "symbolic link, not followed";
+/// Why a FIFO, socket or device inside a walked directory is not read.
+pub const SKIP_SPECIAL: &str = "not a regular file";
+
+/// Collects the input files under `roots`.
 ///
 /// A file given by name brings the other input files of its directory along
 /// (a VM and the grants of its service account usually live in different files
 /// of one module); callers report only the findings that involve the named files.
-pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
     for root in roots {
-        match std::fs::symlink_metadata(root) {
-            Err(e) => errors.push(WalkError {
-                path: root.display().to_string(),
+        // A path the user named is followed when it is a symlink.
+        match std::fs::metadata(root) {
+            Err(e) => found.errors.push(WalkError {
+                path: display_path(root),
                 message: format!("cannot read path: {e}"),
             }),
-            Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
+            Ok(meta) if meta.is_dir() => walk_dir(root, &mut found),
             Ok(_) => {
                 // Hooks pass every staged file of some types; the ones that are
-                // not inputs are not errors.
+                // not inputs are not errors. A named FIFO or device is taken
+                // here and rejected when it is read, before it can block.
                 if let Some(kind) = FileKind::of(root) {
-                    files.push(Candidate {
+                    found.files.push(Candidate {
                         path: root.clone(),
                         kind,
                     });
-                    siblings(root, &mut files);
+                    siblings(root, &mut found.files);
                 }
             }
         }
     }
-    files.sort();
-    files.dedup();
-    (files, errors)
+    found.files.sort();
+    found.files.dedup();
+    found.skipped.sort();
+    found.skipped.dedup();
+    found
 }
 
 /// The input files next to `file` (not in sub-directories).
@@ -97,7 +123,7 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
     }
 }
 
-fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>) {
+fn walk_dir(root: &Path, found: &mut Discovery) {
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .follow_links(false)
@@ -107,16 +133,28 @@ fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>
     for entry in walker {
         match entry {
             Ok(entry) => {
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if let (true, Some(kind)) = (is_file, FileKind::of(entry.path())) {
-                    files.push(Candidate {
+                let Some(kind) = FileKind::of(entry.path()) else {
+                    continue;
+                };
+                // The root itself may be a directory named like an input file.
+                match entry.file_type() {
+                    Some(t) if t.is_file() => found.files.push(Candidate {
                         path: entry.into_path(),
                         kind,
-                    });
+                    }),
+                    Some(t) if t.is_dir() => {}
+                    Some(t) if t.is_symlink() => found.skipped.push(Skipped {
+                        path: entry.into_path(),
+                        reason: SKIP_SYMLINK,
+                    }),
+                    _ => found.skipped.push(Skipped {
+                        path: entry.into_path(),
+                        reason: SKIP_SPECIAL,
+                    }),
                 }
             }
-            Err(e) => errors.push(WalkError {
-                path: root.display().to_string(),
+            Err(e) => found.errors.push(WalkError {
+                path: display_path(root),
                 message: e.to_string(),
             }),
         }

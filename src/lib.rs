@@ -18,14 +18,20 @@ pub mod source;
 pub mod suppress;
 pub mod terraform;
 
-use discover::Candidate;
+use discover::{Candidate, Discovery};
 use finding::Finding;
 use knowledge::Knowledge;
 use model::Model;
 use rayon::prelude::*;
 use source::{FileId, SourceFile, Sources};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are reported and not analysed, unless
+/// [`Options::max_file_size`] says otherwise (10 MiB: hand-written Terraform
+/// files are rarely above 1 MiB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// A file that could not be read or parsed.
 #[derive(Debug, Clone)]
@@ -46,6 +52,8 @@ pub struct Outcome {
     pub errors: Vec<InputError>,
     /// Set when a baseline was applied.
     pub baseline: Option<baseline::Stats>,
+    /// Entries with an input file's name that were not read (symlinks, FIFOs).
+    pub skipped: Vec<discover::Skipped>,
 }
 
 /// What to analyse and how.
@@ -63,6 +71,9 @@ pub struct Options {
     pub inline_suppressions: bool,
     /// Report only findings not recorded in this baseline.
     pub baseline: Option<PathBuf>,
+    /// Larger files are reported as errors and not analysed; `None` means
+    /// [`DEFAULT_MAX_FILE_SIZE`], `Some(u64::MAX)` no limit.
+    pub max_file_size: Option<u64>,
 }
 
 enum Loaded {
@@ -72,7 +83,52 @@ enum Loaded {
 
 /// Runs the whole analysis.
 pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
-    let (mut candidates, walk_errors) = discover::discover(&opts.paths);
+    run_discovered(opts, kb, discover::discover(&opts.paths))
+}
+
+/// Runs the analysis on the files of an earlier [`discover::discover`]; the
+/// tree may have changed in between (a file deleted while scanning is reported
+/// as unreadable).
+pub fn run_discovered(opts: &Options, kb: &Knowledge, found: Discovery) -> Outcome {
+    let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    analyse(opts, kb, found, |c| read_input(&c.path, limit))
+}
+
+/// Runs the analysis on files given in memory as `(path, content)` (fuzzing,
+/// tests); the paths are never touched and their names decide the file kinds.
+pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8>)>) -> Outcome {
+    let mut found = Discovery::default();
+    let mut contents: std::collections::HashMap<PathBuf, Vec<u8>> = Default::default();
+    for (path, bytes) in files {
+        if let Some(kind) = discover::FileKind::of(&path) {
+            found.files.push(Candidate {
+                path: path.clone(),
+                kind,
+            });
+            contents.insert(path, bytes);
+        }
+    }
+    found.files.sort();
+    found.files.dedup();
+    analyse(opts, kb, found, |c| {
+        contents
+            .get(&c.path)
+            .cloned()
+            .ok_or_else(|| "cannot read file: not found".to_string())
+    })
+}
+
+fn analyse(
+    opts: &Options,
+    kb: &Knowledge,
+    found: Discovery,
+    read: impl Fn(&Candidate) -> Result<Vec<u8>, String> + Sync,
+) -> Outcome {
+    let Discovery {
+        files: mut candidates,
+        errors: walk_errors,
+        skipped,
+    } = found;
     candidates.retain(|c| !excluded(&opts.config, &c.path));
     let mut errors: Vec<InputError> = walk_errors
         .into_iter()
@@ -89,7 +145,7 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
     let loaded: Vec<Loaded> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c))
+        .map(|(i, c)| load(FileId(u32::try_from(i).unwrap_or(u32::MAX)), c, read(c)))
         .collect();
 
     let mut sources = Sources::default();
@@ -181,6 +237,7 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
         findings,
         errors,
         baseline,
+        skipped,
     }
 }
 
@@ -318,40 +375,102 @@ fn module_name(dir: &std::path::Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
-fn load(id: FileId, c: &Candidate) -> Loaded {
-    let display = discover::display_path(&c.path);
-    let bytes = match std::fs::read(&c.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return Loaded::Broken(
-                None,
-                InputError {
-                    file: display,
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read file: {e}"),
-                    source: None,
-                },
-            );
-        }
+/// Reads one input file: only a regular file, and at most `limit` bytes of it.
+///
+/// The checks come before the file is opened, so a FIFO never blocks the run;
+/// the read itself is bounded too, in case the file grows in the meantime.
+fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(format!("cannot read file: {what}"));
+    }
+    let too_large = |size: u64| {
+        format!(
+            "file is {}, over the {} limit: not analysed (raise it with --max-file-size)",
+            human_size(size),
+            human_size(limit)
+        )
     };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    (&mut file)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.len() as u64 > limit {
+        // It grew since it was measured.
+        let size = file.metadata().map_or(0, |m| m.len());
+        return Err(too_large(size.max(bytes.len() as u64)));
+    }
+    Ok(bytes)
+}
+
+/// `10 MiB`, `1.5 KiB`, `12 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let shown = format!("{value:.1}");
+    let shown = shown.strip_suffix(".0").unwrap_or(&shown);
+    format!("{shown} {}", UNITS[unit])
+}
+
+/// 1-based line and column (in characters, invalid bytes counting one each) of byte `at`.
+fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn load(id: FileId, c: &Candidate, bytes: Result<Vec<u8>, String>) -> Loaded {
+    let display = discover::display_path(&c.path);
+    let broken = |line, column, message| {
+        Loaded::Broken(
+            None,
+            InputError {
+                file: display.clone(),
+                line,
+                column,
+                message,
+                source: None,
+            },
+        )
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(message) => return broken(0, 0, message),
+    };
+    // A NUL byte is valid UTF-8 but never part of a text file.
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let (line, column) = line_column(&bytes, at);
+        return broken(
+            line,
+            column,
+            "binary file (NUL byte): not analysed".to_string(),
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let before = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
-            let line = before.matches('\n').count() + 1;
-            return Loaded::Broken(
-                None,
-                InputError {
-                    file: display,
-                    line,
-                    column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                    message: "file is not valid UTF-8".to_string(),
-                    source: None,
-                },
-            );
+            let (line, column) = line_column(e.as_bytes(), at);
+            return broken(line, column, "file is not valid UTF-8".to_string());
         }
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
