@@ -203,7 +203,7 @@ pub fn scopes_edits(
             }
         }
     };
-    verified(sources, edits)
+    verified(text, base, edits)
 }
 
 /// The leading whitespace of the line that contains byte `at` of `text`.
@@ -238,14 +238,29 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Option<String> {
 }
 
 /// Keeps the edits only if the patched file still parses.
-fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
-    let first = edits.first()?;
-    let file = sources.get(first.loc.file)?;
-    let refs: Vec<&Edit> = edits.iter().collect();
-    let patched = apply(&file.text, &refs)?;
-    let body = patched.get(file.bom..)?;
-    hcl::edit::parser::parse_body(body).ok()?;
-    Some(edits)
+///
+/// The edits all fall inside one list literal (`expr`, at byte `base` of a file
+/// that parses), so the file parses after them exactly when the patched literal
+/// still parses as a list: only that is parsed again, not the whole file once
+/// per finding.
+fn verified(expr: &str, base: usize, edits: Vec<Edit>) -> Option<Vec<Edit>> {
+    let local: Vec<Edit> = edits
+        .iter()
+        .map(|e| {
+            let start = e.loc.span.start.checked_sub(base)?;
+            let end = e.loc.span.end.checked_sub(base)?;
+            (end <= expr.len()).then(|| Edit {
+                loc: Loc::new(e.loc.file, start..end),
+                replacement: e.replacement.clone(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    let refs: Vec<&Edit> = local.iter().collect();
+    let patched = apply(expr, &refs)?;
+    match hcl::edit::parser::parse_expr(&patched) {
+        Ok(Expression::Array(_)) => Some(edits),
+        _ => None,
+    }
 }
 
 /// A unified diff of `before` → `after` for one file.
