@@ -6,7 +6,8 @@ use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
 use crate::source::{Loc, Sources};
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,7 +25,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: Option<NamedSource<String>>,
+    source: Option<Source>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Diag>,
@@ -76,10 +77,80 @@ fn span(loc: &Loc) -> SourceSpan {
     (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
 }
 
-fn named(sources: &Sources, loc: &Loc) -> Option<NamedSource<String>> {
+fn named(sources: &Sources, loc: &Loc) -> Option<Source> {
     sources
         .get(loc.file)
-        .map(|f| NamedSource::new(&f.display, f.text.clone()))
+        .map(|f| Source::new(&f.display, f.text.clone()))
+}
+
+/// A file's text for miette, which on its own scans a file from its first byte
+/// for every label: with many findings in one file that is quadratic. This
+/// finds the label's line in an index of line starts and lets miette read
+/// from a few lines before it, shifting its answer back: the same output.
+#[derive(Debug)]
+struct Source {
+    name: String,
+    text: String,
+    /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
+    starts: Vec<usize>,
+}
+
+impl Source {
+    fn new(name: &str, text: String) -> Source {
+        let mut starts = vec![0];
+        if !text.contains('\r') {
+            // The common case, found with a fast search.
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            return Source {
+                name: name.to_string(),
+                text,
+                starts,
+            };
+        }
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            if b == b'\n' || b == b'\r' {
+                starts.push(i + 1);
+            }
+            i += 1;
+        }
+        Source {
+            name: name.to_string(),
+            text,
+            starts,
+        }
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let line = self
+            .starts
+            .partition_point(|&s| s <= span.offset())
+            .saturating_sub(1);
+        let first = line.saturating_sub(context_lines_before);
+        let start = self.starts.get(first).copied().unwrap_or(0);
+        let window = self.text.as_bytes().get(start..).unwrap_or_default();
+        let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
 }
 
 fn severity(s: Severity) -> miette::Severity {
@@ -181,10 +252,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
                     miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
                 let label =
                     LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
-                (
-                    Some(NamedSource::new(&s.display, s.text.clone())),
-                    vec![label],
-                )
+                (Some(Source::new(&s.display, s.text.clone())), vec![label])
             }
             _ => (None, Vec::new()),
         };
