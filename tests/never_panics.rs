@@ -179,7 +179,7 @@ fn mutate(rng: &mut Rng, input: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
                 }
             }
             1 => data.insert(at, rng.next() as u8),
-            2 | 3 | 4 => {
+            2..=4 => {
                 let t = rng.pick(TOKENS).as_bytes();
                 data.splice(at..at, t.iter().copied());
             }
@@ -415,7 +415,7 @@ fn any_bytes_in_the_configuration_give_errors_not_panics() {
             text.extend_from_slice(rng.pick(KEYS).as_bytes());
         }
         let base = text.clone();
-        let text = mutate(&mut rng, &base, &[base.clone()]);
+        let text = mutate(&mut rng, &base, std::slice::from_ref(&base));
         std::fs::write(&path, &text).unwrap();
         let result = std::panic::catch_unwind(|| {
             let _ = config::load(&path, kb);

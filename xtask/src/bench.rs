@@ -24,6 +24,7 @@ usage: cargo run --release -p xtask -- bench [options]
   --with-checkov           also run checkov (from PyPI, cached under --work) on each size
   --checkov-max-files <n>  skip checkov above this size (default 5000; it takes minutes)
   --precommit-runs <n>     runs of the 50-file module case (default 30; 0 skips it)
+  --default-sa-percent <n> modules on the default compute account (default 25)
 ";
 
 /// The checkov release the comparison installs.
@@ -38,6 +39,7 @@ pub struct Args {
     pub with_checkov: bool,
     pub checkov_max_files: usize,
     pub precommit_runs: usize,
+    pub default_sa_percent: usize,
 }
 
 pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> {
@@ -50,6 +52,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         with_checkov: false,
         checkov_max_files: 5000,
         precommit_runs: 30,
+        default_sa_percent: 25,
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -67,6 +70,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--with-checkov" => a.with_checkov = true,
             "--checkov-max-files" => a.checkov_max_files = value()?.parse()?,
             "--precommit-runs" => a.precommit_runs = value()?.parse()?,
+            "--default-sa-percent" => a.default_sa_percent = value()?.parse()?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
         }
@@ -75,9 +79,10 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
 }
 
 /// A generated corpus, cached by size, seed and generator version.
-pub fn corpus(work: &Path, files: usize, per_module: usize, seed: u64) -> Result<PathBuf> {
+pub fn corpus(work: &Path, files: usize, per_module: usize, a: &Args) -> Result<PathBuf> {
+    let (seed, default_sa) = (a.seed, a.default_sa_percent);
     let dir = work.join(format!(
-        "corpus-{files}x{per_module}-seed{seed}-v{GENERATOR_VERSION}"
+        "corpus-{files}x{per_module}-seed{seed}-sa{default_sa}-v{GENERATOR_VERSION}"
     ));
     let done = dir.join(".complete");
     if !done.exists() {
@@ -88,6 +93,7 @@ pub fn corpus(work: &Path, files: usize, per_module: usize, seed: u64) -> Result
             files,
             per_module,
             seed,
+            default_sa_percent: default_sa,
         };
         let w = corpus::generate(&spec, &dir)?;
         eprintln!(
@@ -306,7 +312,7 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
         if checkov.is_some() { "---:|---:|" } else { "" }
     );
     for &size in &a.sizes {
-        let dir = corpus(&a.work, size, 12, a.seed)?;
+        let dir = corpus(&a.work, size, 12, a)?;
         let files = corpus::input_files(&dir)?;
         let mut bytes = 0u64;
         let mut list = Vec::new();
@@ -382,7 +388,7 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
 
 /// The pre-commit case: one module of 50 files, named one by one as the hook does.
 fn precommit(bin: &Path, a: &Args) -> Result<()> {
-    let dir = corpus(&a.work, 50, 50, a.seed)?;
+    let dir = corpus(&a.work, 50, 50, a)?;
     let files = corpus::input_files(&dir)?;
     let bytes: u64 = files
         .iter()

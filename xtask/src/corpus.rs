@@ -24,6 +24,10 @@ pub struct Spec {
     /// Files per module directory (at least 4).
     pub per_module: usize,
     pub seed: u64,
+    /// Percent of modules whose workloads run as the Compute Engine default
+    /// service account (each module is its own project); a third as many
+    /// workloads elsewhere use it too. 25 by default.
+    pub default_sa_percent: usize,
 }
 
 /// What was written.
@@ -43,7 +47,7 @@ impl Rng {
         Rng(seed ^ 0x5c0b_e11e_0000_0001)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -55,7 +59,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 
@@ -185,7 +189,7 @@ pub fn generate(spec: &Spec, out: &Path) -> std::io::Result<Written> {
             ))
             .join(format!("{team}-{m:05}"));
         std::fs::create_dir_all(&dir)?;
-        let module = Module::new(&mut rng, m, team);
+        let module = Module::new(&mut rng, m, team, spec.default_sa_percent);
         for i in 0..count {
             let (name, text, resources) = module.file(&mut rng, i);
             write(&dir.join(&name), &text)?;
@@ -215,11 +219,13 @@ struct Module {
     accounts: Vec<String>,
     /// Whether the module's instances use the default compute account.
     default_sa: bool,
+    /// Percent of other workloads that use it.
+    default_sa_elsewhere: usize,
     roles: Vec<(&'static str, usize)>,
 }
 
 impl Module {
-    fn new(rng: &mut Rng, index: usize, team: &'static str) -> Module {
+    fn new(rng: &mut Rng, index: usize, team: &'static str, default_sa: usize) -> Module {
         let accounts: Vec<String> = (0..rng.range(3, 6))
             .map(|i| {
                 format!(
@@ -245,7 +251,8 @@ impl Module {
                 index % 9973
             ),
             accounts,
-            default_sa: rng.chance(25),
+            default_sa: rng.chance(default_sa),
+            default_sa_elsewhere: default_sa / 3,
             roles,
         }
     }
@@ -568,7 +575,7 @@ resource "google_secret_manager_secret_iam_member" "db_password" {{
 
     /// The email and scopes expressions of a workload's identity.
     fn identity(&self, rng: &mut Rng) -> (String, String) {
-        let email = if self.default_sa || rng.chance(10) {
+        let email = if self.default_sa || rng.chance(self.default_sa_elsewhere) {
             match rng.below(3) {
                 0 => "data.google_compute_default_service_account.default.email".to_string(),
                 1 => "null".to_string(),
@@ -634,7 +641,7 @@ resource "google_secret_manager_secret_iam_member" "db_password" {{
             if rng.chance(85) {
                 self.startup_script(rng, t);
             }
-            if !rng.chance(5) {
+            if self.default_sa_elsewhere == 0 || !rng.chance(5) {
                 t.push('\n');
                 t.push_str(&self.service_account(rng));
             }

@@ -7,6 +7,7 @@ use xtask::generate::{self, GenInput};
 const USAGE: &str = "\
 usage: cargo run -p xtask -- gen-rules --kb-dir <dir> [options]
        cargo run --release -p xtask -- gen-corpus --files <n> --out <dir> [--seed <n>] [--per-module <n>]
+                                                 [--default-sa-percent <n>]
        cargo run --release -p xtask -- bench [--help for its options]
 
 gen-rules:
@@ -99,6 +100,7 @@ fn gen_corpus(mut it: impl Iterator<Item = String>) -> Result<()> {
         files: 0,
         per_module: 12,
         seed: 1,
+        default_sa_percent: 25,
     };
     let mut out = None;
     while let Some(flag) = it.next() {
@@ -107,6 +109,7 @@ fn gen_corpus(mut it: impl Iterator<Item = String>) -> Result<()> {
             "--files" => spec.files = value()?.parse()?,
             "--seed" => spec.seed = value()?.parse()?,
             "--per-module" => spec.per_module = value()?.parse()?,
+            "--default-sa-percent" => spec.default_sa_percent = value()?.parse()?,
             "--out" => out = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
         }

@@ -13,6 +13,7 @@ fn spec(files: usize, seed: u64) -> Spec {
         files,
         per_module: 12,
         seed,
+        default_sa_percent: 25,
     }
 }
 
@@ -48,6 +49,7 @@ fn the_same_seed_gives_the_same_bytes() {
             files: 50,
             per_module: 50,
             seed: 1,
+            default_sa_percent: 25,
         },
         d.path(),
     )
@@ -99,7 +101,7 @@ fn a_generated_tree_parses_cleanly_and_gives_the_same_output_on_any_thread_count
         rules.contains("SL001") && rules.contains("SL002"),
         "{rules:?}"
     );
-    for threads in [4] {
+    for threads in [2, 4] {
         let (j, p, _) = report(tmp.path(), threads);
         assert!(j == json, "JSON differs with {threads} threads");
         assert!(p == pretty, "pretty output differs with {threads} threads");
