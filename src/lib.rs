@@ -199,10 +199,11 @@ fn analyse(
         .unwrap_or(fix::Strategy::Auto);
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(findings, &sources, &opts.config, opts.inline_suppressions);
+    let requested = requested_files(&sources, &opts.paths);
     let mut findings: Vec<Finding> = findings
         .into_iter()
         .filter_map(|f| configure(f, opts))
-        .filter(|f| involves_requested(f, &sources, &opts.paths))
+        .filter(|f| involves_requested(f, requested.as_deref()))
         .collect();
     let mut baseline = None;
     if let Some(path) = &opts.baseline {
@@ -284,11 +285,45 @@ fn configure(mut f: Finding, opts: &Options) -> Option<Finding> {
 }
 
 /// With files named on the command line (the pre-commit case), only findings
-/// that involve one of them count; directories count as a whole.
-fn involves_requested(f: &Finding, sources: &Sources, roots: &[PathBuf]) -> bool {
-    if roots.iter().all(|r| r.is_dir()) {
-        return true;
+/// that involve one of them count; directories count as a whole. `None` when
+/// every root is a directory; else whether each source file was requested,
+/// decided once per file (not once per location of every finding).
+fn requested_files(sources: &Sources, roots: &[PathBuf]) -> Option<Vec<bool>> {
+    let is_dir: Vec<bool> = roots.iter().map(|r| r.is_dir()).collect();
+    if is_dir.iter().all(|d| *d) {
+        return None;
     }
+    let named: Vec<(&PathBuf, Option<PathBuf>)> = roots
+        .iter()
+        .zip(&is_dir)
+        .filter(|(_, d)| !**d)
+        .map(|(r, _)| (r, std::path::absolute(r).ok()))
+        .collect();
+    let dirs: Vec<&PathBuf> = roots
+        .iter()
+        .zip(&is_dir)
+        .filter(|(_, d)| **d)
+        .map(|(r, _)| r)
+        .collect();
+    Some(
+        sources
+            .iter()
+            .map(|(_, src)| {
+                let abs = std::path::absolute(&src.path).ok();
+                dirs.iter().any(|d| src.path.starts_with(d))
+                    || named.iter().any(|(r, r_abs)| match (&abs, r_abs) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => src.path == **r,
+                    })
+            })
+            .collect(),
+    )
+}
+
+fn involves_requested(f: &Finding, requested: Option<&[bool]>) -> bool {
+    let Some(requested) = requested else {
+        return true;
+    };
     let mut files = vec![f.primary.file];
     files.extend(f.related.iter().map(|r| r.loc.file));
     files.extend(f.workload_loc.iter().map(|l| l.file));
@@ -297,22 +332,9 @@ fn involves_requested(f: &Finding, sources: &Sources, roots: &[PathBuf]) -> bool
             .iter()
             .flat_map(|x| x.edits.iter().map(|e| e.loc.file)),
     );
-    files.iter().filter_map(|id| sources.get(*id)).any(|src| {
-        roots.iter().any(|r| {
-            if r.is_dir() {
-                src.path.starts_with(r)
-            } else {
-                same_file(&src.path, r)
-            }
-        })
-    })
-}
-
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (std::path::absolute(a), std::path::absolute(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
+    files
+        .iter()
+        .any(|id| requested.get(id.0 as usize).copied().unwrap_or(false))
 }
 
 /// Roles the configuration says identities hold outside the scanned code become

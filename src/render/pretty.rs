@@ -4,13 +4,14 @@
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
-use crate::source::{Loc, Sources};
+use crate::source::{FileId, Loc, Sources};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::rc::Rc;
 
 /// How the pretty output looks.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +26,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: Option<Source>,
+    source: Option<Rc<Source>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Diag>,
@@ -57,7 +58,7 @@ impl Diagnostic for Diag {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_deref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -77,10 +78,20 @@ fn span(loc: &Loc) -> SourceSpan {
     (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
 }
 
-fn named(sources: &Sources, loc: &Loc) -> Option<Source> {
-    sources
-        .get(loc.file)
-        .map(|f| Source::new(&f.display, f.text.clone()))
+/// Each file's [`Source`], built once for all the diagnostics that show it.
+#[derive(Default)]
+struct Cache(HashMap<FileId, Rc<Source>>);
+
+impl Cache {
+    fn get(&mut self, sources: &Sources, file: FileId) -> Option<Rc<Source>> {
+        if let Some(s) = self.0.get(&file) {
+            return Some(Rc::clone(s));
+        }
+        let f = sources.get(file)?;
+        let s = Rc::new(Source::new(&f.display, f.text.clone()));
+        self.0.insert(file, Rc::clone(&s));
+        Some(s)
+    }
 }
 
 /// A file's text for miette, which on its own scans a file from its first byte
@@ -177,7 +188,7 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
     Some(out)
 }
 
-fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
+fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(f.label.clone()),
         span(&f.primary),
@@ -194,7 +205,7 @@ fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
                 message: r.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
-                source: named(sources, &r.loc),
+                source: cache.get(sources, r.loc.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
                     Some(r.message.clone()),
                     span(&r.loc),
@@ -213,7 +224,7 @@ fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
         message: f.message.clone(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),
         severity: severity(f.severity),
-        source: named(sources, &f.primary),
+        source: cache.get(sources, f.primary.file),
         labels,
         help: (!help.is_empty()).then_some(help),
         related,
@@ -244,15 +255,18 @@ fn render_diag(h: &GraphicalReportHandler, d: &Diag, out: &mut String) {
 pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
     let h = handler(style);
     let mut out = String::new();
+    let mut cache = Cache::default();
     for e in &outcome.errors {
-        let src = e.source.and_then(|id| outcome.sources.get(id));
+        let src = e
+            .source
+            .and_then(|id| outcome.sources.get(id).map(|s| (id, s)));
         let (source, labels) = match src {
-            Some(s) if e.line > 0 => {
+            Some((id, s)) if e.line > 0 => {
                 let offset =
                     miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
                 let label =
                     LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
-                (Some(Source::new(&s.display, s.text.clone())), vec![label])
+                (cache.get(&outcome.sources, id), vec![label])
             }
             _ => (None, Vec::new()),
         };
@@ -273,7 +287,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
         render_diag(&h, &d, &mut out);
     }
     for f in findings {
-        render_diag(&h, &finding_diag(&outcome.sources, f), &mut out);
+        render_diag(&h, &finding_diag(&outcome.sources, &mut cache, f), &mut out);
     }
     out.push_str(&summary(outcome, findings));
     out

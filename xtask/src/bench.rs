@@ -24,7 +24,10 @@ usage: cargo run --release -p xtask -- bench [options]
   --with-checkov           also run checkov (from PyPI, cached under --work) on each size
   --checkov-max-files <n>  skip checkov above this size (default 5000; it takes minutes)
   --precommit-runs <n>     runs of the 50-file module case (default 30; 0 skips it)
-  --default-sa-percent <n> modules on the default compute account (default 25)
+  --default-sa-percent <n> modules on the default compute account in the main
+                           table (default 0: every workload has its own account)
+  --default-sa-sizes <n,..> sizes of a second table with 25% of the modules on the
+                           default compute account (default 100,1000,5000; \"\" skips)
 ";
 
 /// The checkov release the comparison installs.
@@ -40,6 +43,15 @@ pub struct Args {
     pub checkov_max_files: usize,
     pub precommit_runs: usize,
     pub default_sa_percent: usize,
+    pub default_sa_sizes: Vec<usize>,
+}
+
+fn sizes(list: &str) -> Result<Vec<usize>> {
+    Ok(list
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<usize>())
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> {
@@ -52,17 +64,14 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         with_checkov: false,
         checkov_max_files: 5000,
         precommit_runs: 30,
-        default_sa_percent: 25,
+        default_sa_percent: 0,
+        default_sa_sizes: vec![100, 1000, 5000],
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--sizes" => {
-                a.sizes = value()?
-                    .split(',')
-                    .map(|s| s.trim().parse::<usize>())
-                    .collect::<std::result::Result<_, _>>()?;
-            }
+            "--sizes" => a.sizes = sizes(&value()?)?,
+            "--default-sa-sizes" => a.default_sa_sizes = sizes(&value()?)?,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -79,8 +88,13 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
 }
 
 /// A generated corpus, cached by size, seed and generator version.
-pub fn corpus(work: &Path, files: usize, per_module: usize, a: &Args) -> Result<PathBuf> {
-    let (seed, default_sa) = (a.seed, a.default_sa_percent);
+pub fn corpus(
+    work: &Path,
+    files: usize,
+    per_module: usize,
+    seed: u64,
+    default_sa: usize,
+) -> Result<PathBuf> {
     let dir = work.join(format!(
         "corpus-{files}x{per_module}-seed{seed}-sa{default_sa}-v{GENERATOR_VERSION}"
     ));
@@ -300,6 +314,34 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
     );
     println!();
     println!(
+        "Every workload with a dedicated service account (--default-sa-percent {}):",
+        a.default_sa_percent
+    );
+    table(&bin, checkov.as_deref(), a, &a.sizes, a.default_sa_percent)?;
+    if !a.default_sa_sizes.is_empty() {
+        println!();
+        println!(
+            "25% of the modules (each its own project) on the Compute Engine default service account:"
+        );
+        table(&bin, checkov.as_deref(), a, &a.default_sa_sizes, 25)?;
+    }
+    if a.precommit_runs > 0 {
+        precommit(&bin, a)?;
+    }
+    println!("\nload average {} at the end", load_average());
+    Ok(())
+}
+
+/// One table row per corpus size.
+fn table(
+    bin: &Path,
+    checkov: Option<&Path>,
+    a: &Args,
+    sizes: &[usize],
+    default_sa: usize,
+) -> Result<()> {
+    println!();
+    println!(
         "| files | MB | resources | scopelint | files/s | MB/s | peak RSS | `cat` floor | × floor | load |{}",
         if checkov.is_some() {
             " checkov | checkov ÷ scopelint |"
@@ -311,8 +353,8 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}",
         if checkov.is_some() { "---:|---:|" } else { "" }
     );
-    for &size in &a.sizes {
-        let dir = corpus(&a.work, size, 12, a)?;
+    for &size in sizes {
+        let dir = corpus(&a.work, size, 12, a.seed, default_sa)?;
         let files = corpus::input_files(&dir)?;
         let mut bytes = 0u64;
         let mut list = Vec::new();
@@ -354,7 +396,7 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
             wall / floor.wall.as_secs_f64(),
             load_average(),
         );
-        if let Some(checkov) = &checkov {
+        if let Some(checkov) = checkov {
             if files.len() <= a.checkov_max_files {
                 let cargs = [
                     "-d".as_ref(),
@@ -379,16 +421,12 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
         }
         println!("{row}");
     }
-    if a.precommit_runs > 0 {
-        precommit(&bin, a)?;
-    }
-    println!("\nload average {} at the end", load_average());
     Ok(())
 }
 
 /// The pre-commit case: one module of 50 files, named one by one as the hook does.
 fn precommit(bin: &Path, a: &Args) -> Result<()> {
-    let dir = corpus(&a.work, 50, 50, a)?;
+    let dir = corpus(&a.work, 50, 50, a.seed, a.default_sa_percent)?;
     let files = corpus::input_files(&dir)?;
     let bytes: u64 = files
         .iter()
