@@ -2,10 +2,11 @@
 //!
 //! Directories are walked with the `ignore` crate (gitignore-aware, hidden
 //! directories and `.terraform/` skipped except `.github/`, which holds the
-//! workflows; symlinks never followed); files named on the command line are
-//! taken as they are. Terraform files and scripts are known by their names (or
-//! a shebang); a JSON plan by its content, whatever its name (in a walked
-//! directory, only `.json` files are looked into).
+//! workflows; symlinks never followed: a link inside the tree may point
+//! anywhere, loop or dangle); paths named on the command line are taken as
+//! they are, through symlinks. Terraform files and scripts are known by their
+//! names (or a shebang); a JSON plan by its content, whatever its name (in a
+//! walked directory, only `.json` files are looked into).
 
 use std::path::{Path, PathBuf};
 
@@ -129,37 +130,68 @@ pub struct WalkError {
     pub message: String,
 }
 
-/// Collects the input files under `roots`, sorted and without duplicates.
+/// An entry with an input file's name that is deliberately not read (listed by `--verbose`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: &'static str,
+}
+
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The input files, sorted and without duplicates.
+    pub files: Vec<Candidate>,
+    pub errors: Vec<WalkError>,
+    /// Symbolic links and special files with an input file's name, sorted.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a symlink inside a walked directory is not read.
+pub const SKIP_SYMLINK: &str = "symbolic link, not followed";
+/// Why a FIFO, socket or device inside a walked directory is not read.
+pub const SKIP_SPECIAL: &str = "not a regular file";
+
+/// Collects the input files under `roots`.
 ///
 /// A file given by name brings the other input files of its directory along
 /// (a VM and the grants of its service account usually live in different files
 /// of one module); callers report only the findings that involve the named files.
-pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
     for root in roots {
-        match std::fs::symlink_metadata(root) {
-            Err(e) => errors.push(WalkError {
-                path: root.display().to_string(),
+        // A path the user named is followed when it is a symlink.
+        match std::fs::metadata(root) {
+            Err(e) => found.errors.push(WalkError {
+                path: display_path(root),
                 message: format!("cannot read path: {e}"),
             }),
-            Ok(meta) if meta.is_dir() => walk_dir(root, &mut files, &mut errors),
-            Ok(_) => {
+            Ok(meta) if meta.is_dir() => walk_dir(root, &mut found),
+            Ok(meta) => {
                 // Hooks pass every staged file of some types; the ones that are
-                // not inputs are not errors.
-                if let Some(kind) = FileKind::detect(root).or_else(|| FileKind::sniff(root)) {
-                    files.push(Candidate {
+                // not inputs are not errors. A named FIFO or device is taken
+                // here (by name only: opening it could block) and rejected when
+                // it is read.
+                let kind = if meta.is_file() {
+                    FileKind::detect(root).or_else(|| FileKind::sniff(root))
+                } else {
+                    FileKind::of(root)
+                };
+                if let Some(kind) = kind {
+                    found.files.push(Candidate {
                         path: root.clone(),
                         kind,
                     });
-                    siblings(root, &mut files);
+                    siblings(root, &mut found.files);
                 }
             }
         }
     }
-    files.sort();
-    files.dedup();
-    (files, errors)
+    found.files.sort();
+    found.files.dedup();
+    found.skipped.sort();
+    found.skipped.dedup();
+    found
 }
 
 /// The input files next to `file` (not in sub-directories).
@@ -184,7 +216,7 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
     }
 }
 
-fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>) {
+fn walk_dir(root: &Path, found: &mut Discovery) {
     // Hidden entries are skipped by hand, so that `.github/` can be kept.
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -199,19 +231,36 @@ fn walk_dir(root: &Path, files: &mut Vec<Candidate>, errors: &mut Vec<WalkError>
         match entry {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                let kind = FileKind::detect(entry.path()).or_else(|| {
-                    let json = entry.path().extension().is_some_and(|e| e == "json");
-                    json.then(|| FileKind::sniff(entry.path())).flatten()
-                });
-                if let (true, Some(kind)) = (is_file, kind) {
-                    files.push(Candidate {
+                let kind = if is_file {
+                    FileKind::detect(entry.path()).or_else(|| {
+                        let json = entry.path().extension().is_some_and(|e| e == "json");
+                        json.then(|| FileKind::sniff(entry.path())).flatten()
+                    })
+                } else {
+                    FileKind::of(entry.path())
+                };
+                let Some(kind) = kind else {
+                    continue;
+                };
+                // The root itself may be a directory named like an input file.
+                match entry.file_type() {
+                    Some(t) if t.is_file() => found.files.push(Candidate {
                         path: entry.into_path(),
                         kind,
-                    });
+                    }),
+                    Some(t) if t.is_dir() => {}
+                    Some(t) if t.is_symlink() => found.skipped.push(Skipped {
+                        path: entry.into_path(),
+                        reason: SKIP_SYMLINK,
+                    }),
+                    _ => found.skipped.push(Skipped {
+                        path: entry.into_path(),
+                        reason: SKIP_SPECIAL,
+                    }),
                 }
             }
-            Err(e) => errors.push(WalkError {
-                path: root.display().to_string(),
+            Err(e) => found.errors.push(WalkError {
+                path: display_path(root),
                 message: e.to_string(),
             }),
         }

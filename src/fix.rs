@@ -151,6 +151,8 @@ pub fn scopes_edits(
         format!("\"{s}\"")
     };
     let multiline = text.contains('\n');
+    // New lines keep the file's line endings.
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let indent = items
         .last()
         .map_or_else(String::new, |(sp, _)| line_indent(text, sp.start));
@@ -180,10 +182,10 @@ pub fn scopes_edits(
                     let comma = after.trim_start().starts_with(',');
                     if multiline && comma {
                         let at = last.end + after.find(',').unwrap_or(0) + 1;
-                        let ins: String = new.iter().map(|s| format!("\n{indent}{s},")).collect();
+                        let ins: String = new.iter().map(|s| format!("{nl}{indent}{s},")).collect();
                         vec![edit(at..at, ins)]
                     } else if multiline {
-                        let ins: String = new.iter().map(|s| format!(",\n{indent}{s}")).collect();
+                        let ins: String = new.iter().map(|s| format!(",{nl}{indent}{s}")).collect();
                         vec![edit(last.end..last.end, ins)]
                     } else {
                         let ins: String = new.iter().map(|s| format!(", {s}")).collect();
@@ -205,7 +207,7 @@ pub fn scopes_edits(
             match (items.first(), items.last()) {
                 (Some((first, _)), Some((last, _))) => {
                     let sep = if multiline {
-                        format!(",\n{indent}")
+                        format!(",{nl}{indent}")
                     } else {
                         ", ".to_string()
                     };

@@ -22,14 +22,20 @@ pub mod source;
 pub mod suppress;
 pub mod terraform;
 
-use discover::Candidate;
+use discover::{Candidate, Discovery};
 use finding::Finding;
 use knowledge::Knowledge;
 use model::Model;
 use rayon::prelude::*;
 use source::{FileId, SourceFile, Sources};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are reported and not analysed, unless
+/// [`Options::max_file_size`] says otherwise (10 MiB: hand-written Terraform
+/// files are rarely above 1 MiB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// A file that could not be read or parsed.
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ pub struct Outcome {
     pub errors: Vec<InputError>,
     /// Set when a baseline was applied.
     pub baseline: Option<baseline::Stats>,
+    /// Entries with an input file's name that were not read (symlinks, FIFOs).
+    pub skipped: Vec<discover::Skipped>,
 }
 
 /// What to analyse and how.
@@ -67,6 +75,9 @@ pub struct Options {
     pub inline_suppressions: bool,
     /// Report only findings not recorded in this baseline.
     pub baseline: Option<PathBuf>,
+    /// Larger files are reported as errors and not analysed; `None` means
+    /// [`DEFAULT_MAX_FILE_SIZE`], `Some(u64::MAX)` no limit.
+    pub max_file_size: Option<u64>,
 }
 
 enum Loaded {
@@ -87,7 +98,59 @@ pub type Overlay = BTreeMap<PathBuf, String>;
 
 /// Runs the whole analysis, reading the files in `overlay` from memory.
 pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
-    let (mut candidates, walk_errors) = discover::discover(&opts.paths);
+    let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    analyse(
+        opts,
+        kb,
+        discover::discover(&opts.paths),
+        &|path: &Path| match overlay.get(path) {
+            Some(text) => Ok(text.clone().into_bytes()),
+            None => read_input(path, limit),
+        },
+    )
+}
+
+/// Runs the analysis on the files of an earlier [`discover::discover`]; the
+/// tree may have changed in between (a file deleted while scanning is reported
+/// as unreadable).
+pub fn run_discovered(opts: &Options, kb: &Knowledge, found: Discovery) -> Outcome {
+    let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    analyse(opts, kb, found, &|path: &Path| read_input(path, limit))
+}
+
+/// Runs the analysis on files given in memory as `(path, content)` (fuzzing,
+/// tests); the paths are never touched and their names decide the file kinds.
+pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8>)>) -> Outcome {
+    let mut found = Discovery::default();
+    let mut contents: std::collections::HashMap<PathBuf, Vec<u8>> = Default::default();
+    for (path, bytes) in files {
+        if let Some(kind) = discover::FileKind::of(&path) {
+            found.files.push(Candidate {
+                path: path.clone(),
+                kind,
+            });
+            contents.insert(path, bytes);
+        }
+    }
+    found.files.sort();
+    found.files.dedup();
+    analyse(opts, kb, found, &|path: &Path| {
+        contents
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "cannot read file: not found".to_string())
+    })
+}
+
+/// How an input's bytes are obtained (from disk, or from memory).
+type Reader<'r> = &'r (dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync);
+
+fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -> Outcome {
+    let Discovery {
+        files: mut candidates,
+        errors: walk_errors,
+        skipped,
+    } = found;
     candidates.retain(|c| !excluded(&opts.config, &c.path));
     let mut errors: Vec<InputError> = walk_errors
         .into_iter()
@@ -109,7 +172,7 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
                 FileId(u32::try_from(i).unwrap_or(u32::MAX)),
                 c,
                 kb,
-                overlay.get(&c.path),
+                read(&c.path),
             )
         })
         .collect();
@@ -133,7 +196,7 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 
     // Module directories outside the scanned paths are read when a module calls them.
     let mut model = terraform::project::analyse(inputs, &mut |dir| {
-        load_module_dir(dir, &mut sources, &mut errors, kb, overlay)
+        load_module_dir(dir, &mut sources, &mut errors, kb, read)
     });
     for m in scripts {
         model.extend(m);
@@ -156,10 +219,11 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         .unwrap_or(fix::Strategy::Auto);
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(findings, &sources, &opts.config, opts.inline_suppressions);
+    let requested = requested_files(&sources, &opts.paths);
     let mut findings: Vec<Finding> = findings
         .into_iter()
         .filter_map(|f| configure(f, opts))
-        .filter(|f| involves_requested(f, &sources, &opts.paths))
+        .filter(|f| involves_requested(f, requested.as_deref()))
         .collect();
     let mut baseline = None;
     if let Some(path) = &opts.baseline {
@@ -194,6 +258,7 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         findings,
         errors,
         baseline,
+        skipped,
     }
 }
 
@@ -240,11 +305,45 @@ fn configure(mut f: Finding, opts: &Options) -> Option<Finding> {
 }
 
 /// With files named on the command line (the pre-commit case), only findings
-/// that involve one of them count; directories count as a whole.
-fn involves_requested(f: &Finding, sources: &Sources, roots: &[PathBuf]) -> bool {
-    if roots.iter().all(|r| r.is_dir()) {
-        return true;
+/// that involve one of them count; directories count as a whole. `None` when
+/// every root is a directory; else whether each source file was requested,
+/// decided once per file (not once per location of every finding).
+fn requested_files(sources: &Sources, roots: &[PathBuf]) -> Option<Vec<bool>> {
+    let is_dir: Vec<bool> = roots.iter().map(|r| r.is_dir()).collect();
+    if is_dir.iter().all(|d| *d) {
+        return None;
     }
+    let named: Vec<(&PathBuf, Option<PathBuf>)> = roots
+        .iter()
+        .zip(&is_dir)
+        .filter(|(_, d)| !**d)
+        .map(|(r, _)| (r, std::path::absolute(r).ok()))
+        .collect();
+    let dirs: Vec<&PathBuf> = roots
+        .iter()
+        .zip(&is_dir)
+        .filter(|(_, d)| **d)
+        .map(|(r, _)| r)
+        .collect();
+    Some(
+        sources
+            .iter()
+            .map(|(_, src)| {
+                let abs = std::path::absolute(&src.path).ok();
+                dirs.iter().any(|d| src.path.starts_with(d))
+                    || named.iter().any(|(r, r_abs)| match (&abs, r_abs) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => src.path == **r,
+                    })
+            })
+            .collect(),
+    )
+}
+
+fn involves_requested(f: &Finding, requested: Option<&[bool]>) -> bool {
+    let Some(requested) = requested else {
+        return true;
+    };
     let mut files = vec![f.primary.file];
     files.extend(f.related.iter().map(|r| r.loc.file));
     files.extend(f.workload_loc.iter().map(|l| l.file));
@@ -253,22 +352,9 @@ fn involves_requested(f: &Finding, sources: &Sources, roots: &[PathBuf]) -> bool
             .iter()
             .flat_map(|x| x.edits.iter().map(|e| e.loc.file)),
     );
-    files.iter().filter_map(|id| sources.get(*id)).any(|src| {
-        roots.iter().any(|r| {
-            if r.is_dir() {
-                src.path.starts_with(r)
-            } else {
-                same_file(&src.path, r)
-            }
-        })
-    })
-}
-
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (std::path::absolute(a), std::path::absolute(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
+    files
+        .iter()
+        .any(|id| requested.get(id.0 as usize).copied().unwrap_or(false))
 }
 
 /// Roles the configuration says identities hold outside the scanned code become
@@ -351,7 +437,7 @@ fn load_module_dir(
     sources: &mut Sources,
     errors: &mut Vec<InputError>,
     kb: &Knowledge,
-    overlay: &Overlay,
+    read: Reader<'_>,
 ) -> Vec<terraform::module::ParsedFile> {
     let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
         std::path::Path::new(".")
@@ -375,7 +461,7 @@ fn load_module_dir(
     let mut files = Vec::new();
     for c in candidates {
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match load(id, &c, kb, overlay.get(&c.path)) {
+        match load(id, &c, kb, read(&c.path)) {
             Loaded::Parsed(src, terraform::Parsed::File(f)) => {
                 sources.push(src);
                 files.push(f);
@@ -389,44 +475,102 @@ fn load_module_dir(
     files
 }
 
-fn load(id: FileId, c: &Candidate, kb: &Knowledge, overlay: Option<&String>) -> Loaded {
+/// Reads one input file: only a regular file, and at most `limit` bytes of it.
+///
+/// The checks come before the file is opened, so a FIFO never blocks the run;
+/// the read itself is bounded too, in case the file grows in the meantime.
+fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(format!("cannot read file: {what}"));
+    }
+    let too_large = |size: u64| {
+        format!(
+            "file is {}, over the {} limit: not analysed (raise it with --max-file-size)",
+            human_size(size),
+            human_size(limit)
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    (&mut file)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.len() as u64 > limit {
+        // It grew since it was measured.
+        let size = file.metadata().map_or(0, |m| m.len());
+        return Err(too_large(size.max(bytes.len() as u64)));
+    }
+    Ok(bytes)
+}
+
+/// `10 MiB`, `1.5 KiB`, `12 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let shown = format!("{value:.1}");
+    let shown = shown.strip_suffix(".0").unwrap_or(&shown);
+    format!("{shown} {}", UNITS[unit])
+}
+
+/// 1-based line and column (in characters, invalid bytes counting one each) of byte `at`.
+fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn load(id: FileId, c: &Candidate, kb: &Knowledge, bytes: Result<Vec<u8>, String>) -> Loaded {
     let display = discover::display_path(&c.path);
-    let read = match overlay {
-        Some(text) => Ok(text.clone().into_bytes()),
-        None => std::fs::read(&c.path),
+    let broken = |line, column, message| {
+        Loaded::Broken(
+            None,
+            InputError {
+                file: display.clone(),
+                line,
+                column,
+                message,
+                source: None,
+            },
+        )
     };
-    let bytes = match read {
+    let bytes = match bytes {
         Ok(b) => b,
-        Err(e) => {
-            return Loaded::Broken(
-                None,
-                InputError {
-                    file: display,
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read file: {e}"),
-                    source: None,
-                },
-            );
-        }
+        Err(message) => return broken(0, 0, message),
     };
+    // A NUL byte is valid UTF-8 but never part of a text file.
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let (line, column) = line_column(&bytes, at);
+        return broken(
+            line,
+            column,
+            "binary file (NUL byte): not analysed".to_string(),
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let before = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
-            let line = before.matches('\n').count() + 1;
-            return Loaded::Broken(
-                None,
-                InputError {
-                    file: display,
-                    line,
-                    column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                    message: "file is not valid UTF-8".to_string(),
-                    source: None,
-                },
-            );
+            let (line, column) = line_column(e.as_bytes(), at);
+            return broken(line, column, "file is not valid UTF-8".to_string());
         }
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);

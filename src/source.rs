@@ -81,7 +81,13 @@ impl SourceFile {
     pub fn position(&self, byte: usize) -> Position {
         let byte = byte.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= byte).max(1);
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        // A BOM is not a column: editors do not show it.
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(0)
+            .max(self.bom.min(byte));
         let column = self
             .text
             .get(start..byte)
@@ -161,5 +167,16 @@ mod tests {
         assert_eq!(f.position(6).column, 2);
         assert_eq!(f.line_text(2), "—x");
         assert_eq!(f.position(999).line, 3);
+    }
+
+    #[test]
+    fn a_bom_is_not_a_column() {
+        let f = SourceFile::new("a".into(), "a".into(), "\u{feff}x = 1\ny = 2\n".into());
+        assert_eq!(f.body(), "x = 1\ny = 2\n");
+        assert_eq!(f.position(3).column, 1);
+        assert_eq!(f.position(4).column, 2);
+        assert_eq!(f.position(0).column, 1);
+        assert_eq!(f.position(9).line, 2);
+        assert_eq!(f.position(9).column, 1);
     }
 }

@@ -57,6 +57,30 @@ pub struct CheckArgs {
     /// Always exit 0 when the analysis ran (report-only runs).
     #[arg(long)]
     exit_zero: bool,
+    /// Report larger files as errors instead of analysing them (`10MiB`, `512KiB`, bytes; 0: no limit).
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
+    max_file_size: u64,
+}
+
+/// Parses `10MiB`, `10M`, `512KiB`, `512k`, `1GiB` or a plain number of bytes; 0 means no limit.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size such as 10MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    let bytes = number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("`{s}` is too large"))?;
+    Ok(if bytes == 0 { u64::MAX } else { bytes })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,6 +144,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         ignore: args.ignore.clone(),
         inline_suppressions: !args.no_inline_suppressions,
         baseline: args.baseline.clone(),
+        max_file_size: Some(args.max_file_size),
     };
     let outcome = scopelint::run(&opts, kb);
     if let Some(path) = &args.write_baseline
@@ -237,6 +262,13 @@ fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
 }
 
 fn report_unresolved(outcome: &Outcome) {
+    for s in &outcome.skipped {
+        eprintln!(
+            "{}: skipped: {}",
+            scopelint::discover::display_path(&s.path),
+            s.reason
+        );
+    }
     for u in &outcome.model.unresolved {
         if let Some(f) = outcome.sources.get(u.loc.file) {
             let p = f.position(u.loc.span.start);

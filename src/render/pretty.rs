@@ -4,12 +4,14 @@
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
-use crate::source::{Loc, Sources};
+use crate::source::{FileId, Loc, Sources};
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::rc::Rc;
 
 /// How the pretty output looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +66,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: Option<NamedSource<String>>,
+    source: Option<Rc<Source>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Diag>,
@@ -96,7 +98,7 @@ impl Diagnostic for Diag {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_deref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -116,10 +118,90 @@ fn span(loc: &Loc) -> SourceSpan {
     (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
 }
 
-fn named(sources: &Sources, loc: &Loc) -> Option<NamedSource<String>> {
-    sources
-        .get(loc.file)
-        .map(|f| NamedSource::new(&f.display, f.text.clone()))
+/// Each file's [`Source`], built once for all the diagnostics that show it.
+#[derive(Default)]
+struct Cache(HashMap<FileId, Rc<Source>>);
+
+impl Cache {
+    fn get(&mut self, sources: &Sources, file: FileId) -> Option<Rc<Source>> {
+        if let Some(s) = self.0.get(&file) {
+            return Some(Rc::clone(s));
+        }
+        let f = sources.get(file)?;
+        let s = Rc::new(Source::new(&f.display, f.text.clone()));
+        self.0.insert(file, Rc::clone(&s));
+        Some(s)
+    }
+}
+
+/// A file's text for miette, which on its own scans a file from its first byte
+/// for every label: with many findings in one file that is quadratic. This
+/// finds the label's line in an index of line starts and lets miette read
+/// from a few lines before it, shifting its answer back: the same output.
+#[derive(Debug)]
+struct Source {
+    name: String,
+    text: String,
+    /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
+    starts: Vec<usize>,
+}
+
+impl Source {
+    fn new(name: &str, text: String) -> Source {
+        let mut starts = vec![0];
+        if !text.contains('\r') {
+            // The common case, found with a fast search.
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            return Source {
+                name: name.to_string(),
+                text,
+                starts,
+            };
+        }
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            if b == b'\n' || b == b'\r' {
+                starts.push(i + 1);
+            }
+            i += 1;
+        }
+        Source {
+            name: name.to_string(),
+            text,
+            starts,
+        }
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let line = self
+            .starts
+            .partition_point(|&s| s <= span.offset())
+            .saturating_sub(1);
+        let first = line.saturating_sub(context_lines_before);
+        let start = self.starts.get(first).copied().unwrap_or(0);
+        let window = self.text.as_bytes().get(start..).unwrap_or_default();
+        let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
 }
 
 fn severity(s: Severity) -> miette::Severity {
@@ -146,7 +228,7 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
     Some(out)
 }
 
-fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
+fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(f.label.clone()),
         span(&f.primary),
@@ -163,7 +245,7 @@ fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
                 message: r.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
-                source: named(sources, &r.loc),
+                source: cache.get(sources, r.loc.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
                     Some(r.message.clone()),
                     span(&r.loc),
@@ -182,7 +264,7 @@ fn finding_diag(sources: &Sources, f: &Finding) -> Diag {
         message: f.message.clone(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),
         severity: severity(f.severity),
-        source: named(sources, &f.primary),
+        source: cache.get(sources, f.primary.file),
         labels,
         help: (!help.is_empty()).then_some(help),
         related,
@@ -213,18 +295,18 @@ fn render_diag(h: &GraphicalReportHandler, d: &Diag, out: &mut String) {
 pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
     let h = handler(style);
     let mut out = String::new();
+    let mut cache = Cache::default();
     for e in &outcome.errors {
-        let src = e.source.and_then(|id| outcome.sources.get(id));
+        let src = e
+            .source
+            .and_then(|id| outcome.sources.get(id).map(|s| (id, s)));
         let (source, labels) = match src {
-            Some(s) if e.line > 0 => {
+            Some((id, s)) if e.line > 0 => {
                 let offset =
                     miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
                 let label =
                     LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
-                (
-                    Some(NamedSource::new(&s.display, s.text.clone())),
-                    vec![label],
-                )
+                (cache.get(&outcome.sources, id), vec![label])
             }
             _ => (None, Vec::new()),
         };
@@ -245,7 +327,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
         render_diag(&h, &d, &mut out);
     }
     for f in findings {
-        render_diag(&h, &finding_diag(&outcome.sources, f), &mut out);
+        render_diag(&h, &finding_diag(&outcome.sources, &mut cache, f), &mut out);
     }
     out.push_str(&summary(outcome, findings));
     out

@@ -1,10 +1,14 @@
-//! Knowledge-base generator for scopelint (`cargo run -p xtask -- gen-rules`).
+//! Developer tasks for scopelint: the knowledge-base generator
+//! (`cargo run -p xtask -- gen-rules`), the corpus generator (`gen-corpus`)
+//! and the benchmark (`bench`).
 //!
 //! Reads Google API Discovery documents (from the pinned google-api-python-client wheel), the IAM
 //! role data of the reference data directory and the hand-curated `rules/overrides.yaml`, and
 //! writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json` and `rules/SOURCES.md`.
 
 pub mod apis;
+pub mod bench;
+pub mod corpus;
 pub mod derive;
 pub mod discovery;
 pub mod generate;

@@ -7,6 +7,11 @@ use xtask::generate::{self, GenInput};
 
 const USAGE: &str = "\
 usage: cargo run -p xtask -- gen-rules [options]
+       cargo run --release -p xtask -- gen-corpus --files <n> --out <dir> [--seed <n>] [--per-module <n>]
+                                                 [--default-sa-percent <n>]
+       cargo run --release -p xtask -- bench [--help for its options]
+
+gen-rules:
 
   --kb-dir <dir>           reference data directory (role-services.yaml,
                            role-permissions-summary.json, scope-aliases.yaml):
@@ -99,10 +104,48 @@ fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
     Ok(())
 }
 
+fn gen_corpus(mut it: impl Iterator<Item = String>) -> Result<()> {
+    let mut spec = xtask::corpus::Spec {
+        files: 0,
+        per_module: 12,
+        seed: 1,
+        default_sa_percent: 25,
+    };
+    let mut out = None;
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--files" => spec.files = value()?.parse()?,
+            "--seed" => spec.seed = value()?.parse()?,
+            "--per-module" => spec.per_module = value()?.parse()?,
+            "--default-sa-percent" => spec.default_sa_percent = value()?.parse()?,
+            "--out" => out = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
+        }
+    }
+    let out = out.ok_or_else(|| format!("--out is required\n\n{USAGE}"))?;
+    if spec.files == 0 {
+        return Err(format!("--files is required\n\n{USAGE}").into());
+    }
+    let w = xtask::corpus::generate(&spec, &out)?;
+    eprintln!(
+        "wrote {} files ({:.1} MB, {} resources) in {} modules under {}",
+        w.files,
+        w.bytes as f64 / 1e6,
+        w.resources,
+        w.modules,
+        out.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("gen-rules") => gen_rules(args),
+        Some("gen-corpus") => gen_corpus(args),
+        Some("bench") => xtask::bench::parse(&generate::workspace_root(), args)
+            .and_then(|a| xtask::bench::run(&generate::workspace_root(), &a)),
         _ => Err(USAGE.into()),
     };
     match result {
