@@ -3,6 +3,9 @@
 //! with an exact diagnostic, analyses every other file, and neither crashes,
 //! hangs nor runs out of memory.
 
+mod support;
+use support::apply_fixes;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -150,34 +153,6 @@ fn invalid_utf8_is_reported_at_the_first_bad_byte() {
     );
     one_field_note_finding(&run.report);
     assert_eq!(run.code, 2);
-}
-
-/// Applies every suggested edit of a report to the files under `dir`.
-fn apply_fixes(dir: &Path, report: &Value) {
-    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> =
-        Default::default();
-    for f in report["findings"].as_array().unwrap() {
-        for e in f["fix"]["edits"].as_array().into_iter().flatten() {
-            by_file
-                .entry(e["file"].as_str().unwrap().to_string())
-                .or_default()
-                .push((
-                    e["start_byte"].as_u64().unwrap() as usize,
-                    e["end_byte"].as_u64().unwrap() as usize,
-                    e["replacement"].as_str().unwrap().to_string(),
-                ));
-        }
-    }
-    for (file, mut edits) in by_file {
-        let path = dir.join(file);
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        edits.sort();
-        edits.dedup();
-        for (s, e, r) in edits.into_iter().rev() {
-            text.replace_range(s..e, &r);
-        }
-        std::fs::write(path, text).unwrap();
-    }
 }
 
 #[test]

@@ -1,6 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! End-to-end behaviour of `scopelint check` beyond the fixture snapshots.
 
+mod support;
+use support::apply_fixes;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
@@ -34,46 +37,6 @@ fn json_report(dir: &Path) -> (Value, i32) {
         serde_json::from_slice(&out.stdout).unwrap(),
         out.status.code().unwrap(),
     )
-}
-
-/// Applies every suggested edit of a report to the files under `dir`.
-fn apply_fixes(dir: &Path, report: &Value) {
-    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> =
-        Default::default();
-    for f in report["findings"].as_array().unwrap() {
-        for e in f["fix"]["edits"].as_array().into_iter().flatten() {
-            by_file
-                .entry(e["file"].as_str().unwrap().to_string())
-                .or_default()
-                .push((
-                    e["start_byte"].as_u64().unwrap() as usize,
-                    e["end_byte"].as_u64().unwrap() as usize,
-                    e["replacement"].as_str().unwrap().to_string(),
-                ));
-        }
-    }
-    for (file, mut edits) in by_file {
-        let path = dir.join(file);
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        // Instances of one count/for_each resource share their scopes literal.
-        edits.sort();
-        edits.dedup();
-        // Where two patches overlap (a gcloud --scopes flag replaced whole, and
-        // one of its items respelled), the first one applies, as a fixer would.
-        let mut kept: Vec<(usize, usize, String)> = Vec::new();
-        for e in edits {
-            if kept
-                .last()
-                .is_none_or(|k| e.0 >= k.1 && !(e.0 == k.0 && e.1 == k.1))
-            {
-                kept.push(e);
-            }
-        }
-        for (s, e, r) in kept.into_iter().rev() {
-            text.replace_range(s..e, &r);
-        }
-        std::fs::write(path, text).unwrap();
-    }
 }
 
 #[test]
