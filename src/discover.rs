@@ -75,13 +75,19 @@ impl FileKind {
             .take(SNIFF_BYTES as u64)
             .read_to_end(&mut head)
             .ok()?;
-        let head = String::from_utf8_lossy(&head);
+        FileKind::sniff_bytes(&head)
+    }
+
+    /// [`FileKind::sniff`] on bytes already in memory (only their head is looked at).
+    pub fn sniff_bytes(bytes: &[u8]) -> Option<FileKind> {
+        let head = String::from_utf8_lossy(bytes.get(..SNIFF_BYTES).unwrap_or(bytes));
         let head = head.trim_start_matches('\u{feff}').trim_start();
         (head.starts_with('{')
             && head.contains("\"format_version\"")
             && head.contains("\"terraform_version\""))
         .then_some(FileKind::Plan)
     }
+
     /// Like [`FileKind::of`], and an extension-less file is a shell script when
     /// its first line is a sh/bash shebang.
     pub fn detect(path: &Path) -> Option<FileKind> {

@@ -119,12 +119,18 @@ pub fn run_discovered(opts: &Options, kb: &Knowledge, found: Discovery) -> Outco
 }
 
 /// Runs the analysis on files given in memory as `(path, content)` (fuzzing,
-/// tests); the paths are never touched and their names decide the file kinds.
+/// tests); the paths are never touched and their names decide the file kinds
+/// (a `.json` file that is not Terraform's is a plan when its content says so).
 pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8>)>) -> Outcome {
     let mut found = Discovery::default();
     let mut contents: std::collections::HashMap<PathBuf, Vec<u8>> = Default::default();
     for (path, bytes) in files {
-        if let Some(kind) = discover::FileKind::of(&path) {
+        let kind = discover::FileKind::of(&path).or_else(|| {
+            let json = path.extension().is_some_and(|e| e == "json");
+            json.then(|| discover::FileKind::sniff_bytes(&bytes))
+                .flatten()
+        });
+        if let Some(kind) = kind {
             found.files.push(Candidate {
                 path: path.clone(),
                 kind,
@@ -365,7 +371,7 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
         let email = email.trim().to_ascii_lowercase();
         let map = |id: &mut model::Identity| {
             if *id == model::Identity::Email(email.clone()) {
-                *id = model::Identity::DefaultCompute;
+                *id = model::Identity::DefaultCompute(None);
             }
         };
         model.grants.iter_mut().for_each(|g| map(&mut g.member));
@@ -405,7 +411,7 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
     }
     for role in &c.default_service_account_roles {
         add(
-            model::Identity::DefaultCompute,
+            model::Identity::DefaultCompute(None),
             role,
             "default_service_account_roles",
         );

@@ -12,9 +12,10 @@ use std::path::PathBuf;
 /// The service account a workload runs as, or a grant is given to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Identity {
-    /// The project's Compute Engine default service account
-    /// (`PROJECT_NUMBER-compute@developer.gserviceaccount.com`).
-    DefaultCompute,
+    /// A project's Compute Engine default service account
+    /// (`PROJECT_NUMBER-compute@developer.gserviceaccount.com`); each project
+    /// has its own, so the project is part of the identity when it is known.
+    DefaultCompute(Option<Project>),
     /// A service account known by its literal email: the same account everywhere in the tree.
     Email(String),
     /// A `google_service_account` resource whose email is not known statically;
@@ -22,14 +23,56 @@ pub enum Identity {
     Resource { module: String, address: String },
 }
 
+/// A project as configuration names it: by ID (`project = "my-app"`) or by
+/// number (the default account's email holds only the number).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Project {
+    Id(String),
+    Number(String),
+}
+
+impl Project {
+    /// A project ID as written; symbolic or empty values are not a known project.
+    pub fn id(id: &str) -> Option<Project> {
+        let id = id.trim();
+        (!id.is_empty() && !crate::terraform::marker::is_symbolic(id))
+            .then(|| Project::Id(id.to_string()))
+    }
+
+    /// Whether two projects may be the same one: an ID and a number cannot be
+    /// compared statically, so only two IDs or two numbers can differ.
+    pub fn may_equal(&self, other: &Project) -> bool {
+        match (self, other) {
+            (Project::Id(a), Project::Id(b)) | (Project::Number(a), Project::Number(b)) => a == b,
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Project::Id(id) => f.write_str(id),
+            Project::Number(n) => write!(f, "number {n}"),
+        }
+    }
+}
+
 impl Identity {
+    /// The default compute account of a project given by ID, when known.
+    pub fn default_compute(project: Option<&str>) -> Identity {
+        Identity::DefaultCompute(project.and_then(Project::id))
+    }
+
     /// Interprets an email as written in configuration.
     pub fn from_email(email: &str) -> Identity {
         let email = email.trim().to_ascii_lowercase();
-        if email.ends_with("-compute@developer.gserviceaccount.com") {
-            Identity::DefaultCompute
-        } else {
-            Identity::Email(email)
+        match email.strip_suffix("-compute@developer.gserviceaccount.com") {
+            Some(number) => {
+                let known = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+                Identity::DefaultCompute(known.then(|| Project::Number(number.to_string())))
+            }
+            None => Identity::Email(email),
         }
     }
 
@@ -40,14 +83,22 @@ impl Identity {
     }
 
     pub fn is_default_compute(&self) -> bool {
-        matches!(self, Identity::DefaultCompute)
+        matches!(self, Identity::DefaultCompute(_))
     }
 }
 
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Identity::DefaultCompute => f.write_str("the Compute Engine default service account"),
+            Identity::DefaultCompute(None) => {
+                f.write_str("the Compute Engine default service account")
+            }
+            Identity::DefaultCompute(Some(p)) => {
+                write!(
+                    f,
+                    "the Compute Engine default service account of project {p}"
+                )
+            }
             Identity::Email(e) => f.write_str(e),
             Identity::Resource { module, address } if module.is_empty() || module == "." => {
                 f.write_str(address)

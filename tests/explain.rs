@@ -449,7 +449,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
         }],
         grants: vec![Grant {
             role: "roles/logging.logWriter".into(),
-            member: Identity::DefaultCompute,
+            member: Identity::DefaultCompute(None),
             address: "grant".into(),
             loc,
         }],

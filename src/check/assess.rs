@@ -12,7 +12,8 @@ use crate::finding::{Related, Severity};
 use crate::fix::Strategy;
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, Workload, WorkloadIdentity,
+    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Workload,
+    WorkloadIdentity,
 };
 use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -24,6 +25,7 @@ pub struct Context<'m> {
     pub sources: &'m Sources,
     pub strategy: Strategy,
     grants: HashMap<&'m Identity, Vec<&'m Grant>>,
+    default_grants: DefaultGrants<'m>,
     /// Enabled APIs by service name, with the first place each is enabled.
     pub enabled: BTreeMap<&'m str, &'m EnabledApi>,
 }
@@ -36,8 +38,12 @@ impl<'m> Context<'m> {
         strategy: Strategy,
     ) -> Self {
         let mut grants: HashMap<&Identity, Vec<&Grant>> = HashMap::new();
-        for g in &model.grants {
-            grants.entry(&g.member).or_default().push(g);
+        let mut default_grants = DefaultGrants::default();
+        for (i, g) in model.grants.iter().enumerate() {
+            match &g.member {
+                Identity::DefaultCompute(project) => default_grants.add(i, project.as_ref(), g),
+                member => grants.entry(member).or_default().push(g),
+            }
         }
         let mut enabled = BTreeMap::new();
         for e in &model.enabled_apis {
@@ -49,12 +55,69 @@ impl<'m> Context<'m> {
             sources,
             strategy,
             grants,
+            default_grants,
             enabled,
         }
     }
 
-    pub fn grants_of(&self, id: &Identity) -> &[&'m Grant] {
-        self.grants.get(id).map_or(&[], Vec::as_slice)
+    /// The grants that reach `id`, in the model's order.
+    pub fn grants_of(&self, id: &Identity) -> Vec<&'m Grant> {
+        match id {
+            Identity::DefaultCompute(project) => self.default_grants.of(project.as_ref()),
+            _ => self.grants.get(id).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// Grants to default compute accounts, by the project that owns the account.
+///
+/// A grant reaches a workload's default account when their projects may be the
+/// same one: one of them is unknown, or an ID meets a number (they cannot be
+/// compared statically). A workload of unknown project is joined with grants
+/// of known projects only when those name a single project; with several it
+/// could be any of them, so only the grants of unknown project apply.
+#[derive(Default)]
+struct DefaultGrants<'m> {
+    /// `(index in the model, grant)` pairs, so joined lists keep the model's order.
+    unknown: Vec<(usize, &'m Grant)>,
+    by_id: HashMap<&'m str, Vec<(usize, &'m Grant)>>,
+    by_number: HashMap<&'m str, Vec<(usize, &'m Grant)>>,
+}
+
+impl<'m> DefaultGrants<'m> {
+    fn add(&mut self, i: usize, project: Option<&'m Project>, g: &'m Grant) {
+        match project {
+            None => self.unknown.push((i, g)),
+            Some(Project::Id(id)) => self.by_id.entry(id).or_default().push((i, g)),
+            Some(Project::Number(n)) => self.by_number.entry(n).or_default().push((i, g)),
+        }
+    }
+
+    fn of(&self, project: Option<&Project>) -> Vec<&'m Grant> {
+        let all = |m: &HashMap<&'m str, Vec<(usize, &'m Grant)>>| {
+            m.values().flatten().copied().collect::<Vec<_>>()
+        };
+        let one = |m: &HashMap<&'m str, Vec<(usize, &'m Grant)>>, key: &str| {
+            m.get(key).cloned().unwrap_or_default()
+        };
+        let mut joined = self.unknown.clone();
+        match project {
+            Some(Project::Id(id)) => {
+                joined.extend(one(&self.by_id, id));
+                joined.extend(all(&self.by_number));
+            }
+            Some(Project::Number(n)) => {
+                joined.extend(one(&self.by_number, n));
+                joined.extend(all(&self.by_id));
+            }
+            None if self.by_id.len() <= 1 && self.by_number.len() <= 1 => {
+                joined.extend(all(&self.by_id));
+                joined.extend(all(&self.by_number));
+            }
+            None => {}
+        }
+        joined.sort_unstable_by_key(|&(i, _)| i);
+        joined.into_iter().map(|(_, g)| g).collect()
     }
 }
 

@@ -207,12 +207,13 @@ fn gcloud(
     }
 }
 
-/// An identity written as an email (a `--service-account` value or the email of a member).
-fn identity(w: &Word) -> Option<Identity> {
+/// An identity written as an email (a `--service-account` value or the email
+/// of a member); `default` is the default account of `project`.
+fn identity(w: &Word, project: Option<&str>) -> Option<Identity> {
     if let Some(t) = w.text() {
         let t = t.trim();
         if t == "default" {
-            return Some(Identity::DefaultCompute);
+            return Some(Identity::default_compute(project));
         }
         return t.contains('@').then(|| Identity::from_email(t));
     }
@@ -220,7 +221,7 @@ fn identity(w: &Word) -> Option<Identity> {
     w.known_suffix()
         .to_ascii_lowercase()
         .ends_with("-compute@developer.gserviceaccount.com")
-        .then_some(Identity::DefaultCompute)
+        .then_some(Identity::DefaultCompute(None))
 }
 
 fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
@@ -279,7 +280,7 @@ fn push_member(model: &mut Model, member: &Word, role: &str, address: &str, loc:
         return;
     }
     let email = member.tail("serviceAccount:".len());
-    match identity(&email) {
+    match identity(&email, None) {
         Some(id) => model.grants.push(Grant {
             role: role.to_string(),
             member: id,
@@ -523,6 +524,7 @@ fn account_of(
     cmd: &Cmd,
     sc: &Script<'_>,
     kb: &Knowledge,
+    project: Option<&str>,
 ) -> Account {
     let sa = inv.flag(&["--service-account"]);
     let no_sa = inv.has("--no-service-account");
@@ -537,8 +539,8 @@ fn account_of(
     }
     let (identity, identity_at) = match sa {
         None if inv.hidden => return Account::Unknown,
-        None => (Identity::DefaultCompute, None),
-        Some(f) => match f.value.as_ref().and_then(identity) {
+        None => (Identity::default_compute(project), None),
+        Some(f) => match f.value.as_ref().and_then(|v| identity(v, project)) {
             Some(id) => (id, f.value.as_ref().map(|v| sc.loc(&v.text_span()))),
             None => return Account::Unknown,
         },
@@ -712,7 +714,7 @@ fn create(
     };
     let zone = flag_text(inv, &["--zone", "--region", "--location"]);
     let project = flag_text(inv, &["--project"]).or(project.map(str::to_string));
-    let mut account = account_of(inv, creates, cmd, sc, kb);
+    let mut account = account_of(inv, creates, cmd, sc, kb, project.as_deref());
     // From an instance template: without any account flag, the template's account applies.
     let account_flags = [
         "--scopes",
@@ -815,6 +817,7 @@ fn set_service_account(
         return;
     };
     let zone = flag_text(inv, &["--zone"]);
+    let project = flag_text(inv, &["--project"]).or(project.map(str::to_string));
     let target = pending.iter_mut().rev().find(|p| {
         p.creates == Creates::Instance
             && p.w.name == name
@@ -848,7 +851,9 @@ fn set_service_account(
     };
     let new_identity = sa.map(|f| {
         (
-            f.value.as_ref().and_then(identity),
+            f.value
+                .as_ref()
+                .and_then(|v| identity(v, project.as_deref())),
             f.value.as_ref().map(|v| sc.loc(&v.text_span())),
         )
     });
@@ -912,7 +917,7 @@ fn set_service_account(
                 address: format!("{}:{}", sc.display, sc.line(cmd.span.start)),
                 name,
                 zone,
-                project: flag_text(inv, &["--project"]).or(project.map(str::to_string)),
+                project,
                 module: sc.display.to_string(),
                 block,
                 account_block: None,

@@ -1193,8 +1193,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             _ => return Val::new(V::Unknown, loc),
         };
         let value = match (ty, res) {
-            ("google_compute_default_service_account", _) => {
-                service_account_attr(&attr, &marker::default_sa(), None)
+            ("google_compute_default_service_account", r) => {
+                // The data source's `project`, else the provider's.
+                let project = r.and_then(|r| self.project_of(&r, &Env::default()));
+                let email = marker::default_sa(project.as_deref());
+                service_account_attr(&attr, &email, None)
             }
             ("google_service_account", Some(r)) => {
                 let id = r.attr("account_id").map(|d| self.def(d, &Env::default()));

@@ -106,7 +106,13 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
     match inst.body.block("service_account") {
         Some(sa) => {
             w.account_block = sa.span.clone();
-            w.account = attached(sa, "email", "scopes", &inst.address);
+            w.account = attached(
+                inst.project.as_deref(),
+                sa,
+                "email",
+                "scopes",
+                &inst.address,
+            );
         }
         None => match inst.body.unknown_block("service_account") {
             Some(loc) => {
@@ -119,7 +125,9 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
                     .body
                     .get("source_instance_template")
                     .and_then(|f| find_ref(r, &f.val, INSTANCE_KINDS))
-                    .map_or(Account::Unknown, inherited_account);
+                    .map_or(Account::Unknown, |t| {
+                        inherited_account(t, inst.project.as_deref())
+                    });
             }
             None => w.account = Account::None,
         },
@@ -127,10 +135,10 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
     w
 }
 
-/// The account an instance template gives the instances made from it.
-fn inherited_account(template: &ResourceInst) -> Account {
+/// The account an instance template gives the instances made from it (in `project`).
+fn inherited_account(template: &ResourceInst, project: Option<&str>) -> Account {
     match template.body.block("service_account") {
-        Some(sa) => attached(sa, "email", "scopes", &template.address),
+        Some(sa) => attached(project, sa, "email", "scopes", &template.address),
         None if template.body.unknown_block("service_account").is_some() => Account::Unknown,
         None => Account::None,
     }
@@ -160,13 +168,14 @@ fn find_ref<'r>(r: &'r Resources, v: &Val, kinds: &[&str]) -> Option<&'r Resourc
     matches.next().is_none().then_some(first)
 }
 
-/// The identity a value names, when every alternative names the same one.
-fn identity_of(v: &Val) -> Option<Identity> {
+/// The identity a value names, when every alternative names the same one; no
+/// email is the default account of the workload's `project`.
+fn identity_of(v: &Val, project: Option<&str>) -> Option<Identity> {
     let mut found: Option<Identity> = None;
     for alt in v.alternatives() {
         let id = match &alt.v {
-            V::Null => Identity::DefaultCompute,
-            V::Str(s) if s.is_empty() || s == "default" => Identity::DefaultCompute,
+            V::Null => Identity::default_compute(project),
+            V::Str(s) if s.is_empty() || s == "default" => Identity::default_compute(project),
             V::Str(s) => marker::identity_of(s)?,
             _ => return None,
         };
@@ -178,11 +187,18 @@ fn identity_of(v: &Val) -> Option<Identity> {
     found
 }
 
-/// Reads identity and scopes from a block's `email_key` and `scopes_key` attributes.
-fn attached(body: &Obj, email_key: &str, scopes_key: &str, address: &str) -> Account {
+/// Reads identity and scopes from a block's `email_key` and `scopes_key`
+/// attributes, for a workload in `project`.
+fn attached(
+    project: Option<&str>,
+    body: &Obj,
+    email_key: &str,
+    scopes_key: &str,
+    address: &str,
+) -> Account {
     let (identity, identity_at) = match body.get(email_key) {
-        None => (Some(Identity::DefaultCompute), None),
-        Some(f) => (identity_of(&f.val), f.val.arg.clone().or(f.at)),
+        None => (Some(Identity::default_compute(project)), None),
+        Some(f) => (identity_of(&f.val, project), f.val.arg.clone().or(f.at)),
     };
     let Some(identity) = identity else {
         return Account::Unknown;
@@ -263,7 +279,8 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
 }
 
 fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdentity) -> Workload {
-    let mut account = attached(nc, "service_account", "oauth_scopes", address);
+    let project = inst.project.as_deref();
+    let mut account = attached(project, nc, "service_account", "oauth_scopes", address);
     if let Account::Attached { scopes, .. } = &mut account {
         // An absent or empty oauth_scopes means GKE's own default, which is not modelled.
         if scopes.items.is_empty() {

@@ -10,9 +10,13 @@ use crate::model::Identity;
 
 const MARK: char = '\u{E000}';
 
-/// The Compute Engine default service account's email.
-pub fn default_sa() -> String {
-    format!("{MARK}default-compute")
+/// The email of the Compute Engine default service account of `project` (an
+/// ID, when known).
+pub fn default_sa(project: Option<&str>) -> String {
+    match project.filter(|p| !is_symbolic(p)) {
+        Some(p) => format!("{MARK}default-compute:{p}"),
+        None => format!("{MARK}default-compute"),
+    }
 }
 
 /// The email of a `google_service_account` resource in `module`.
@@ -42,7 +46,11 @@ pub fn is_symbolic(value: &str) -> bool {
 /// part of it is known (such as a literal prefix around a symbolic value).
 pub fn identity_of(email: &str) -> Option<Identity> {
     match email.strip_prefix(MARK) {
-        Some("default-compute") => Some(Identity::DefaultCompute),
+        Some("default-compute") => Some(Identity::DefaultCompute(None)),
+        Some(rest) if rest.starts_with("default-compute:") => {
+            let project = rest.strip_prefix("default-compute:")?;
+            Some(Identity::default_compute(Some(project)))
+        }
         Some(rest) => {
             let (module, address) = rest.strip_prefix("sa:")?.split_once('|')?;
             (!is_symbolic(address)).then(|| Identity::Resource {

@@ -411,7 +411,7 @@ impl<'v, 'a> Ctx<'v, 'a> {
             ("data", Want::Email | Want::Member)
                 if part(1) == Some("google_compute_default_service_account") =>
             {
-                let sa = marker::default_sa();
+                let sa = marker::default_sa(None);
                 match (part(3)?, want) {
                     ("email", Want::Email) => Some(sa),
                     ("email" | "member", _) => Some(format!("serviceAccount:{sa}")),
