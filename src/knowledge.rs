@@ -79,6 +79,9 @@ pub struct CommandUse {
     #[serde(flatten)]
     pub uses: RoleUse,
     pub source: String,
+    /// `command` split into words (filled in when the table is loaded).
+    #[serde(skip)]
+    pub words: Vec<String>,
 }
 
 fn always() -> String {
@@ -259,7 +262,13 @@ impl Knowledge {
                         "commands.json",
                         include_str!("../rules/commands.json"),
                     )?
-                    .commands,
+                    .commands
+                    .into_iter()
+                    .map(|mut c| {
+                        c.words = c.command.split_whitespace().map(str::to_string).collect();
+                        c
+                    })
+                    .collect(),
                 })
             })
             .as_ref()

@@ -257,7 +257,7 @@ pub struct Startup {
 }
 
 /// Where a startup script's text is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ScriptSource {
     /// Written in place; `template` says how to read it.
     Inline { loc: Loc, template: Template },
@@ -277,7 +277,7 @@ pub enum ScriptSource {
 }
 
 /// The quoting a script's text is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Template {
     /// The text is the script.
     Raw,

@@ -79,7 +79,10 @@ fn the_field_note_script_is_found_and_its_patch_makes_it_clean() {
     );
     assert_eq!(f["workload"]["name"], "js-notes");
     assert_eq!(f["workload"]["address"], "deploy.sh:19");
-    assert_eq!(f["identity"], "the Compute Engine default service account");
+    assert_eq!(
+        f["identity"],
+        "the Compute Engine default service account of project js-notes-prod"
+    );
     assert_eq!(f["apis"][0]["service"], "aiplatform.googleapis.com");
     // the primary location is the create command, the related one the grant
     assert_eq!(f["location"]["start"]["line"], 19);

@@ -13,46 +13,97 @@ use super::{syntax, yaml};
 use crate::knowledge::{Access, CommandUse, Knowledge, RoleUse};
 use crate::model::{ApiCall, Model, ScriptSource, Template};
 use crate::source::{FileId, Loc, SourceFile, Sources};
-use std::collections::BTreeSet;
-use std::path::Path;
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// Reads every workload's startup scripts and fills in the API calls they make.
 /// Files that are not yet among `sources` (a `templatefile()` template, a
-/// cloud-init file) are read and added.
+/// cloud-init file) are read and added. A script shared by several workloads
+/// (the instances of a `count`, a template and its instances) is read once,
+/// and distinct scripts are read in parallel.
 pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge) {
-    for w in &mut model.workloads {
-        for s in &mut w.startup {
-            if let ScriptSource::Expression { loc } = &s.source {
-                match terraform_source(sources, loc) {
-                    Some(source) => s.source = source,
-                    None => continue,
-                }
+    let mut scripts: Vec<(ScriptSource, bool)> = Vec::new();
+    let mut seen = HashSet::new();
+    for s in model.workloads.iter().flat_map(|w| &w.startup) {
+        let key = (s.source.clone(), s.user_data);
+        if seen.insert(key.clone()) {
+            scripts.push(key);
+        }
+    }
+    // Where each script's text is: Terraform expressions are looked at in
+    // place (each reads only its own file's text).
+    let located: Vec<Option<ScriptSource>> = scripts
+        .par_iter()
+        .map(|(source, _)| match source {
+            ScriptSource::Expression { loc } => terraform_source(sources, loc),
+            other => Some(other.clone()),
+        })
+        .collect();
+    // Script files that are not inputs are read now, one at a time (they join `sources`).
+    let mut known = Known::default();
+    let files: Vec<Option<FileId>> = located
+        .iter()
+        .map(|l| match l {
+            Some(ScriptSource::File { paths, .. }) => {
+                paths.iter().find_map(|p| known.file_id(sources, p))
             }
-            let (e, file) = match &s.source {
-                ScriptSource::Read | ScriptSource::Expression { .. } => continue,
-                ScriptSource::Inline { loc, template } => {
-                    let Some(f) = sources.get(loc.file) else {
-                        continue;
-                    };
-                    let text = f.text.get(loc.span.clone()).unwrap_or("");
-                    (
-                        read_template(text, loc.span.start, *template, &[]),
-                        loc.file,
-                    )
-                }
-                ScriptSource::File {
-                    paths,
-                    template,
-                    vars,
-                } => {
-                    let Some(id) = paths.iter().find_map(|p| file_id(sources, p)) else {
-                        continue;
-                    };
-                    let Some(f) = sources.get(id) else { continue };
-                    (read_template(&f.text, 0, *template, vars), id)
-                }
-            };
-            s.calls = calls_in(&e, file, kb, s.user_data);
+            _ => None,
+        })
+        .collect();
+    let sources = &*sources;
+    let read: HashMap<(ScriptSource, bool), Read> = scripts
+        .into_par_iter()
+        .zip(located)
+        .zip(files)
+        .map(|((key, located), file)| {
+            let calls = located
+                .as_ref()
+                .and_then(|l| script_text(l, file, sources))
+                .map(|(e, file)| calls_in(&e, file, kb, key.1));
+            (key, Read { located, calls })
+        })
+        .collect();
+    for s in model.workloads.iter_mut().flat_map(|w| &mut w.startup) {
+        let Some(r) = read.get(&(s.source.clone(), s.user_data)) else {
+            continue;
+        };
+        if let Some(located) = &r.located {
+            s.source = located.clone();
+        }
+        if let Some(calls) = &r.calls {
+            s.calls = calls.clone();
+        }
+    }
+}
+
+/// What reading one script gave: where its text is (`None`: an expression
+/// that is not a script), and its calls (`None`: the text is not at hand).
+struct Read {
+    located: Option<ScriptSource>,
+    calls: Option<Vec<ApiCall>>,
+}
+
+/// A script's text, mapped to the file it is in.
+fn script_text(
+    source: &ScriptSource,
+    file: Option<FileId>,
+    sources: &Sources,
+) -> Option<(Embedded, FileId)> {
+    match source {
+        ScriptSource::Read | ScriptSource::Expression { .. } => None,
+        ScriptSource::Inline { loc, template } => {
+            let f = sources.get(loc.file)?;
+            let text = f.text.get(loc.span.clone()).unwrap_or("");
+            Some((
+                read_template(text, loc.span.start, *template, &[]),
+                loc.file,
+            ))
+        }
+        ScriptSource::File { template, vars, .. } => {
+            let id = file?;
+            let f = sources.get(id)?;
+            Some((read_template(&f.text, 0, *template, vars), id))
         }
     }
 }
@@ -64,6 +115,15 @@ fn terraform_source(sources: &Sources, loc: &Loc) -> Option<ScriptSource> {
     use hcl::edit::expr::{Expression, ObjectKey};
     let file = sources.get(loc.file)?;
     let text = file.text.get(loc.span.clone())?;
+    if let Some(body) = heredoc_body(text) {
+        return Some(ScriptSource::Inline {
+            loc: Loc::new(
+                loc.file,
+                loc.span.start + body.start..loc.span.start + body.end,
+            ),
+            template: Template::TerraformHeredoc,
+        });
+    }
     let expr = hcl::edit::parser::parse_expr(text).ok()?;
     let shift = |r: std::ops::Range<usize>| {
         Loc::new(loc.file, loc.span.start + r.start..loc.span.start + r.end)
@@ -118,6 +178,33 @@ fn terraform_source(sources: &Sources, loc: &Loc) -> Option<ScriptSource> {
     }
 }
 
+/// The template of a heredoc expression (`<<EOT` or `<<-EOT`, its lines, and
+/// the delimiter on a line of its own), found without parsing the expression
+/// again: a script is most of its file's bytes, and the file is already parsed.
+/// The range runs from the line after the header to the start of the closing
+/// delimiter's line, as hcl-edit gives it.
+fn heredoc_body(text: &str) -> Option<std::ops::Range<usize>> {
+    let header = text.strip_prefix("<<")?;
+    let header = header.strip_prefix('-').unwrap_or(header);
+    let end_of_header = header.find('\n')?;
+    let delimiter = header.get(..end_of_header)?.trim_end_matches('\r');
+    if delimiter.is_empty()
+        || !delimiter
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
+    let start = text.len() - header.len() + end_of_header + 1;
+    let body = text.get(start..)?;
+    // The closing line: the last line, holding only the delimiter.
+    let last_line = body.rfind('\n').map_or(0, |i| i + 1);
+    if body.get(last_line..)?.trim() != delimiter {
+        return None;
+    }
+    Some(start..start + last_line)
+}
+
 /// A path argument relative to the module: `"${path.module}/x.sh"` or a literal.
 fn module_path(arg: &hcl::edit::expr::Expression) -> Option<String> {
     use hcl::edit::expr::Expression;
@@ -162,22 +249,51 @@ fn read_template(
     }
 }
 
-/// The source file at `path`: one already read, or read now.
-fn file_id(sources: &mut Sources, path: &Path) -> Option<FileId> {
-    let path: std::path::PathBuf = path
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
-    let path = path.as_path();
-    let canonical = std::fs::canonicalize(path).ok()?;
-    for (id, f) in sources.iter() {
-        if std::fs::canonicalize(&f.path).ok().as_ref() == Some(&canonical) {
-            return Some(id);
+/// The source files by path, so that a script file already read is found
+/// without a system call per input file.
+#[derive(Default)]
+struct Known {
+    by_path: Option<HashMap<PathBuf, FileId>>,
+}
+
+impl Known {
+    /// The source file at `path`: one already read, or read now.
+    fn file_id(&mut self, sources: &mut Sources, path: &Path) -> Option<FileId> {
+        let by_path = self.by_path.get_or_insert_with(|| {
+            sources
+                .iter()
+                .map(|(id, f)| (normal(&f.path), id))
+                .collect()
+        });
+        let path = normal(path);
+        if let Some(id) = by_path.get(&path) {
+            return Some(*id);
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let display = crate::discover::display_path(&path);
+        let id = sources.push(SourceFile::new(display, path.clone(), text));
+        by_path.insert(path, id);
+        Some(id)
+    }
+}
+
+/// `path` without `.` components and with `dir/..` pairs removed, so that two
+/// spellings of one file compare equal.
+fn normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
         }
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    let display = crate::discover::display_path(path);
-    Some(sources.push(SourceFile::new(display, path.to_path_buf(), text)))
+    out
 }
 
 /// The API calls in a script (or cloud-init user-data) mapped by `e` into `file`.
@@ -278,9 +394,9 @@ pub fn command_uses(cmd: &Cmd, kb: &Knowledge) -> Vec<(String, RoleUse)> {
         args
     };
     let matches = |c: &CommandUse| -> Option<usize> {
-        let toks: Vec<&str> = c.command.split_whitespace().collect();
-        (toks.len() <= key.len() && toks.iter().zip(&key).all(|(a, b)| a == b))
-            .then_some(toks.len())
+        let words = &c.words;
+        (words.len() <= key.len() && words.iter().zip(&key).all(|(a, b)| a == b))
+            .then_some(words.len())
     };
     let best = kb.commands.iter().filter_map(matches).max();
     let Some(best) = best else {
@@ -403,6 +519,30 @@ fn service_of(host: &str, rest: &str, kb: &Knowledge) -> Option<String> {
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The heredoc shortcut gives the template range hcl-edit gives.
+    #[test]
+    fn heredoc_body_matches_the_parser() {
+        use hcl::edit::Span;
+        use hcl::edit::expr::Expression;
+        let cases = [
+            "<<EOT\necho hi\nEOT",
+            "<<-EOT\n    #!/bin/bash\n    gcloud secrets versions access latest --secret=x\n  EOT",
+            "<<EOF\r\necho a\r\necho b\r\nEOF",
+            "<<EOT\nEOT",
+            "<<EOT\n\n\nEOT",
+            "<<-SCRIPT_1\n  a ${var.x} %{ if true }b%{ endif }\n  SCRIPT_1",
+        ];
+        for text in cases {
+            let Ok(Expression::HeredocTemplate(h)) = hcl::edit::parser::parse_expr(text) else {
+                panic!("not a heredoc: {text:?}");
+            };
+            assert_eq!(heredoc_body(text), h.template.span(), "{text:?}");
+        }
+        for not_a_heredoc in ["\"<<EOT\"", "<<EOT", "<<EOT\nx\nEOF", "<<\nx\n"] {
+            assert_eq!(heredoc_body(not_a_heredoc), None);
+        }
+    }
 
     fn calls(script: &str) -> Vec<(String, String, Access)> {
         let kb = Knowledge::get().expect("knowledge");
