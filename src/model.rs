@@ -314,6 +314,8 @@ pub struct Grant {
 pub struct EnabledApi {
     pub service: String,
     pub loc: Loc,
+    /// The project it is enabled in, when known.
+    pub project: Option<Project>,
 }
 
 /// Something that stayed unknown; shown with `--verbose`.

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every project has its own Compute Engine default service account: a grant
 //! reaches a VM's default account only when their projects may be the same.
-//! (The fixture `identity_default_sa_per_project` shows the tree-wide case.)
+//! The same holds for the APIs a project enables (rule SL005). (The fixture
+//! `identity_default_sa_per_project` shows the tree-wide case.)
 
 use scopelint::Options;
 use scopelint::knowledge::Knowledge;
@@ -81,4 +82,17 @@ fn unknown_project_is_joined_only_when_one_project_holds_grants() {
     assert_eq!(codes(one), ["SL001"]);
     let two = vm("", "") + &grant_via_data_source("b", "b") + &grant_via_data_source("c", "c");
     assert_eq!(codes(two), Vec::<&str>::new());
+}
+
+/// An API enabled in project `project`.
+fn enabled(name: &str, project: &str) -> String {
+    format!(
+        "resource \"google_project_service\" \"{name}\" {{\n  project = \"{project}\"\n  service = \"secretmanager.googleapis.com\"\n}}\n"
+    )
+}
+
+#[test]
+fn an_api_counts_for_sl005_only_in_its_own_project() {
+    assert_eq!(codes(vm("a", "") + &enabled("s", "a")), ["SL005"]);
+    assert_eq!(codes(vm("a", "") + &enabled("s", "b")), Vec::<&str>::new());
 }

@@ -25,9 +25,10 @@ pub struct Context<'m> {
     pub sources: &'m Sources,
     pub strategy: Strategy,
     grants: HashMap<&'m Identity, Vec<&'m Grant>>,
-    default_grants: DefaultGrants<'m>,
-    /// Enabled APIs by service name, with the first place each is enabled.
-    pub enabled: BTreeMap<&'m str, &'m EnabledApi>,
+    /// Grants to default compute accounts, by the project that owns the account.
+    default_grants: ByProject<'m, Grant>,
+    /// Enabled APIs, by the project they are enabled in.
+    enabled: ByProject<'m, EnabledApi>,
 }
 
 impl<'m> Context<'m> {
@@ -38,16 +39,16 @@ impl<'m> Context<'m> {
         strategy: Strategy,
     ) -> Self {
         let mut grants: HashMap<&Identity, Vec<&Grant>> = HashMap::new();
-        let mut default_grants = DefaultGrants::default();
+        let mut default_grants = ByProject::default();
         for (i, g) in model.grants.iter().enumerate() {
             match &g.member {
                 Identity::DefaultCompute(project) => default_grants.add(i, project.as_ref(), g),
                 member => grants.entry(member).or_default().push(g),
             }
         }
-        let mut enabled = BTreeMap::new();
-        for e in &model.enabled_apis {
-            enabled.entry(e.service.as_str()).or_insert(e);
+        let mut enabled = ByProject::default();
+        for (i, e) in model.enabled_apis.iter().enumerate() {
+            enabled.add(i, e.project.as_ref(), e);
         }
         Context {
             kb,
@@ -67,39 +68,55 @@ impl<'m> Context<'m> {
             _ => self.grants.get(id).cloned().unwrap_or_default(),
         }
     }
+
+    /// The APIs enabled in a workload's project, by service name, each with
+    /// the first place it is enabled.
+    pub fn enabled_for(&self, w: &Workload) -> BTreeMap<&'m str, &'m EnabledApi> {
+        let project = w.project.as_deref().and_then(Project::id);
+        let mut enabled = BTreeMap::new();
+        for e in self.enabled.of(project.as_ref()) {
+            enabled.entry(e.service.as_str()).or_insert(e);
+        }
+        enabled
+    }
 }
 
-/// Grants to default compute accounts, by the project that owns the account.
-///
-/// A grant reaches a workload's default account when their projects may be the
-/// same one: one of them is unknown, or an ID meets a number (they cannot be
-/// compared statically). A workload of unknown project is joined with grants
-/// of known projects only when those name a single project; with several it
-/// could be any of them, so only the grants of unknown project apply.
-#[derive(Default)]
-struct DefaultGrants<'m> {
-    /// `(index in the model, grant)` pairs, so joined lists keep the model's order.
-    unknown: Vec<(usize, &'m Grant)>,
-    by_id: HashMap<&'m str, Vec<(usize, &'m Grant)>>,
-    by_number: HashMap<&'m str, Vec<(usize, &'m Grant)>>,
+/// Model items (grants to default accounts, enabled APIs) by project, joined
+/// with a workload when the two projects may be the same: one of them is
+/// unknown, or an ID meets a number (they cannot be compared statically). A
+/// workload of unknown project is joined with items of known projects only
+/// when those name a single project; with several it could be any of them, so
+/// only the items of unknown project apply.
+struct ByProject<'m, T> {
+    /// `(index in the model, item)` pairs, so joined lists keep the model's order.
+    unknown: Vec<(usize, &'m T)>,
+    by_id: HashMap<&'m str, Vec<(usize, &'m T)>>,
+    by_number: HashMap<&'m str, Vec<(usize, &'m T)>>,
 }
 
-impl<'m> DefaultGrants<'m> {
-    fn add(&mut self, i: usize, project: Option<&'m Project>, g: &'m Grant) {
+impl<T> Default for ByProject<'_, T> {
+    fn default() -> Self {
+        ByProject {
+            unknown: Vec::new(),
+            by_id: HashMap::new(),
+            by_number: HashMap::new(),
+        }
+    }
+}
+
+impl<'m, T> ByProject<'m, T> {
+    fn add(&mut self, i: usize, project: Option<&'m Project>, item: &'m T) {
         match project {
-            None => self.unknown.push((i, g)),
-            Some(Project::Id(id)) => self.by_id.entry(id).or_default().push((i, g)),
-            Some(Project::Number(n)) => self.by_number.entry(n).or_default().push((i, g)),
+            None => self.unknown.push((i, item)),
+            Some(Project::Id(id)) => self.by_id.entry(id).or_default().push((i, item)),
+            Some(Project::Number(n)) => self.by_number.entry(n).or_default().push((i, item)),
         }
     }
 
-    fn of(&self, project: Option<&Project>) -> Vec<&'m Grant> {
-        let all = |m: &HashMap<&'m str, Vec<(usize, &'m Grant)>>| {
-            m.values().flatten().copied().collect::<Vec<_>>()
-        };
-        let one = |m: &HashMap<&'m str, Vec<(usize, &'m Grant)>>, key: &str| {
-            m.get(key).cloned().unwrap_or_default()
-        };
+    fn of(&self, project: Option<&Project>) -> Vec<&'m T> {
+        type Index<'m, T> = HashMap<&'m str, Vec<(usize, &'m T)>>;
+        let all = |m: &Index<'m, T>| m.values().flatten().copied().collect::<Vec<_>>();
+        let one = |m: &Index<'m, T>, key: &str| m.get(key).cloned().unwrap_or_default();
         let mut joined = self.unknown.clone();
         match project {
             Some(Project::Id(id)) => {
@@ -117,7 +134,7 @@ impl<'m> DefaultGrants<'m> {
             None => {}
         }
         joined.sort_unstable_by_key(|&(i, _)| i);
-        joined.into_iter().map(|(_, g)| g).collect()
+        joined.into_iter().map(|(_, item)| item).collect()
     }
 }
 

@@ -36,7 +36,7 @@ impl Rule for EnabledApiNotCovered {
             return;
         }
         let mut apis = Vec::new();
-        for (service, enabled) in &cx.enabled {
+        for (service, enabled) in &cx.enabled_for(a.workload) {
             let Some(api) = cx.kb.apis.get(*service) else {
                 continue;
             };

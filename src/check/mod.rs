@@ -20,6 +20,7 @@ use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::source::Sources;
 use assess::{Assessment, Context};
+use rayon::prelude::*;
 
 /// A lint rule: a code, a name and a check over one workload's assessment.
 pub trait Rule: Sync {
@@ -41,12 +42,18 @@ pub static RULES: &[&dyn Rule] = &[
 /// Runs every rule over every workload of the model.
 pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy) -> Vec<Finding> {
     let cx = Context::new(model, kb, sources, strategy);
-    let mut out = Vec::new();
-    for w in &model.workloads {
-        let a = Assessment::new(w, &cx);
-        for rule in RULES {
-            rule.check(&a, &cx, &mut out);
-        }
-    }
-    out
+    // Workloads are judged independently, on every core; findings keep the model's order.
+    let per_workload: Vec<Vec<Finding>> = model
+        .workloads
+        .par_iter()
+        .map(|w| {
+            let a = Assessment::new(w, &cx);
+            let mut out = Vec::new();
+            for rule in RULES {
+                rule.check(&a, &cx, &mut out);
+            }
+            out
+        })
+        .collect();
+    per_workload.into_iter().flatten().collect()
 }

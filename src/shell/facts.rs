@@ -14,8 +14,8 @@ use super::interp::{Cmd, Trace};
 use super::word::{Seg, Word};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{
-    Account, ArgStyle, EnabledApi, FlagSite, FlagText, Grant, Identity, Model, ScopeItem, Scopes,
-    ScriptSource, Startup, Template, Unresolved, Workload,
+    Account, ArgStyle, EnabledApi, FlagSite, FlagText, Grant, Identity, Model, Project, ScopeItem,
+    Scopes, ScriptSource, Startup, Template, Unresolved, Workload,
 };
 use crate::source::{FileId, Loc};
 use std::collections::BTreeMap;
@@ -181,6 +181,7 @@ fn gcloud(
             }
         }
         ["services", "enable"] => {
+            let enable_project = flag_text(inv, &["--project"]).or(project.clone());
             for &i in &inv.args {
                 let w = &cmd.argv[i];
                 match w.text() {
@@ -193,6 +194,7 @@ fn gcloud(
                         model.enabled_apis.push(EnabledApi {
                             service,
                             loc: sc.loc(&w.span),
+                            project: enable_project.as_deref().and_then(Project::id),
                         });
                     }
                     _ => model.unresolved.push(Unresolved {

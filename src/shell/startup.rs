@@ -13,6 +13,7 @@ use super::{syntax, yaml};
 use crate::knowledge::{Access, CommandUse, Knowledge, RoleUse};
 use crate::model::{ApiCall, Model, ScriptSource, Template};
 use crate::source::{FileId, Loc, SourceFile, Sources};
+use crate::terraform::eval::normalize;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -262,10 +263,10 @@ impl Known {
         let by_path = self.by_path.get_or_insert_with(|| {
             sources
                 .iter()
-                .map(|(id, f)| (normal(&f.path), id))
+                .map(|(id, f)| (normalize(&f.path), id))
                 .collect()
         });
-        let path = normal(path);
+        let path = normalize(path);
         if let Some(id) = by_path.get(&path) {
             return Some(*id);
         }
@@ -275,25 +276,6 @@ impl Known {
         by_path.insert(path, id);
         Some(id)
     }
-}
-
-/// `path` without `.` components and with `dir/..` pairs removed, so that two
-/// spellings of one file compare equal.
-fn normal(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The API calls in a script (or cloud-init user-data) mapped by `e` into `file`.

@@ -7,7 +7,7 @@ use super::eval::{V, Val};
 use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, ScopeItem, Scopes, ScriptSource, Startup,
+    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, ScriptSource, Startup,
     Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::Loc;
@@ -60,6 +60,7 @@ pub fn extract(r: &Resources) -> Model {
             match f.as_ref().and_then(|f| f.val.as_str()) {
                 Some(s) if !marker::is_symbolic(s) => model.enabled_apis.push(EnabledApi {
                     service: s.to_string(),
+                    project: inst.project.as_deref().and_then(Project::id),
                     loc: f
                         .and_then(|f| f.val.loc)
                         .unwrap_or_else(|| inst.header.clone()),

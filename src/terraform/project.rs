@@ -58,8 +58,10 @@ pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
     load_called_modules(&mut files, &manifests, load_dir);
 
     let modules: Modules<'_> = files
-        .iter()
+        .par_iter()
         .map(|(dir, fs)| (dir.clone(), Index::build(module_name(dir), dir.clone(), fs)))
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect();
     let roots = roots(&scanned, &modules, &manifests);
 
