@@ -16,8 +16,8 @@
 //!
 //! Writing ([`write`]) re-reads each file and refuses to write it when it
 //! changed since it was read, or when it is read-only; the new text goes to a
-//! temporary file in the same directory, gets the old file's permissions and
-//! is renamed over it.
+//! temporary file in the same directory, gets the old file's permissions, owner
+//! and group, and is renamed over it.
 
 use crate::finding::{Edit, Finding};
 use crate::fix::unified_diff;
@@ -426,6 +426,7 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
         if let Ok(meta) = std::fs::metadata(target) {
             file.set_permissions(meta.permissions())
                 .map_err(|e| format!("cannot keep the permissions: {e}"))?;
+            keep_owner(&file, &meta)?;
         }
         file.sync_all().map_err(|e| format!("cannot write: {e}"))?;
         drop(file);
@@ -446,9 +447,45 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
     result
 }
 
+/// Gives the temporary file the owner and group of the file it replaces; when
+/// that is not allowed the file is not written (it would change hands).
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, old: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let new = file.metadata().map_err(|e| format!("cannot write: {e}"))?;
+    if (new.uid(), new.gid()) == (old.uid(), old.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()))
+        .map_err(|e| format!("cannot keep the file's owner and group: {e}"))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &std::fs::File, _: &std::fs::Metadata) -> Result<(), String> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A patched file keeps its owner and group (checked where the test may
+    /// give a file to another user, as root does).
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_keeps_owner_and_group() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("main.tf");
+        std::fs::write(&path, "a = 1\n").unwrap_or_else(|e| panic!("{e}"));
+        if std::os::unix::fs::chown(&path, Some(4321), Some(4322)).is_err() {
+            return; // not allowed to give files away: nothing to check
+        }
+        write_atomic(&path, b"a = 2\n", Some(b"a = 1\n")).unwrap_or_else(|e| panic!("{e}"));
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"a = 2\n"[..]));
+    }
 
     fn edit(start: usize, end: usize, text: &str) -> Edit {
         Edit {
