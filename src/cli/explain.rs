@@ -15,6 +15,7 @@
 //! The verdict query runs the same code as `check`: it builds a one-workload
 //! model and judges it with [`Assessment`] and the rules of [`check::run`].
 
+use super::AnswerFormat;
 use clap::ValueEnum;
 use scopelint::check::{
     self,
@@ -33,7 +34,6 @@ use scopelint::source::{FileId, Loc, Sources};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -59,14 +59,8 @@ pub struct ExplainArgs {
     #[arg(long, value_enum, default_value_t = DialectArg::Gcloud)]
     dialect: DialectArg,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Pretty)]
-    format: Format,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Pretty,
-    Json,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Pretty)]
+    format: AnswerFormat,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,27 +123,11 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match args.format {
-        Format::Json => {
-            let out = Versioned {
-                version: 1,
-                answer: &answer,
-            };
-            let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        Format::Pretty => answer.pretty(),
+    let versioned = Versioned {
+        version: 1,
+        answer: &answer,
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
-        return ExitCode::from(2);
-    }
-    ExitCode::SUCCESS
+    super::print_answer(args.format, &versioned, || answer.pretty())
 }
 
 /// The JSON document: a format version, then the answer.

@@ -1,11 +1,11 @@
 //! `scopelint kb`: facts about the embedded knowledge base itself.
 
-use clap::{Subcommand, ValueEnum};
+use super::AnswerFormat;
+use clap::Subcommand;
 use scopelint::knowledge::{Knowledge, RoleClass};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -23,14 +23,8 @@ enum KbCommand {
 #[derive(clap::Args)]
 struct StatsArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Pretty)]
-    format: Format,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Pretty,
-    Json,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Pretty)]
+    format: AnswerFormat,
 }
 
 pub fn run(args: &KbArgs) -> ExitCode {
@@ -41,28 +35,12 @@ pub fn run(args: &KbArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match &args.command {
+    match &args.command {
         KbCommand::Stats(a) => {
             let stats = stats(kb);
-            match a.format {
-                Format::Json => {
-                    let mut s = serde_json::to_string_pretty(&stats).unwrap_or_default();
-                    s.push('\n');
-                    s
-                }
-                Format::Pretty => stats.pretty(),
-            }
+            super::print_answer(a.format, &stats, || stats.pretty())
         }
-    };
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
-        return ExitCode::from(2);
     }
-    ExitCode::SUCCESS
 }
 
 #[derive(Serialize)]
