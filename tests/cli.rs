@@ -3,6 +3,7 @@
 
 mod support;
 use support::apply_fixes;
+use support::copy_dir;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -12,19 +13,6 @@ fn scopelint() -> Command {
     let mut cmd = Command::cargo_bin("scopelint").unwrap();
     cmd.env("NO_COLOR", "1");
     cmd
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn json_report(dir: &Path) -> (Value, i32) {

@@ -12,6 +12,8 @@
 //!
 //! `SCOPELINT_BLESS=1 cargo test --test fix` rewrites the `expected.diff` and `expected.withheld` snapshots.
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,25 +133,7 @@ fn withheld(stderr: &str) -> BTreeSet<(String, String)> {
 }
 
 fn compare(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("SCOPELINT_BLESS").is_some() {
-        if actual.is_empty() {
-            let _ = std::fs::remove_file(path);
-        } else {
-            std::fs::write(path, actual).unwrap();
-        }
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
-    if expected != actual {
-        let diff = similar::TextDiff::from_lines(&expected, actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        failures.push(format!(
-            "{}:\n{diff}\n(SCOPELINT_BLESS=1 cargo test --test fix rewrites it)",
-            path.display()
-        ));
-    }
+    support::compare_snapshot(path, actual, failures, true, "fix");
 }
 
 fn terraform() -> Option<PathBuf> {

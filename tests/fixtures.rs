@@ -8,6 +8,8 @@
 //! `SCOPELINT_BLESS=1 cargo test --test fixtures` rewrites the expected
 //! outputs (never `expect.txt`); review the diff before committing.
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -90,18 +92,7 @@ fn summary(report: &Value) -> Vec<String> {
 }
 
 fn compare(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("SCOPELINT_BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
-    if expected != actual {
-        let diff = similar::TextDiff::from_lines(&expected, actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        failures.push(format!("{}:\n{diff}", path.display()));
-    }
+    support::compare_snapshot(path, actual, failures, false, "fixtures");
 }
 
 #[test]

@@ -18,6 +18,8 @@
 //!
 //! `SCOPELINT_BLESS=1 cargo test --test formats` rewrites the snapshots.
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,21 +73,7 @@ fn run(dir: &Path, format: &str) -> (String, i32) {
 }
 
 fn compare(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("SCOPELINT_BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
-    if expected != actual {
-        let diff = similar::TextDiff::from_lines(&expected, actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        failures.push(format!(
-            "{}:\n{diff}\n(SCOPELINT_BLESS=1 cargo test --test formats rewrites it)",
-            path.display()
-        ));
-    }
+    support::compare_snapshot(path, actual, failures, false, "formats");
 }
 
 /// The SARIF log with its rules array replaced by the rule ids, and the rules array.

@@ -2,24 +2,14 @@
 //! Module calls: which directories are roots, and what `--verbose` says about
 //! modules that are not analysed.
 
-use assert_cmd::Command;
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
 
 fn check(dir: &Path, args: &[&str]) -> (Value, String) {
-    let out = Command::cargo_bin("scopelint")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .arg("check")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let (report, stderr, _) = support::check_json(dir, args);
+    (report, stderr)
 }
 
 fn addresses(report: &Value) -> Vec<String> {

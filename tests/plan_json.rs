@@ -2,7 +2,8 @@
 //! Terraform JSON plans as input: a plan gives the same findings as the source
 //! tree it was made from, located in source when the sources are scanned too.
 
-use assert_cmd::Command;
+mod support;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,19 +12,8 @@ const SOURCES: &str = "fixtures/modules_sa_created_in_other_module";
 const PLAN: &str = "fixtures/plan_json_sa_created_in_other_module/plan.json";
 
 fn check(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let out = Command::cargo_bin("scopelint")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .arg("check")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        out.status.code().unwrap(),
-    )
+    let (report, _, code) = support::check_json(dir, args);
+    (report, code)
 }
 
 fn repo() -> &'static Path {

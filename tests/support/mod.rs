@@ -46,3 +46,67 @@ pub fn apply_fixes(dir: &Path, report: &Value) -> Vec<PathBuf> {
     }
     changed
 }
+
+/// Copies a directory tree (fixtures into temporary directories).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// `scopelint check ARGS --format json` run in `dir`: the report, stderr and exit code.
+pub fn check_json(dir: &Path, args: &[&str]) -> (Value, String, i32) {
+    let out = assert_cmd::Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// Compares `actual` with the snapshot at `path` (a missing file reads as
+/// empty) and records a difference with its diff; with `SCOPELINT_BLESS` set it
+/// rewrites the snapshot instead, removing it when `drop_empty` and `actual`
+/// is empty. `test` names the test binary that rewrites it.
+pub fn compare_snapshot(
+    path: &Path,
+    actual: &str,
+    failures: &mut Vec<String>,
+    drop_empty: bool,
+    test: &str,
+) {
+    if std::env::var_os("SCOPELINT_BLESS").is_some() {
+        if drop_empty && actual.is_empty() {
+            let _ = std::fs::remove_file(path);
+        } else {
+            std::fs::write(path, actual).unwrap();
+        }
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        failures.push(format!(
+            "{}:\n{diff}\n(SCOPELINT_BLESS=1 cargo test --test {test} rewrites it)",
+            path.display()
+        ));
+    }
+}
