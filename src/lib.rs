@@ -208,7 +208,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         model.extend(m);
     }
     // Startup scripts may be files no front end read yet: read them now.
-    shell::startup::resolve(&mut model, &mut sources, kb);
+    shell::startup::resolve(&mut model, &mut sources, kb, read);
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;

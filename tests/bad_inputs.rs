@@ -524,6 +524,49 @@ fn a_file_whose_read_fails_is_reported() {
     assert_eq!(run.code, 2);
 }
 
+/// A startup script named by `file()`/`templatefile()` is read like an input:
+/// a symbolic link is not followed, and a device or an oversized file is not
+/// read (it would never end).
+#[cfg(unix)]
+#[test]
+fn startup_script_files_are_read_like_inputs() {
+    use std::os::unix::fs::symlink;
+    let sl006 = |run: &Run| -> Vec<String> {
+        run.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "SL006")
+            .map(|f| f["workload"]["address"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixture("sl006_terraform_startup_scripts"), tmp.path());
+    let before = check(tmp.path(), &["."]);
+    assert!(sl006(&before).contains(&"google_compute_instance.cache".to_string()));
+
+    // The templated script of `cache` becomes a link to a copy outside the tree.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("scripts/cache.sh.tpl");
+    std::fs::copy(&script, elsewhere.path().join("cache.sh.tpl")).unwrap();
+    std::fs::remove_file(&script).unwrap();
+    symlink(elsewhere.path().join("cache.sh.tpl"), &script).unwrap();
+    let linked = check(tmp.path(), &["."]);
+    assert_eq!(linked.report["errors"], json!([]));
+    let mut want = sl006(&before);
+    want.retain(|a| a != "google_compute_instance.cache");
+    assert_eq!(sl006(&linked), want);
+
+    // A device: not a regular file, so not read (and the run ends).
+    let main = tmp.path().join("main.tf");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let text = text.replace("${path.module}/scripts/cache.sh.tpl", "/dev/zero");
+    std::fs::write(&main, text).unwrap();
+    let device = check(tmp.path(), &["."]);
+    assert_eq!(device.report["errors"], json!([]));
+    assert_eq!(sl006(&device), want);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_never_blocks_the_run() {

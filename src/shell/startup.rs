@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// cloud-init file) are read and added. A script shared by several workloads
 /// (the instances of a `count`, a template and its instances) is read once,
 /// and distinct scripts are read in parallel.
-pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge) {
+pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge, read: ReadFile<'_>) {
     let mut scripts: Vec<(ScriptSource, bool)> = Vec::new();
     let mut seen = HashSet::new();
     for s in model.workloads.iter().flat_map(|w| &w.startup) {
@@ -47,7 +47,7 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge) {
         .iter()
         .map(|l| match l {
             Some(ScriptSource::File { paths, .. }) => {
-                paths.iter().find_map(|p| known.file_id(sources, p))
+                paths.iter().find_map(|p| known.file_id(sources, p, read))
             }
             _ => None,
         })
@@ -250,6 +250,9 @@ fn read_template(
     }
 }
 
+/// How a script file's bytes are read: the reader of the input files.
+pub type ReadFile<'r> = &'r (dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync);
+
 /// The source files by path, so that a script file already read is found
 /// without a system call per input file.
 #[derive(Default)]
@@ -258,8 +261,14 @@ struct Known {
 }
 
 impl Known {
-    /// The source file at `path`: one already read, or read now.
-    fn file_id(&mut self, sources: &mut Sources, path: &Path) -> Option<FileId> {
+    /// The source file at `path`: one already read, or read now like an input
+    /// (a regular file within the size limit); a symbolic link is not followed.
+    fn file_id(
+        &mut self,
+        sources: &mut Sources,
+        path: &Path,
+        read: ReadFile<'_>,
+    ) -> Option<FileId> {
         let by_path = self.by_path.get_or_insert_with(|| {
             sources
                 .iter()
@@ -270,7 +279,10 @@ impl Known {
         if let Some(id) = by_path.get(&path) {
             return Some(*id);
         }
-        let text = std::fs::read_to_string(&path).ok()?;
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return None;
+        }
+        let text = String::from_utf8(read(&path).ok()?).ok()?;
         let display = crate::discover::display_path(&path);
         let id = sources.push(SourceFile::new(display, path.clone(), text));
         by_path.insert(path, id);
