@@ -82,6 +82,9 @@ pub struct Options {
 
 enum Loaded {
     Parsed(SourceFile, terraform::Parsed),
+    /// A Terraform configuration or variable file, read and checked but parsed
+    /// later, with the other files of its group of module directories.
+    Deferred(SourceFile),
     /// A script, workflow or Cloud Build file, already read into facts.
     Script(SourceFile, Model),
     Broken(Option<SourceFile>, InputError),
@@ -169,22 +172,20 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         })
         .collect();
 
-    // Read and parse every file once, in parallel; ids follow the sorted order.
+    // Read every file once, in parallel; ids follow the sorted order. Scripts
+    // and plans are parsed now; Terraform configuration waits for its group.
     let loaded: Vec<Loaded> = candidates
         .par_iter()
         .enumerate()
         .map(|(i, c)| {
-            load(
-                FileId(u32::try_from(i).unwrap_or(u32::MAX)),
-                c,
-                kb,
-                read(&c.path),
-            )
+            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            load(id, c, kb, read(&c.path), Parse::Later)
         })
         .collect();
 
     let mut sources = Sources::default();
     let mut inputs = terraform::project::Inputs::default();
+    let mut deferred: Vec<(&Candidate, FileId)> = Vec::new();
     let mut scripts: Vec<Model> = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
@@ -196,14 +197,12 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
                 sources.push(src);
                 inputs.add(&c.path, parsed);
             }
+            Loaded::Deferred(src) => deferred.push((c, sources.push(src))),
             Loaded::Broken(src, err) => push_broken(&mut sources, &mut errors, &c.path, src, err),
         }
     }
 
-    // Module directories outside the scanned paths are read when a module calls them.
-    let mut model = terraform::project::analyse(inputs, &mut |dir| {
-        load_module_dir(dir, &mut sources, &mut errors, kb, read)
-    });
+    let mut model = terraform_model(inputs, deferred, &mut sources, &mut errors, kb, read);
     for m in scripts {
         model.extend(m);
     }
@@ -467,12 +466,14 @@ fn load_module_dir(
     let mut files = Vec::new();
     for c in candidates {
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match load(id, &c, kb, read(&c.path)) {
+        match load(id, &c, kb, read(&c.path), Parse::Now) {
             Loaded::Parsed(src, terraform::Parsed::File(f)) => {
                 sources.push(src);
                 files.push(f);
             }
-            Loaded::Parsed(src, terraform::Parsed::Plan(_)) | Loaded::Script(src, _) => {
+            Loaded::Parsed(src, terraform::Parsed::Plan(_))
+            | Loaded::Script(src, _)
+            | Loaded::Deferred(src) => {
                 sources.push(src);
             }
             Loaded::Broken(src, err) => push_broken(sources, errors, &c.path, src, err),
@@ -544,7 +545,21 @@ fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn load(id: FileId, c: &Candidate, kb: &Knowledge, bytes: Result<Vec<u8>, String>) -> Loaded {
+/// Whether [`load`] parses a Terraform configuration or variable file, or
+/// leaves it for [`terraform_model`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parse {
+    Now,
+    Later,
+}
+
+fn load(
+    id: FileId,
+    c: &Candidate,
+    kb: &Knowledge,
+    bytes: Result<Vec<u8>, String>,
+    parse: Parse,
+) -> Loaded {
     let display = discover::display_path(&c.path);
     let broken = |line, column, message| {
         Loaded::Broken(
@@ -596,30 +611,180 @@ fn load(id: FileId, c: &Candidate, kb: &Knowledge, bytes: Result<Vec<u8>, String
             ),
         };
     }
-    match terraform::parse(id, kind, &src) {
+    if parse == Parse::Later && (kind.is_configuration() || kind.is_tfvars()) {
+        return Loaded::Deferred(src);
+    }
+    parse_terraform(id, kind, src)
+}
+
+/// Parses a Terraform file that was read into `src`.
+fn parse_terraform(id: FileId, kind: discover::FileKind, src: SourceFile) -> Loaded {
+    match parse_source(id, kind, &src) {
         Ok(parsed) => Loaded::Parsed(src, parsed),
-        Err(e) => {
-            // positions are within the BOM-less body; line numbers are unaffected
-            Loaded::Broken(
-                None,
-                InputError {
-                    file: display,
-                    line: e.line,
-                    column: e.column,
-                    message: format!("cannot parse: {}", e.message),
-                    source: None,
-                },
-            )
-            .with_source(src)
-        }
+        Err(e) => Loaded::Broken(Some(src), e),
     }
 }
 
-impl Loaded {
-    fn with_source(self, src: SourceFile) -> Loaded {
-        match self {
-            Loaded::Broken(_, e) => Loaded::Broken(Some(src), e),
-            other => other,
+fn parse_source(
+    id: FileId,
+    kind: discover::FileKind,
+    src: &SourceFile,
+) -> Result<terraform::Parsed, InputError> {
+    // positions are within the BOM-less body; line numbers are unaffected
+    terraform::parse(id, kind, src).map_err(|e| InputError {
+        file: src.display.clone(),
+        line: e.line,
+        column: e.column,
+        message: format!("cannot parse: {}", e.message),
+        source: None,
+    })
+}
+
+/// The model of the Terraform inputs. Without plans, module directories are
+/// parsed and evaluated one group at a time ([`terraform::groups`]), on every
+/// core, so that only the syntax trees of the groups in progress are in
+/// memory; a group that calls directories outside the scanned tree reads them
+/// as it goes, one group at a time. Plans need every root at once.
+fn terraform_model(
+    mut inputs: terraform::project::Inputs,
+    deferred: Vec<(&Candidate, FileId)>,
+    sources: &mut Sources,
+    errors: &mut Vec<InputError>,
+    kb: &Knowledge,
+    read: Reader<'_>,
+) -> Model {
+    let parse = |files: &[(&Candidate, FileId)], sources: &Sources| {
+        files
+            .par_iter()
+            .map(|(c, id)| {
+                let parsed = sources
+                    .get(*id)
+                    .map(|src| parse_source(*id, c.kind, src))
+                    .transpose();
+                (c.path.clone(), *id, parsed)
+            })
+            .collect::<Vec<_>>()
+    };
+    let add = |inputs: &mut terraform::project::Inputs,
+               errors: &mut Vec<InputError>,
+               parsed: Vec<(
+        PathBuf,
+        FileId,
+        Result<Option<terraform::Parsed>, InputError>,
+    )>| {
+        for (path, id, p) in parsed {
+            match p {
+                Ok(Some(p)) => inputs.add(&path, p),
+                Ok(None) => {}
+                Err(mut e) => {
+                    e.source = Some(id);
+                    errors.push(e);
+                }
+            }
+        }
+    };
+    if inputs.has_plans() {
+        add(&mut inputs, errors, parse(&deferred, sources));
+        return terraform::project::analyse(inputs, &mut |dir| {
+            load_module_dir(dir, sources, errors, kb, read)
+        });
+    }
+
+    let mut by_dir: BTreeMap<PathBuf, Vec<(&Candidate, FileId)>> = BTreeMap::new();
+    for (c, id) in deferred {
+        let dir = terraform::eval::normalize(c.path.parent().unwrap_or(Path::new("")));
+        by_dir.entry(dir).or_default().push((c, id));
+    }
+    let dirs: Vec<(PathBuf, Vec<&str>)> = by_dir
+        .iter()
+        .map(|(dir, files)| {
+            let texts = files
+                .iter()
+                .filter(|(c, _)| c.kind.is_configuration())
+                .filter_map(|(_, id)| sources.get(*id).map(|s| s.text.as_str()))
+                .collect();
+            (dir.clone(), texts)
+        })
+        .collect();
+    let groups = terraform::groups::groups(&dirs);
+    let files_of = |g: &terraform::groups::Group| -> Vec<(&Candidate, FileId)> {
+        g.dirs
+            .iter()
+            .flat_map(|d| by_dir.get(d).into_iter().flatten().copied())
+            .collect()
+    };
+
+    // Groups that read nothing else: in parallel.
+    let shared: &Sources = sources;
+    let done: Vec<Option<GroupResult>> = groups
+        .par_iter()
+        .map(|g| {
+            if g.reaches_outside {
+                return None;
+            }
+            let mut inputs = terraform::project::Inputs::default();
+            let mut errs = Vec::new();
+            add(&mut inputs, &mut errs, parse(&files_of(g), shared));
+            let mut called_outside = false;
+            let roots = terraform::project::analyse_roots(inputs, &mut |dir| {
+                called_outside |= has_configuration_files(dir);
+                Vec::new()
+            });
+            (!called_outside).then_some((roots, errs))
+        })
+        .collect();
+
+    let split_wrongly = groups
+        .iter()
+        .zip(&done)
+        .any(|(g, result)| !g.reaches_outside && result.is_none());
+    if split_wrongly {
+        // A module call the text scan did not see (a source written with
+        // escapes): the groups are wrong, so everything is evaluated at once.
+        let all: Vec<(&Candidate, FileId)> = by_dir.values().flatten().copied().collect();
+        add(&mut inputs, errors, parse(&all, sources));
+        return terraform::project::analyse(inputs, &mut |dir| {
+            load_module_dir(dir, sources, errors, kb, read)
+        });
+    }
+    let mut roots: Vec<(PathBuf, Model)> = Vec::new();
+    for (g, result) in groups.iter().zip(done) {
+        match result {
+            Some((r, errs)) => {
+                roots.extend(r);
+                errors.extend(errs);
+            }
+            None => {
+                let mut inputs = terraform::project::Inputs::default();
+                add(&mut inputs, errors, parse(&files_of(g), sources));
+                roots.extend(terraform::project::analyse_roots(inputs, &mut |dir| {
+                    load_module_dir(dir, sources, errors, kb, read)
+                }));
+            }
         }
     }
+    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut model = Model::default();
+    for (_, m) in roots {
+        model.extend(m);
+    }
+    model
+}
+
+/// What evaluating one group gave: each root module's model, and the files
+/// that could not be parsed.
+type GroupResult = (Vec<(PathBuf, Model)>, Vec<InputError>);
+
+/// Whether `dir` holds a Terraform configuration file (a module to load).
+fn has_configuration_files(dir: &Path) -> bool {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| discover::FileKind::of(&e.path()).is_some_and(|k| k.is_configuration()))
+    })
 }

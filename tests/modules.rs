@@ -72,6 +72,22 @@ fn a_called_directory_is_analysed_through_its_caller_only() {
     );
 }
 
+/// Directories are parsed and evaluated in groups found from the text of
+/// their `source` literals; a source the text does not show (written with
+/// escapes) still gives the answer of one evaluation of the whole tree.
+#[test]
+fn a_module_source_written_with_escapes_is_still_a_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = ROOT.replace("\"../vm\"", "\"\\u002e./vm\"");
+    assert!(root.contains(r#"source = "\u002e./vm""#), "{root}");
+    for (dir, text) in [("iam", IAM), ("app", root.as_str()), ("vm", VM)] {
+        std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        std::fs::write(tmp.path().join(dir).join("main.tf"), text).unwrap();
+    }
+    let (report, _) = check(tmp.path(), &["."]);
+    assert!(addresses(&report).is_empty(), "{report:#}");
+}
+
 #[test]
 fn modules_that_are_not_installed_are_said_to_be_opaque() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -6,6 +6,7 @@
 pub mod eval;
 pub mod extract;
 mod functions;
+pub mod groups;
 pub mod json;
 pub mod marker;
 pub mod module;

@@ -32,6 +32,10 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    pub fn has_plans(&self) -> bool {
+        !self.plans.is_empty()
+    }
+
     /// Adds a parsed file found at `path`.
     pub fn add(&mut self, path: &Path, parsed: Parsed) {
         match parsed {
@@ -49,35 +53,23 @@ pub type LoadDir<'l> = dyn FnMut(&Path) -> Vec<ParsedFile> + 'l;
 
 /// The whole analysis of the Terraform inputs.
 pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
+    if inputs.plans.is_empty() {
+        return merged(
+            analyse_roots(inputs, load_dir)
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect(),
+        );
+    }
     let Inputs { mut files, plans } = inputs;
-    let scanned: BTreeSet<PathBuf> = files.keys().cloned().collect();
-    let manifests: HashMap<PathBuf, Manifest> = scanned
-        .iter()
-        .filter_map(|d| read_manifest(d).map(|m| (d.clone(), m)))
-        .collect();
-    load_called_modules(&mut files, &manifests, load_dir);
-
-    let modules: Modules<'_> = files
-        .par_iter()
-        .map(|(dir, fs)| (dir.clone(), Index::build(module_name(dir), dir.clone(), fs)))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect();
+    let (scanned, manifests) = prepare(&mut files, load_dir);
+    let modules = index(&files);
     let roots = roots(&scanned, &modules, &manifests);
-
     let collect = |dir: &PathBuf| {
         let idx = modules.get(dir)?;
         let tree = Tree::new(&modules, idx, manifests.get(dir));
         Some(object::collect(&tree, extract::relevant))
     };
-    if plans.is_empty() {
-        // Nothing will stand in for a root: extract each as soon as it is evaluated.
-        let models: Vec<Model> = roots
-            .par_iter()
-            .filter_map(|dir| collect(dir).map(|r| extract::extract(&r)))
-            .collect();
-        return merged(models);
-    }
     let mut configs: Vec<(Option<PathBuf>, Resources)> = roots
         .par_iter()
         .filter_map(|dir| Some((Some(dir.clone()), collect(dir)?)))
@@ -103,6 +95,50 @@ pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
     merged(models)
 }
 
+/// The analysis of inputs without plans: the model of each root module, in
+/// the order of their directories. Each root is extracted as soon as it is
+/// evaluated.
+pub fn analyse_roots(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Vec<(PathBuf, Model)> {
+    let Inputs { mut files, .. } = inputs;
+    let (scanned, manifests) = prepare(&mut files, load_dir);
+    let modules = index(&files);
+    let roots = roots(&scanned, &modules, &manifests);
+    roots
+        .into_par_iter()
+        .filter_map(|dir| {
+            let idx = modules.get(&dir)?;
+            let tree = Tree::new(&modules, idx, manifests.get(&dir));
+            let model = extract::extract(&object::collect(&tree, extract::relevant));
+            Some((dir, model))
+        })
+        .collect()
+}
+
+/// The scanned directories and their `terraform init` manifests, after
+/// loading every module directory they call that was not scanned.
+fn prepare(
+    files: &mut BTreeMap<PathBuf, Vec<ParsedFile>>,
+    load_dir: &mut LoadDir<'_>,
+) -> (BTreeSet<PathBuf>, HashMap<PathBuf, Manifest>) {
+    let scanned: BTreeSet<PathBuf> = files.keys().cloned().collect();
+    let manifests: HashMap<PathBuf, Manifest> = scanned
+        .iter()
+        .filter_map(|d| read_manifest(d).map(|m| (d.clone(), m)))
+        .collect();
+    load_called_modules(files, &manifests, load_dir);
+    (scanned, manifests)
+}
+
+/// The index of every module directory, built on every core.
+fn index(files: &BTreeMap<PathBuf, Vec<ParsedFile>>) -> Modules<'_> {
+    files
+        .par_iter()
+        .map(|(dir, fs)| (dir.clone(), Index::build(module_name(dir), dir.clone(), fs)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
 fn merged(models: Vec<Model>) -> Model {
     let mut model = Model::default();
     for m in models {
@@ -118,7 +154,7 @@ pub fn module_name(dir: &Path) -> String {
 }
 
 /// `.terraform/modules/modules.json` of a root module, when `terraform init` wrote one.
-fn read_manifest(dir: &Path) -> Option<Manifest> {
+pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     let text = std::fs::read_to_string(dir.join(".terraform/modules/modules.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let mut m = Manifest::default();
