@@ -748,6 +748,8 @@ fn terraform_model(
         });
     }
     let mut roots: Vec<(PathBuf, Model)> = Vec::new();
+    // Module directories outside the tree, read once even when several groups call them.
+    let mut outside: BTreeMap<PathBuf, Vec<terraform::module::ParsedFile>> = BTreeMap::new();
     for (g, result) in groups.iter().zip(done) {
         match result {
             Some((r, errs)) => {
@@ -758,7 +760,10 @@ fn terraform_model(
                 let mut inputs = terraform::project::Inputs::default();
                 add(&mut inputs, errors, parse(&files_of(g), sources));
                 roots.extend(terraform::project::analyse_roots(inputs, &mut |dir| {
-                    load_module_dir(dir, sources, errors, kb, read)
+                    outside
+                        .entry(dir.to_path_buf())
+                        .or_insert_with(|| load_module_dir(dir, sources, errors, kb, read))
+                        .clone()
                 }));
             }
         }

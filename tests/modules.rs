@@ -99,6 +99,44 @@ fn modules_that_are_not_installed_are_said_to_be_opaque() {
     assert!(!stderr.contains("module.worker"), "{stderr}");
 }
 
+/// Two roots that call one module outside the scanned paths: the module is
+/// read once (three files in all) and both instances are analysed.
+#[test]
+fn a_module_outside_the_scanned_paths_called_twice_is_read_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = ROOT
+        .replace("../vm", "../../modules/vm")
+        .replace("[\"cloud-platform\"]", "[\"storage-ro\"]");
+    for env in ["prod", "staging"] {
+        std::fs::create_dir_all(tmp.path().join("envs").join(env)).unwrap();
+        std::fs::write(
+            tmp.path().join("envs").join(env).join("main.tf"),
+            IAM.to_string() + &root,
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(tmp.path().join("modules/vm")).unwrap();
+    std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    let (report, _) = check(tmp.path(), &["envs/prod", "envs/staging"]);
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["envs/prod/main.tf", "envs/staging/main.tf"]);
+    let out = assert_cmd::Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .args(["check", "envs/prod", "envs/staging"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("in 3 files"), "{text}");
+}
+
 #[test]
 fn local_modules_outside_the_scanned_paths_are_read() {
     let tmp = tempfile::tempdir().unwrap();

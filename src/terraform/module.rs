@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 /// A parsed file of the module.
+#[derive(Clone)]
 pub struct ParsedFile {
     pub file: FileId,
     pub kind: FileKind,
