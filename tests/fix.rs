@@ -29,17 +29,6 @@ fn scopelint() -> Command {
     cmd
 }
 
-fn fixtures() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 30);
-    dirs
-}
-
 fn name(dir: &Path) -> &str {
     dir.file_name().and_then(|n| n.to_str()).unwrap()
 }
@@ -153,7 +142,7 @@ fn diff_snapshots_and_fix_on_every_fixture() {
     }
     let mut failures = Vec::new();
     let mut fixed_fixtures = 0;
-    for dir in fixtures() {
+    for dir in support::fixture_projects() {
         let n = name(&dir);
         // The --diff snapshot, from the repository root like the other snapshots.
         let out = scopelint()

@@ -12,21 +12,7 @@ mod support;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn fixtures() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    assert!(dirs.len() >= 30, "fixtures/ must hold the fixture projects");
-    dirs
-}
+use std::path::Path;
 
 fn run(dir: &Path, format: &str) -> (String, i32) {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -98,7 +84,7 @@ fn compare(path: &Path, actual: &str, failures: &mut Vec<String>) {
 #[test]
 fn every_fixture_matches_its_expected_output() {
     let mut failures = Vec::new();
-    for dir in fixtures() {
+    for dir in support::fixture_projects() {
         let (json, code) = run(&dir, "json");
         let report: Value = serde_json::from_str(&json)
             .unwrap_or_else(|e| panic!("{}: {e}\n{json}", dir.display()));

@@ -36,17 +36,6 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn fixtures() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 30, "fixtures/ must hold the fixture projects");
-    dirs
-}
-
 fn name(dir: &Path) -> &str {
     dir.file_name().and_then(|n| n.to_str()).unwrap()
 }
@@ -96,7 +85,7 @@ fn split_rules(sarif: &str) -> (String, String) {
 fn every_format_of_every_fixture_matches_its_snapshot() {
     let mut failures = Vec::new();
     let mut rules_arrays = BTreeSet::new();
-    for dir in fixtures() {
+    for dir in support::fixture_projects() {
         let (_, json_code) = run(&dir, "json");
         for (format, file) in FORMATS {
             let (mut text, code) = run(&dir, format);
@@ -159,7 +148,7 @@ fn tool(var: &str, default: &str) -> Option<PathBuf> {
 fn sarif_of_every_fixture_passes_the_multitool_with_github_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = BTreeMap::new();
-    for dir in fixtures() {
+    for dir in support::fixture_projects() {
         let (sarif, _) = run(&dir, "sarif");
         let log: Value = serde_json::from_str(&sarif).unwrap();
         // What GitHub needs, beyond the schema.
@@ -253,7 +242,7 @@ fn sarif_of_every_fixture_passes_the_multitool_with_github_rules() {
 fn gitlab_report_of_every_fixture_passes_the_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
-    for dir in fixtures() {
+    for dir in support::fixture_projects() {
         let (report, _) = run(&dir, "gitlab");
         assert!(
             !report.starts_with('\u{feff}'),

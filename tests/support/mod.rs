@@ -110,3 +110,16 @@ pub fn compare_snapshot(
         ));
     }
 }
+
+/// Every fixture project (a directory of `fixtures/`), in sorted order.
+pub fn fixture_projects() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 30, "fixtures/ must hold the fixture projects");
+    dirs
+}
