@@ -401,6 +401,7 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
             member,
             address: format!("{} {key}", config::FILE_NAME),
             loc: at(role),
+            unit: model::Unit::everywhere(),
         });
     };
     for (email, roles) in &c.identities {
@@ -598,7 +599,11 @@ fn load(
     let kind = c.kind;
     if !kind.is_terraform() {
         return match shell::analyze(id, kind, &src, kb) {
-            Ok(m) => Loaded::Script(src, m),
+            Ok(mut m) => {
+                // Each script, workflow or Cloud Build file is a deployment unit of its own.
+                m.assign_unit(&model::Unit::new(&display));
+                Loaded::Script(src, m)
+            }
             Err(e) => Loaded::Broken(
                 Some(src),
                 InputError {

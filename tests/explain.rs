@@ -428,7 +428,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
     use scopelint::check;
     use scopelint::fix::Strategy;
     use scopelint::knowledge::Knowledge;
-    use scopelint::model::{Account, Grant, Identity, Model, Workload};
+    use scopelint::model::{Account, Grant, Identity, Model, Unit, Workload};
     use scopelint::source::{FileId, Loc, Sources};
 
     let kb = Knowledge::get().unwrap();
@@ -446,12 +446,14 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
             account: Account::None,
             is_instance: true,
             startup: Vec::new(),
+            unit: Unit::default(),
         }],
         grants: vec![Grant {
             role: "roles/logging.logWriter".into(),
             member: Identity::DefaultCompute(None),
             address: "grant".into(),
             loc,
+            unit: Unit::default(),
         }],
         enabled_apis: Vec::new(),
         unresolved: Vec::new(),

@@ -22,7 +22,9 @@ fn addresses(report: &Value) -> Vec<String> {
 }
 
 const IAM: &str = r#"
-data "google_compute_default_service_account" "default" {}
+data "google_compute_default_service_account" "default" {
+  project = "p"
+}
 
 resource "google_project_iam_member" "vertex" {
   project = "p"
@@ -45,8 +47,9 @@ variable "scopes" {
 }
 
 resource "google_compute_instance" "this" {
-  name = "vm"
-  zone = "us-central1-a"
+  name    = "vm"
+  project = "p"
+  zone    = "us-central1-a"
   service_account {
     scopes = var.scopes
   }
@@ -64,7 +67,8 @@ fn a_called_directory_is_analysed_through_its_caller_only() {
     // insufficient, but the directory is not a root of its own.
     let (report, _) = check(tmp.path(), &["."]);
     assert!(addresses(&report).is_empty(), "{report:#}");
-    // Without its caller, it is a root, with its defaults.
+    // Without its caller, it is a root, with its defaults; the grant in the
+    // other root joins it through the literal project's default account.
     let (alone, _) = check(tmp.path(), &["iam", "vm"]);
     assert_eq!(
         addresses(&alone),

@@ -164,6 +164,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     if args.verbose {
         report_unresolved(&outcome);
+        report_joins(&outcome, kb);
     }
     let fail_level = args.fail_level.severity();
     let exit = |outcome: &Outcome| {
@@ -258,6 +259,26 @@ fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Where facts of one deployment unit were joined with a workload of another
+/// (only literal identities do that), so a user can see why a grant counts.
+fn report_joins(outcome: &Outcome, kb: &Knowledge) {
+    let cx = scopelint::check::assess::Context::new(
+        &outcome.model,
+        kb,
+        &outcome.sources,
+        Strategy::Auto,
+    );
+    for w in &outcome.model.workloads {
+        let Some(f) = outcome.sources.get(w.block.file) else {
+            continue;
+        };
+        let p = f.position(w.block.span.start);
+        for line in cx.joins_from_other_units(w) {
+            eprintln!("{}:{}:{}: {line}", f.display, p.line, p.column);
+        }
     }
 }
 

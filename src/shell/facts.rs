@@ -15,7 +15,7 @@ use super::word::{Seg, Word};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{
     Account, ArgStyle, EnabledApi, FlagSite, FlagText, Grant, Identity, Model, Project, ScopeItem,
-    Scopes, ScriptSource, Startup, Template, Unresolved, Workload,
+    Scopes, ScriptSource, Startup, Template, Unit, Unresolved, Workload,
 };
 use crate::source::{FileId, Loc};
 use std::collections::BTreeMap;
@@ -195,6 +195,7 @@ fn gcloud(
                             service,
                             loc: sc.loc(&w.span),
                             project: enable_project.as_deref().and_then(Project::id),
+                            unit: Unit::default(),
                         });
                     }
                     _ => model.unresolved.push(Unresolved {
@@ -220,10 +221,36 @@ fn identity(w: &Word, project: Option<&str>) -> Option<Identity> {
         return t.contains('@').then(|| Identity::from_email(t));
     }
     // PROJECT_NUMBER-compute@developer.gserviceaccount.com with an unknown number
-    w.known_suffix()
+    if w.known_suffix()
         .to_ascii_lowercase()
         .ends_with("-compute@developer.gserviceaccount.com")
-        .then_some(Identity::DefaultCompute(None))
+    {
+        return Some(Identity::DefaultCompute(None));
+    }
+    symbolic_identity(w)
+}
+
+/// An identity whose every unknown part is a named value (`$SA`,
+/// `${NAME}@${PROJECT}.iam.gserviceaccount.com`): the same account wherever
+/// the script writes the same thing, though which account is not known.
+fn symbolic_identity(w: &Word) -> Option<Identity> {
+    let mut text = String::new();
+    let mut key = String::new();
+    for s in &w.segs {
+        match s {
+            Seg::Lit { text: t, .. } => {
+                text.push_str(t);
+                key.push_str(t);
+            }
+            Seg::Unknown(Some(sym)) => {
+                text.push_str(&sym.text);
+                key.push_str(&format!("{}#{}", sym.text, sym.generation));
+            }
+            Seg::Unknown(None) => return None,
+        }
+    }
+    let whole = matches!(w.segs.as_slice(), [Seg::Unknown(Some(_))]);
+    (whole || text.contains('@')).then_some(Identity::Symbolic { text, key })
 }
 
 fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
@@ -288,6 +315,7 @@ fn push_member(model: &mut Model, member: &Word, role: &str, address: &str, loc:
             member: id,
             address: address.to_string(),
             loc,
+            unit: Unit::default(),
         }),
         None => model.unresolved.push(Unresolved {
             loc,
@@ -653,7 +681,7 @@ fn startups(inv: &Invocation, cmd: &Cmd, sc: &Script<'_>, kb: &Knowledge) -> Vec
                             e.push_mapped(text, sc.embed.start(*a));
                         }
                         Seg::Lit { text, .. } => e.push(text, sc.embed.start(v.span.start), 0),
-                        Seg::Unknown => e.push("${__unknown}", sc.embed.start(v.span.start), 0),
+                        Seg::Unknown(_) => e.push("${__unknown}", sc.embed.start(v.span.start), 0),
                     }
                 }
                 let calls = super::startup::calls_in(&e, sc.file, kb, user_data);
@@ -791,6 +819,7 @@ fn create(
                 account: account.clone(),
                 is_instance: creates == Creates::Instance,
                 startup: startup.clone(),
+                unit: Unit::default(),
             },
         });
     }
@@ -926,6 +955,7 @@ fn set_service_account(
                 account,
                 is_instance: true,
                 startup: Vec::new(),
+                unit: Unit::default(),
             });
         }
     }

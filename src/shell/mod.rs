@@ -153,7 +153,7 @@ fn env_map(node: Option<&yaml::Node>, out: &mut Vec<(String, Vec<Seg>)>) {
             continue;
         };
         let value = if v.contains("${{") {
-            vec![Seg::Unknown]
+            vec![Seg::unknown()]
         } else {
             vec![Seg::lit(v, None)]
         };
@@ -285,7 +285,7 @@ fn substitute_segs(e: &Embedded, subs: &[(String, String)]) -> Vec<Seg> {
             && let Some((len, value)) = substitution(text, i, subs)
         {
             flush(&mut segs, run, i);
-            segs.push(value.map_or(Seg::Unknown, |v| Seg::lit(v, None)));
+            segs.push(value.map_or(Seg::unknown(), |v| Seg::lit(v, None)));
             i += len;
             run = i;
         } else {
