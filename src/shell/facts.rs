@@ -733,15 +733,22 @@ fn create(
     pending: &mut Vec<Pending>,
     model: &mut Model,
 ) {
-    let names: Vec<&Word> = match creates {
-        Creates::Instance => inv.args.iter().map(|&i| &cmd.argv[i]).collect(),
-        _ => inv
-            .args
-            .first()
-            .map(|&i| &cmd.argv[i])
-            .into_iter()
-            .collect(),
-    };
+    let mut names = workload_names(cmd, inv);
+    if creates != Creates::Instance {
+        names.truncate(1);
+    }
+    for n in names.iter().filter(|n| !could_be_resource_name(n)) {
+        model.unresolved.push(Unresolved {
+            loc: sc.loc(&n.span),
+            what: format!(
+                "{}: {:?} cannot be a resource name: not a workload",
+                kind_of(inv),
+                sc.source_text(&n.span)
+            ),
+        });
+    }
+    let named = !names.is_empty();
+    names.retain(|n| could_be_resource_name(n));
     let zone = flag_text(inv, &["--zone", "--region", "--location"]);
     let project = flag_text(inv, &["--project"]).or(project.map(str::to_string));
     let mut account = account_of(inv, creates, cmd, sc, kb, project.as_deref());
@@ -793,10 +800,12 @@ fn create(
             .map_or(cmd.span.start, |w| w.span.start)..name_end),
     );
     if names.is_empty() {
-        model.unresolved.push(Unresolved {
-            loc: block,
-            what: format!("{}: no name given", kind_of(inv)),
-        });
+        if !named {
+            model.unresolved.push(Unresolved {
+                loc: block,
+                what: format!("{}: no name given", kind_of(inv)),
+            });
+        }
         return;
     }
     for n in names {
@@ -823,6 +832,52 @@ fn create(
             },
         });
     }
+}
+
+/// The words of a create command that name what it creates. An unquoted
+/// unknown expansion stands for an unknown number of words: the words after
+/// it may be anything (values of flags it holds, say), so they are never
+/// names. One that comes first is taken as one workload named as written, as
+/// the command creates at least one.
+fn workload_names<'c>(cmd: &'c Cmd, inv: &Invocation) -> Vec<&'c Word> {
+    let after_program = inv.start + 1;
+    // The first word that may stand for more words than one, flags included.
+    let uncertain = (after_program..cmd.argv.len())
+        .find(|&i| cmd.argv.get(i).is_some_and(|w| w.may_split))
+        .unwrap_or(usize::MAX);
+    let mut names = Vec::new();
+    for &i in &inv.args {
+        let Some(w) = cmd.argv.get(i) else { break };
+        if i < uncertain {
+            names.push(w);
+        } else {
+            if i == uncertain && names.is_empty() && w.splat {
+                names.push(w);
+            }
+            break;
+        }
+    }
+    names
+}
+
+/// Whether a word can be a Compute Engine, GKE or Dataproc resource name
+/// (lowercase letters, digits and hyphens, starting with a letter, at most 63
+/// characters); a partly unknown word is judged by its known text.
+fn could_be_resource_name(w: &Word) -> bool {
+    let known: String = w
+        .segs
+        .iter()
+        .filter_map(|s| match s {
+            Seg::Lit { text, .. } => Some(text.as_str()),
+            Seg::Unknown(_) => None,
+        })
+        .collect();
+    let first_known = matches!(w.segs.first(), Some(Seg::Lit { .. }));
+    known
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && (!first_known || known.starts_with(|c: char| c.is_ascii_lowercase()))
+        && known.len() <= 63
 }
 
 /// `gcloud compute instances set-service-account NAME`: changes the VM created

@@ -779,6 +779,7 @@ impl<'s, 't> Interp<'s, 't> {
                 segs: vec![Seg::unknown()],
                 span: n.byte_range(),
                 splat: false,
+                may_split: false,
                 origin: None,
             }];
         }
@@ -1391,6 +1392,7 @@ fn fields(pieces: Vec<Piece>, span: Range<usize>) -> Vec<Word> {
                 segs: merge_segs(std::mem::take(cur)),
                 span: span.clone(),
                 splat: *splat && *only,
+                may_split: *splat,
                 origin: None,
             });
         }
@@ -1422,6 +1424,7 @@ fn fields(pieces: Vec<Piece>, span: Range<usize>) -> Vec<Word> {
             segs: vec![Seg::unknown()],
             span,
             splat: true,
+            may_split: true,
             origin: None,
         });
     }

@@ -385,6 +385,7 @@ fn cloudbuild(
                         segs: substitute_segs(&m.embed, &subs),
                         span: n.at..m.end,
                         splat: false,
+                        may_split: false,
                         origin: None,
                     });
                 }

@@ -61,6 +61,9 @@ pub struct Word {
     /// The word is an unquoted expansion of something unknown: it may stand for
     /// any number of words, flags included.
     pub splat: bool,
+    /// The word holds an unquoted unknown expansion (`--zone=$ZONE`): besides
+    /// its known text, it may stand for more words than one.
+    pub may_split: bool,
     /// Set when the word is exactly the value of one variable assigned from a literal.
     pub origin: Option<Origin>,
 }
@@ -73,6 +76,7 @@ impl Word {
             segs: vec![Seg::lit(text, at)],
             span,
             splat: false,
+            may_split: false,
             origin: None,
         }
     }
@@ -169,6 +173,7 @@ impl Word {
             segs,
             span: start.max(self.span.start)..self.span.end,
             splat: false,
+            may_split: self.may_split,
             origin: self.origin.clone(),
         }
     }
@@ -196,6 +201,7 @@ impl Word {
                 segs,
                 span: start..end.max(start),
                 splat: false,
+                may_split: self.may_split,
                 origin: self.origin.clone(),
             });
         };
@@ -270,6 +276,7 @@ mod tests {
             ],
             span: 0..1,
             splat: false,
+            may_split: false,
             origin: None,
         };
         assert_eq!(w.text(), None);
