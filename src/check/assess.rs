@@ -4,9 +4,10 @@
 //! Policy (see `rules/SOURCES.md`): a role use is *sufficient* when a scope
 //! it names in `needs_any_of` is present. Otherwise each class of the API's
 //! methods the use touches (reads; plus writes for writing roles) is covered
-//! fully, partly or not at all: nothing covered is *insufficient* (SL001), a
-//! whole class uncovered is *partial* at warning level (SL002), and classes
-//! covered only in part are *partial* at note level.
+//! fully, partly or not at all: nothing covered is *insufficient* (SL001),
+//! writes uncovered while reads work is *partial* at warning level (SL002),
+//! and reads uncovered while writes work, or classes covered only in part, are
+//! *partial* at note level.
 
 use crate::finding::{Related, Severity};
 use crate::fix::Strategy;
@@ -253,6 +254,8 @@ pub struct ApiVerdict<'m> {
     pub verdict: Verdict,
     pub access: Access,
     pub roles: BTreeSet<String>,
+    /// The roles whose use the scopes do not fully cover: the ones a finding names.
+    pub short_roles: BTreeSet<String>,
     pub grants: Vec<&'m Grant>,
     /// Scopes any one of which fully covers every role's use (intersection of `needs_any_of`).
     pub accepted: Vec<String>,
@@ -260,6 +263,22 @@ pub struct ApiVerdict<'m> {
     pub failing: Vec<&'m RoleUse>,
     /// What fails, in words.
     pub detail: String,
+}
+
+impl ApiVerdict<'_> {
+    /// The roles a finding about this API names: those short of a scope.
+    pub fn named_roles(&self) -> &BTreeSet<String> {
+        if self.short_roles.is_empty() {
+            &self.roles
+        } else {
+            &self.short_roles
+        }
+    }
+
+    /// Whether a finding about this API names `role`.
+    pub fn names(&self, role: &str) -> bool {
+        self.named_roles().contains(role)
+    }
 }
 
 /// One workload, judged.
@@ -339,6 +358,7 @@ impl<'m> Assessment<'m> {
                 verdict: Verdict::Sufficient,
                 access: u.access,
                 roles: BTreeSet::new(),
+                short_roles: BTreeSet::new(),
                 grants: Vec::new(),
                 accepted: u.needs_any_of.clone(),
                 failing: Vec::new(),
@@ -350,8 +370,11 @@ impl<'m> Assessment<'m> {
         }
         e.access = e.access.max(u.access);
         e.accepted.retain(|s| u.needs_any_of.contains(s));
-        if verdict != Verdict::Sufficient && !e.failing.iter().any(|f| std::ptr::eq(*f, u)) {
-            e.failing.push(u);
+        if verdict != Verdict::Sufficient {
+            e.short_roles.insert(g.role.clone());
+            if !e.failing.iter().any(|f| std::ptr::eq(*f, u)) {
+                e.failing.push(u);
+            }
         }
         if verdict > e.verdict {
             e.verdict = verdict;
@@ -364,11 +387,12 @@ impl<'m> Assessment<'m> {
         self.apis.values().filter(|a| a.verdict == v).collect()
     }
 
-    /// Related locations: where each role of `apis` is granted.
+    /// Related locations: where each role of `apis` that the scopes do not
+    /// fully cover is granted.
     pub fn grant_locations(apis: &[&ApiVerdict<'_>]) -> Vec<Related> {
         let mut out: Vec<Related> = Vec::new();
         for api in apis {
-            for g in &api.grants {
+            for g in api.grants.iter().filter(|g| api.names(&g.role)) {
                 let message = format!("{} granted here ({})", g.role, g.address);
                 if !out.iter().any(|r| r.loc == g.loc && r.message == message) {
                     out.push(Related {
@@ -464,7 +488,15 @@ pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Ver
             works.join(" and "),
             failing.join(" and ")
         );
-        return (Verdict::Partial(Severity::Warning), detail);
+        // Writes covered and reads not is how write-only agent scopes are
+        // meant to be used (logging.write with roles/logging.admin): a role
+        // broader than the VM needs is IAM hygiene, not a broken call (NOTES §0).
+        let severity = if failing.contains(&"write") {
+            Severity::Warning
+        } else {
+            Severity::Note
+        };
+        return (Verdict::Partial(severity), detail);
     }
     // Every class is covered, some only in part: name the methods that fail.
     let mut parts = Vec::new();

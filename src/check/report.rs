@@ -29,7 +29,7 @@ pub fn subject(w: &Workload) -> String {
 pub fn api_list(apis: &[&ApiVerdict<'_>]) -> String {
     apis.iter()
         .map(|a| {
-            let roles: Vec<&str> = a.roles.iter().map(String::as_str).collect();
+            let roles: Vec<&str> = a.named_roles().iter().map(String::as_str).collect();
             format!("{} ({})", a.service, roles.join(", "))
         })
         .collect::<Vec<_>>()
@@ -54,7 +54,7 @@ pub fn api_uses(apis: &[&ApiVerdict<'_>]) -> Vec<ApiUse> {
     apis.iter()
         .map(|a| ApiUse {
             service: a.service.clone(),
-            roles: a.roles.iter().cloned().collect(),
+            roles: a.named_roles().iter().cloned().collect(),
             access: a.access,
             accepted_scopes: a.accepted.iter().map(|s| Knowledge::url(s)).collect(),
         })

@@ -62,6 +62,7 @@ impl Rule for StartupScriptNotCovered {
                         .max()
                         .unwrap_or(crate::knowledge::Access::Read),
                     roles: BTreeSet::new(),
+                    short_roles: BTreeSet::new(),
                     grants: Vec::new(),
                     accepted,
                     failing: calls.iter().map(|c| &c.uses).collect(),
