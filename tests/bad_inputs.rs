@@ -567,6 +567,40 @@ fn startup_script_files_are_read_like_inputs() {
     assert_eq!(sl006(&device), want);
 }
 
+/// `terraform init`'s module manifest is read through the same guarded reader
+/// as the inputs: as a FIFO it is not a regular file, so it is not read, and
+/// the root beside it is analysed as if there were none.
+#[cfg(unix)]
+#[test]
+fn a_fifo_module_manifest_never_blocks_the_run() {
+    let tmp = tree_with_finding();
+    let modules = tmp.path().join("vm/.terraform/modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(modules.join("modules.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [&["."][..], &["vm/main.tf"][..]] {
+        let out = scopelint()
+            .timeout(Duration::from_secs(30))
+            .current_dir(tmp.path())
+            .arg("check")
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} did not finish normally"
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["errors"], json!([]));
+        one_field_note_finding(&report);
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_never_blocks_the_run() {

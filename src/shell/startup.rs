@@ -262,7 +262,8 @@ struct Known {
 
 impl Known {
     /// The source file at `path`: one already read, or read now like an input
-    /// (a regular file within the size limit); a symbolic link is not followed.
+    /// through the guarded reader (a regular file within the size limit, a
+    /// symbolic link not followed).
     fn file_id(
         &mut self,
         sources: &mut Sources,
@@ -278,9 +279,6 @@ impl Known {
         let path = normalize(path);
         if let Some(id) = by_path.get(&path) {
             return Some(*id);
-        }
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return None;
         }
         let text = String::from_utf8(read(&path).ok()?).ok()?;
         let display = crate::discover::display_path(&path);
