@@ -117,6 +117,8 @@ fn a_module_outside_the_scanned_paths_called_twice_is_read_once() {
     }
     std::fs::create_dir_all(tmp.path().join("modules/vm")).unwrap();
     std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    // Outside the scanned paths but inside their git work tree.
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
     let (report, _) = check(tmp.path(), &["envs/prod", "envs/staging"]);
     let files: Vec<&str> = report["findings"]
         .as_array()
@@ -151,6 +153,14 @@ fn local_modules_outside_the_scanned_paths_are_read() {
     )
     .unwrap();
     std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    // Without a git work tree around them, only the scanned paths are read.
+    let (alone, stderr) = check(tmp.path(), &["envs/prod", "--verbose"]);
+    assert_eq!(addresses(&alone), Vec::<String>::new());
+    assert!(
+        stderr.contains("modules/vm: skipped: not read: outside the scanned paths"),
+        "{stderr}"
+    );
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
     let (report, _) = check(tmp.path(), &["envs/prod"]);
     assert_eq!(
         addresses(&report),

@@ -60,6 +60,11 @@ pub struct CheckArgs {
     /// Report larger files as errors instead of analysing them (`10MiB`, `512KiB`, bytes; 0: no limit).
     #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
     max_file_size: u64,
+    /// Also read files that the configuration references (startup scripts,
+    /// modules) inside DIR, which is outside the scanned paths and their git
+    /// work tree (repeatable).
+    #[arg(long, value_name = "DIR")]
+    allow_read_outside: Vec<PathBuf>,
 }
 
 /// Parses `10MiB`, `10M`, `512KiB`, `512k`, `1GiB` or a plain number of bytes; 0 means no limit.
@@ -145,6 +150,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         inline_suppressions: !args.no_inline_suppressions,
         baseline: args.baseline.clone(),
         max_file_size: Some(args.max_file_size),
+        allow_read_outside: args.allow_read_outside.clone(),
     };
     let outcome = scopelint::run(&opts, kb);
     if let Some(path) = &args.write_baseline
