@@ -159,3 +159,120 @@ fn allow_read_outside_widens_the_boundary() {
     ]));
     assert!(all.contains(SENTINEL), "{all}");
 }
+
+/// The name of a VM as a hostile pull request writes it (HCL escapes): a
+/// command substitution, quotes, `;`, a newline starting a workflow command,
+/// and terminal escapes.
+const HOSTILE_NAME_HCL: &str =
+    r#"vm$(touch pwned)'q\"x;id\n::add-mask::secret\u001b]0;title\u0007"#;
+const HOSTILE_NAME: &str = "vm$(touch pwned)'q\"x;id\n::add-mask::secret\u{1b}]0;title\u{7}";
+
+/// The field note's module with a hostile instance name and zone, once at the
+/// top and once in a directory whose name holds a newline.
+fn tree_with_hostile_names() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa");
+    for dir in [
+        tmp.path().to_path_buf(),
+        tmp.path().join("sub\n::error::pwned"),
+    ] {
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(&fixture).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "tf") {
+                std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let main = dir.join("main.tf");
+        let text = std::fs::read_to_string(&main)
+            .unwrap()
+            .replace(
+                r#"name         = "js-notes""#,
+                &format!(r#"name = "{HOSTILE_NAME_HCL}""#),
+            )
+            .replace("zone         = var.zone", r#"zone = "us-central1-a;id""#)
+            // Shown in the snippet of the finding.
+            .replace(
+                "    scopes = [",
+                "    # \u{1b}]0;pwned\u{7}\u{1b}[2J\n    scopes = [",
+            );
+        assert!(text.contains("add-mask"));
+        std::fs::write(&main, text).unwrap();
+    }
+    tmp
+}
+
+#[cfg(unix)]
+#[test]
+fn names_from_the_input_never_act_on_a_terminal_or_log() {
+    let tmp = tree_with_hostile_names();
+    for format in ["pretty", "compact", "github"] {
+        let all = printed(
+            scopelint(tmp.path())
+                .args(["check", ".", "--verbose", "--format"])
+                .arg(format),
+        );
+        assert!(
+            all.contains("add-mask"),
+            "{format}: the name is shown\n{all}"
+        );
+        for c in ['\u{1b}', '\u{7}', '\r'] {
+            assert!(!all.contains(c), "{format} emits {c:?}:\n{all}");
+        }
+        for line in all.lines() {
+            let line = line.trim_start();
+            let ours = ["::error file=", "::warning file=", "::notice file="]
+                .iter()
+                .any(|p| line.starts_with(p));
+            assert!(
+                !line.starts_with("::") || (format == "github" && ours),
+                "{format}: a line starts a workflow command: {line}"
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn remediation_commands_are_shell_quoted() {
+    let tmp = tree_with_hostile_names();
+    let all = printed(scopelint(tmp.path()).args(["check", "main.tf"]));
+    let commands: Vec<&str> = all
+        .lines()
+        .filter_map(|l| l.find("gcloud compute instances").map(|i| &l[i..]))
+        .collect();
+    assert_eq!(commands.len(), 3, "{all}");
+    for command in commands {
+        let syntax = std::process::Command::new("bash")
+            .args(["-n", "-c", command])
+            .status()
+            .unwrap();
+        assert!(syntax.success(), "{command}");
+        // Run with `gcloud` printing its arguments: each is one word, and
+        // nothing in them runs.
+        let script = format!("gcloud() {{ printf '%s\\0' \"$@\"; }}\n{command}");
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command}");
+        let words: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            words.get(3).map(String::as_str),
+            Some(HOSTILE_NAME),
+            "{command}"
+        );
+        assert_eq!(
+            words.get(4).map(String::as_str),
+            Some("--zone=us-central1-a;id"),
+            "{command}"
+        );
+        assert!(!tmp.path().join("pwned").exists(), "{command} ran its name");
+    }
+}

@@ -6,6 +6,7 @@ use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, Workload
 use crate::fix::{Strategy, minimal_scopes, scopes_edits};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
+use crate::shell::quote::quote;
 use crate::source::Loc;
 
 pub fn workload_ref(w: &Workload) -> WorkloadRef {
@@ -153,7 +154,7 @@ pub fn scope_finding(
         ));
     }
     if w.is_instance {
-        help.push(live_remediation(w, cx.kb, &new_scopes));
+        help.extend(live_remediation(w, cx.kb, &new_scopes));
     }
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
@@ -176,13 +177,15 @@ pub fn scope_finding(
     })
 }
 
-/// How to fix a VM that already exists: scopes change only while it is stopped.
-fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
-    let zone = w.zone.as_deref().unwrap_or("ZONE");
+/// How to fix a VM that already exists: scopes change only while it is
+/// stopped. One help line each, the commands indented; every word from the
+/// scanned files is shell-quoted, so a hostile name never runs when pasted.
+fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> Vec<String> {
+    let zone = w.zone.as_deref().map_or("ZONE".into(), quote);
     let project = w
         .project
         .as_ref()
-        .map(|p| format!(" --project={p}"))
+        .map(|p| format!(" --project={}", quote(p)))
         .unwrap_or_default();
     let list: Vec<String> = scopes
         .iter()
@@ -195,9 +198,15 @@ fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
                 .map_or_else(|| Knowledge::url(s), |(k, _)| k.clone())
         })
         .collect();
-    let name = &w.name;
-    format!(
-        "for a VM that already exists, scopes change only while it is stopped:\n  gcloud compute instances stop {name} --zone={zone}{project}\n  gcloud compute instances set-service-account {name} --zone={zone}{project} --scopes={}\n  gcloud compute instances start {name} --zone={zone}{project}",
-        list.join(",")
-    )
+    let name = quote(&w.name);
+    let at = format!("--zone={zone}{project}");
+    vec![
+        "for a VM that already exists, scopes change only while it is stopped:".to_string(),
+        format!("  gcloud compute instances stop {name} {at}"),
+        format!(
+            "  gcloud compute instances set-service-account {name} {at} --scopes={}",
+            quote(&list.join(","))
+        ),
+        format!("  gcloud compute instances start {name} {at}"),
+    ]
 }

@@ -125,7 +125,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 for e in errors {
                     eprintln!(
                         "{}:{}:{}: configuration error: {}",
-                        e.file, e.line, e.column, e.message
+                        scopelint::render::visible::visible(&e.file),
+                        e.line,
+                        e.column,
+                        scopelint::render::visible::visible(&e.message)
                     );
                 }
                 return ExitCode::from(2);
@@ -267,11 +270,13 @@ fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
     }
 }
 
+/// What `--verbose` adds, on stderr; names from the input shown escaped.
 fn report_unresolved(outcome: &Outcome) {
+    use scopelint::render::visible::visible;
     for s in &outcome.skipped {
         eprintln!(
             "{}: skipped: {}",
-            scopelint::discover::display_path(&s.path),
+            visible(&scopelint::discover::display_path(&s.path)),
             s.reason
         );
     }
@@ -280,7 +285,10 @@ fn report_unresolved(outcome: &Outcome) {
             let p = f.position(u.loc.span.start);
             eprintln!(
                 "{}:{}:{}: unresolved: {}",
-                f.display, p.line, p.column, u.what
+                visible(&f.display),
+                p.line,
+                p.column,
+                visible(&u.what)
             );
         }
     }
