@@ -11,6 +11,7 @@ pub mod apply;
 pub mod baseline;
 pub mod boundary;
 pub mod check;
+pub mod comments;
 pub mod config;
 pub mod discover;
 pub mod finding;
