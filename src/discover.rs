@@ -216,7 +216,8 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
         } else {
             e.path()
         };
-        if let (true, Some(kind)) = (is_file, FileKind::detect(&path)) {
+        // Only a regular file is opened to look for a shebang: a FIFO would block.
+        if is_file && let Some(kind) = FileKind::detect(&path) {
             files.push(Candidate { path, kind });
         }
     }

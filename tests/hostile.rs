@@ -276,3 +276,48 @@ fn remediation_commands_are_shell_quoted() {
         assert!(!tmp.path().join("pwned").exists(), "{command} ran its name");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn output_never_replaces_an_input_or_a_special_file() {
+    let tmp = tree_with_hostile_names();
+    let main = tmp.path().join("main.tf");
+    let before = std::fs::read(&main).unwrap();
+    let fifo = tmp.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(&fifo, tmp.path().join("to-fifo")).unwrap();
+    for target in [
+        "main.tf",
+        "sub\n::error::pwned/../main.tf",
+        "fifo",
+        "to-fifo",
+    ] {
+        let out = scopelint(tmp.path())
+            .args(["check", ".", "--format", "json", "--output", target])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+        assert!(stderr.contains("refusing to write the report"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read(&main).unwrap(), before);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    for stdout in ["-", "/dev/stdout"] {
+        let out = scopelint(tmp.path())
+            .args(["check", "main.tf", "--format", "json", "--output", stdout])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(report["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    }
+    assert!(!tmp.path().join("-").exists());
+}

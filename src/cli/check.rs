@@ -1,12 +1,13 @@
 //! `scopelint check`: analyse, render, and map the outcome to an exit code.
 
+use super::output;
 use clap::ValueEnum;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
+use scopelint::render::visible::visible;
 use scopelint::render::{self, Format, RepoPaths, pretty};
 use scopelint::{Options, Outcome, apply, config};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,7 +19,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
     format: Format,
-    /// Write the report (or the diff) to FILE instead of standard output.
+    /// Write the report (or the diff) to FILE instead of standard output
+    /// (`-`: standard output); never to an input, a device or a FIFO.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit with 1 when a finding is at or above this severity.
@@ -125,10 +127,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 for e in errors {
                     eprintln!(
                         "{}:{}:{}: configuration error: {}",
-                        scopelint::render::visible::visible(&e.file),
+                        visible(&e.file),
                         e.line,
                         e.column,
-                        scopelint::render::visible::visible(&e.message)
+                        visible(&e.message)
                     );
                 }
                 return ExitCode::from(2);
@@ -156,6 +158,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         allow_read_outside: args.allow_read_outside.clone(),
     };
     let outcome = scopelint::run(&opts, kb);
+    let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!(
+                "scopelint: refusing to write the report to {}: {why}",
+                visible(
+                    &args
+                        .output
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                        .to_string()
+                )
+            );
+            return ExitCode::from(2);
+        }
+    };
     if let Some(path) = &args.write_baseline
         && let Err(e) = scopelint::baseline::write(path, &outcome.findings, &outcome.sources)
     {
@@ -185,7 +204,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if args.diff {
         let plan = apply::plan(&opts, kb, &outcome);
         eprint!("{}", plan.withheld_report());
-        if emit(args.output.as_deref(), &plan.diff()).is_err() {
+        if output::emit(&destination, &plan.diff()).is_err() {
             return ExitCode::from(2);
         }
         return exit(&outcome);
@@ -209,14 +228,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
         // Report what remains, as the files now are on disk.
         let after = scopelint::run(&opts, kb);
-        let written = emit(args.output.as_deref(), &report(args, &after)).is_ok();
+        let written = output::emit(&destination, &report(args, &after)).is_ok();
         return if failed || !written {
             ExitCode::from(2)
         } else {
             exit(&after)
         };
     }
-    if emit(args.output.as_deref(), &report(args, &outcome)).is_err() {
+    if output::emit(&destination, &report(args, &outcome)).is_err() {
         return ExitCode::from(2);
     }
     exit(&outcome)
@@ -226,30 +245,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 fn report(args: &CheckArgs, outcome: &Outcome) -> String {
     let findings: Vec<&Finding> = outcome.findings.iter().collect();
     let cx = render::Context {
-        style: pretty::Style::detect(args.output.is_none()),
+        style: pretty::Style::detect(
+            args.output
+                .as_deref()
+                .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
+        ),
         repo: RepoPaths::detect(),
     };
     render::render(args.format, outcome, &findings, &cx)
-}
-
-/// Writes `text` to the output file (atomically) or to stdout.
-fn emit(output: Option<&Path>, text: &str) -> Result<(), ()> {
-    match output {
-        Some(path) => {
-            // Replace what a symbolic link points to, not the link.
-            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            apply::write_atomic(&target, text.as_bytes(), None).map_err(|e| {
-                eprintln!("scopelint: cannot write {}: {e}", path.display());
-            })
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|_| ())
-        }
-    }
 }
 
 fn known_rule(r: &str) -> bool {
@@ -272,7 +275,6 @@ fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
 
 /// What `--verbose` adds, on stderr; names from the input shown escaped.
 fn report_unresolved(outcome: &Outcome) {
-    use scopelint::render::visible::visible;
     for s in &outcome.skipped {
         eprintln!(
             "{}: skipped: {}",
