@@ -2,6 +2,7 @@
 
 use super::output;
 use clap::ValueEnum;
+use scopelint::boundary::Boundary;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
@@ -35,6 +36,10 @@ pub struct CheckArgs {
     /// Apply the suggested patches to the files, then report what remains.
     #[arg(long)]
     fix: bool,
+    /// Let `--fix` and `--diff` patch files outside the scanned paths and
+    /// their git work tree (modules read with --allow-read-outside).
+    #[arg(long)]
+    fix_outside: bool,
     /// Also say what could not be resolved.
     #[arg(long, short)]
     verbose: bool,
@@ -201,17 +206,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             exit_code(outcome, fail_level)
         }
     };
-    if args.diff {
-        let plan = apply::plan(&opts, kb, &outcome);
+    let plan = || {
+        let mut plan = apply::plan(&opts, kb, &outcome);
         eprint!("{}", plan.withheld_report());
-        if output::emit(&destination, &plan.diff()).is_err() {
+        if !args.fix_outside {
+            eprint!("{}", plan.hold_outside(&Boundary::new(&args.paths, &[])));
+        }
+        plan
+    };
+    if args.diff {
+        let plan = plan();
+        if output::emit(&destination, &plan.diff(&RepoPaths::detect())).is_err() {
             return ExitCode::from(2);
         }
         return exit(&outcome);
     }
     if args.fix {
-        let plan = apply::plan(&opts, kb, &outcome);
-        eprint!("{}", plan.withheld_report());
+        let plan = plan();
         let mut failed = false;
         for patch in &plan.patches {
             match apply::write(patch) {
