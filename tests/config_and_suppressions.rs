@@ -413,3 +413,26 @@ fn every_rule_has_a_documentation_page() {
         );
     }
 }
+
+#[test]
+fn configuration_refuses_unknown_apis_non_email_identities_and_non_string_globs() {
+    for (config, message) in [
+        (
+            "api_scopes:\n  nosuchapi.googleapis.com: {read: [cloud-platform]}\n",
+            ".scopelint.yaml:2:3: configuration error: unknown API `nosuchapi.googleapis.com`",
+        ),
+        (
+            "identities:\n  not-an-email: [roles/viewer]\n",
+            ".scopelint.yaml:2:3: configuration error: `not-an-email` is not a service account email",
+        ),
+        (
+            "exclude: [1, 2]\n",
+            ".scopelint.yaml:1:11: configuration error: invalid type: integer `1`, expected a string",
+        ),
+    ] {
+        let p = project("", Some(config));
+        let (_, code, stderr) = check(p.path(), &[]);
+        assert_eq!(code, 2, "{config}");
+        assert!(stderr.contains(message), "{config}: {stderr}");
+    }
+}
