@@ -208,6 +208,7 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
         } else {
             e.path()
         };
+        // Only a regular file is opened to look for a shebang: a FIFO would block.
         if let (true, Some(kind)) = (is_file, FileKind::detect(&path, Links::Refuse)) {
             files.push(Candidate { path, kind });
         }

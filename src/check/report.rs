@@ -6,6 +6,7 @@ use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, Workload
 use crate::fix::{Strategy, minimal_scopes, scopes_edits};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
+use crate::shell::quote::quote;
 use crate::source::Loc;
 use std::collections::BTreeSet;
 
@@ -163,10 +164,10 @@ pub fn scope_finding(
         help.extend(apply_note(w));
     }
     if w.is_instance {
-        help.push(live_remediation(w, cx.kb, &new_scopes));
+        help.extend(live_remediation(w, cx.kb, &new_scopes));
     }
     if identity.is_default_compute() && adds_cloud_platform {
-        help.push(dedicated_account(w, scopes.dialect, apis));
+        help.extend(dedicated_account(w, scopes.dialect, apis));
     }
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
@@ -227,12 +228,13 @@ fn patch_reason(
 }
 
 /// The better fix for a default-account VM that needs cloud-platform: a
-/// service account of its own that holds just the roles it uses.
+/// service account of its own that holds just the roles it uses. One help
+/// line each, the lines to write indented.
 fn dedicated_account(
     w: &Workload,
     dialect: crate::model::Dialect,
     apis: &[&ApiVerdict<'_>],
-) -> String {
+) -> Vec<String> {
     let roles: BTreeSet<&str> = apis
         .iter()
         .flat_map(|a| a.named_roles().iter().map(String::as_str))
@@ -242,36 +244,46 @@ fn dedicated_account(
         .project
         .clone()
         .unwrap_or_else(|| "PROJECT_ID".to_string());
-    let mut out = format!(
-        "better: run {} as a dedicated service account that holds only {}",
+    let mut out = vec![format!(
+        "better: run {} as a dedicated service account that holds only {}:",
         w.name,
         roles.iter().copied().collect::<Vec<_>>().join(", ")
-    );
+    )];
     match dialect {
         crate::model::Dialect::Terraform => {
-            out.push_str(&format!(
-                ":\n  resource \"google_service_account\" \"{id}\" {{\n    account_id = \"{id}\"\n  }}"
-            ));
+            let project = project.replace('\\', "\\\\").replace('"', "\\\"");
+            out.push(format!("  resource \"google_service_account\" \"{id}\" {{"));
+            out.push(format!("    account_id = \"{id}\""));
+            out.push("  }".to_string());
             for (i, role) in roles.iter().enumerate() {
-                out.push_str(&format!(
-                    "\n  resource \"google_project_iam_member\" \"{id}-{i}\" {{\n    project = \"{project}\"\n    role    = \"{role}\"\n    member  = \"serviceAccount:${{google_service_account.{id}.email}}\"\n  }}"
+                out.push(format!(
+                    "  resource \"google_project_iam_member\" \"{id}-{i}\" {{"
                 ));
+                out.push(format!("    project = \"{project}\""));
+                out.push(format!("    role    = \"{role}\""));
+                out.push(format!(
+                    "    member  = \"serviceAccount:${{google_service_account.{id}.email}}\""
+                ));
+                out.push("  }".to_string());
             }
-            out.push_str(&format!(
-                "\n  and in the VM's service_account block:\n    email  = google_service_account.{id}.email\n    scopes = [\"cloud-platform\"]"
-            ));
+            out.push("  and in the VM's service_account block:".to_string());
+            out.push(format!("    email  = google_service_account.{id}.email"));
+            out.push("    scopes = [\"cloud-platform\"]".to_string());
         }
         crate::model::Dialect::Gcloud => {
-            out.push_str(&format!(
-                ":\n  gcloud iam service-accounts create {id} --project={project}"
+            let project = quote(&project);
+            let email = format!("{id}@{project}.iam.gserviceaccount.com");
+            out.push(format!(
+                "  gcloud iam service-accounts create {id} --project={project}"
             ));
             for role in &roles {
-                out.push_str(&format!(
-                    "\n  gcloud projects add-iam-policy-binding {project} --member=serviceAccount:{id}@{project}.iam.gserviceaccount.com --role={role}"
+                out.push(format!(
+                    "  gcloud projects add-iam-policy-binding {project} --member=serviceAccount:{email} --role={}",
+                    quote(role)
                 ));
             }
-            out.push_str(&format!(
-                "\n  and create the VM with --service-account={id}@{project}.iam.gserviceaccount.com --scopes=cloud-platform"
+            out.push(format!(
+                "  and create the VM with --service-account={email} --scopes=cloud-platform"
             ));
         }
     }
@@ -300,13 +312,15 @@ fn account_id(name: &str) -> String {
     format!("{id}-sa")
 }
 
-/// How to fix a VM that already exists: scopes change only while it is stopped.
-fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
-    let zone = w.zone.as_deref().unwrap_or("ZONE");
+/// How to fix a VM that already exists: scopes change only while it is
+/// stopped. One help line each, the commands indented; every word from the
+/// scanned files is shell-quoted, so a hostile name never runs when pasted.
+fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> Vec<String> {
+    let zone = w.zone.as_deref().map_or("ZONE".into(), quote);
     let project = w
         .project
         .as_ref()
-        .map(|p| format!(" --project={p}"))
+        .map(|p| format!(" --project={}", quote(p)))
         .unwrap_or_default();
     let list: Vec<String> = scopes
         .iter()
@@ -319,9 +333,15 @@ fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
                 .map_or_else(|| Knowledge::url(s), |(k, _)| k.clone())
         })
         .collect();
-    let name = &w.name;
-    format!(
-        "for a VM that already exists, scopes change only while it is stopped:\n  gcloud compute instances stop {name} --zone={zone}{project}\n  gcloud compute instances set-service-account {name} --zone={zone}{project} --scopes={}\n  gcloud compute instances start {name} --zone={zone}{project}",
-        list.join(",")
-    )
+    let name = quote(&w.name);
+    let at = format!("--zone={zone}{project}");
+    vec![
+        "for a VM that already exists, scopes change only while it is stopped:".to_string(),
+        format!("  gcloud compute instances stop {name} {at}"),
+        format!(
+            "  gcloud compute instances set-service-account {name} {at} --scopes={}",
+            quote(&list.join(","))
+        ),
+        format!("  gcloud compute instances start {name} {at}"),
+    ]
 }

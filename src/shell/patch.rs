@@ -4,6 +4,7 @@
 //! list style). Every patch is applied in memory and the file re-parsed
 //! before it is offered.
 
+use super::quote;
 use crate::finding::Edit;
 use crate::fix::{Strategy, apply, outside_cloud_platform};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
@@ -77,6 +78,17 @@ pub fn scopes_edits(
     let site = scopes.flag.as_ref()?;
     let value = new_value(kb, &site.written, strategy, add)?;
     let yaml = !matches!(site.style, ArgStyle::Shell { .. });
+    // Scopes written in the file with characters a shell or YAML would read
+    // (`a;id`): only a whole flag of a script is rewritten, quoted.
+    let plain = quote::is_plain(&value);
+    if !plain && (yaml || matches!(site.replace, Some((_, FlagText::Value)))) {
+        return None;
+    }
+    let value = if plain {
+        value
+    } else {
+        quote::quote(&value).into_owned()
+    };
     let edit = match &site.replace {
         Some((loc, FlagText::Flag)) => Edit {
             loc: loc.clone(),
