@@ -321,3 +321,32 @@ fn output_never_replaces_an_input_or_a_special_file() {
     }
     assert!(!tmp.path().join("-").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_whose_name_is_not_utf8_is_analysed() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa");
+    for e in std::fs::read_dir(&fixture).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let odd = std::ffi::OsStr::from_bytes(b"ma\xffin.tf");
+    std::fs::rename(tmp.path().join("main.tf"), tmp.path().join(odd)).unwrap();
+    for named in [std::ffi::OsStr::new("."), odd] {
+        let out = scopelint(tmp.path())
+            .args(["check", "--format", "compact"])
+            .arg(named)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with("ma\u{fffd}in.tf:") && stdout.contains("SL001"),
+            "{named:?}: {stdout}"
+        );
+    }
+}
