@@ -311,7 +311,9 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut help = lines.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        help.push_str(&visible_lines(diff.trim_end()));
+        let shown = visible_lines(diff.trim_end());
+        let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
+        help.push_str(&lines.join("\n"));
     }
     Diag {
         message: visible(&f.message).into_owned(),
@@ -321,6 +323,17 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
         labels,
         help: (!help.is_empty()).then_some(help),
         related,
+    }
+}
+
+/// A line of a file shown in a diff, kept from reading as a CI log command:
+/// the GitHub runner takes a line that starts with `::` after blanks (a
+/// context line of a heredoc, indented by the help) as a workflow command.
+fn not_a_log_command(line: &str) -> String {
+    let blanks = line.len() - line.trim_start().len();
+    match line.get(blanks..).and_then(|rest| rest.strip_prefix("::")) {
+        Some(rest) => format!("{}\\u{{3a}}:{rest}", line.get(..blanks).unwrap_or_default()),
+        None => line.to_string(),
     }
 }
 
@@ -421,6 +434,13 @@ pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn diff_lines_never_start_a_log_command() {
+        assert_eq!(not_a_log_command(" ::add-mask::x"), r" \u{3a}:add-mask::x");
+        assert_eq!(not_a_log_command("+  a = 1"), "+  a = 1");
+        assert_eq!(not_a_log_command("@@ -1 +1 @@"), "@@ -1 +1 @@");
+    }
 
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
