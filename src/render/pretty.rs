@@ -4,7 +4,7 @@
 //! control characters escaped ([`super::visible`]): the terminal or CI log
 //! reading it never obeys it, and a name never starts a line of its own.
 
-use super::visible::{visible, visible_lines};
+use super::visible::{not_a_log_command, visible, visible_lines};
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
@@ -326,17 +326,6 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     }
 }
 
-/// A line of a file shown in a diff, kept from reading as a CI log command:
-/// the GitHub runner takes a line that starts with `::` after blanks (a
-/// context line of a heredoc, indented by the help) as a workflow command.
-fn not_a_log_command(line: &str) -> String {
-    let blanks = line.len() - line.trim_start().len();
-    match line.get(blanks..).and_then(|rest| rest.strip_prefix("::")) {
-        Some(rest) => format!("{}\\u{{3a}}:{rest}", line.get(..blanks).unwrap_or_default()),
-        None => line.to_string(),
-    }
-}
-
 fn handler(style: Style) -> GraphicalReportHandler {
     let theme = if style.color {
         GraphicalTheme::unicode()
@@ -434,13 +423,6 @@ pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
-
-    #[test]
-    fn diff_lines_never_start_a_log_command() {
-        assert_eq!(not_a_log_command(" ::add-mask::x"), r" \u{3a}:add-mask::x");
-        assert_eq!(not_a_log_command("+  a = 1"), "+  a = 1");
-        assert_eq!(not_a_log_command("@@ -1 +1 @@"), "@@ -1 +1 @@");
-    }
 
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
