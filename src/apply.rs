@@ -35,11 +35,18 @@ use std::path::{Path, PathBuf};
 /// How many analyse-and-patch rounds planning runs at most.
 const MAX_ROUNDS: usize = 8;
 
-/// A finding across rounds: its rule and workload (its lines move as patches land).
-type Key = (&'static str, String);
+/// A finding across rounds: its rule, workload and the file it points at
+/// (its lines move as patches land; independent root modules may hold
+/// workloads of the same address, which must not wait for each other).
+type Key = (&'static str, String, String);
 
-fn key(f: &Finding) -> Key {
-    (f.rule.code, f.workload.address.clone())
+fn key(out: &Outcome, f: &Finding) -> Key {
+    let file = out.sources.get(f.primary.file);
+    (
+        f.rule.code,
+        f.workload.address.clone(),
+        file.map(|s| s.display.clone()).unwrap_or_default(),
+    )
 }
 
 fn label(k: &Key) -> String {
@@ -209,7 +216,7 @@ fn select(out: &Outcome, refused: &BTreeMap<Key, String>) -> Selection {
         let Some(fix) = f.fix.as_ref().filter(|x| !x.edits.is_empty()) else {
             continue;
         };
-        let k = key(f);
+        let k = key(out, f);
         if sel.applied.values().any(|keys| keys.contains(&k)) {
             continue;
         }
@@ -344,7 +351,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     let mut withheld = Vec::new();
     let still_applicable: BTreeSet<Key> = reasons.applied.values().flatten().cloned().collect();
     for f in &last.findings {
-        let k = key(f);
+        let k = key(last, f);
         let reason = match (reasons.withheld.remove(&k), reasons.deferred.remove(&k)) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if exhausted && still_applicable.contains(&k) => {
@@ -361,12 +368,12 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
         });
     }
 
-    let remaining: BTreeSet<Key> = last.findings.iter().map(key).collect();
+    let remaining: BTreeSet<Key> = last.findings.iter().map(|f| key(last, f)).collect();
     let fixed = initial
         .findings
         .iter()
         .filter(|f| f.fix.is_some())
-        .map(key)
+        .map(|f| key(initial, f))
         .filter(|k| !remaining.contains(k))
         .map(|k| label(&k))
         .collect::<BTreeSet<_>>()

@@ -167,23 +167,28 @@ const HOSTILE_NAME_HCL: &str =
     r#"vm$(touch pwned)'q\"x;id\n::add-mask::secret\u001b]0;title\u0007"#;
 const HOSTILE_NAME: &str = "vm$(touch pwned)'q\"x;id\n::add-mask::secret\u{1b}]0;title\u{7}";
 
+/// Copies the `.tf` files of the field note's module (one SL001 finding) into `dir`.
+fn copy_field_note(dir: &Path) {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa");
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(&fixture).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
 /// The field note's module with a hostile instance name and zone, once at the
 /// top and once in a directory whose name holds a newline.
 fn tree_with_hostile_names() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa");
     for dir in [
         tmp.path().to_path_buf(),
         tmp.path().join("sub\n::error::pwned"),
     ] {
-        std::fs::create_dir_all(&dir).unwrap();
-        for e in std::fs::read_dir(&fixture).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "tf") {
-                std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-            }
-        }
+        copy_field_note(&dir);
         let main = dir.join("main.tf");
         let text = std::fs::read_to_string(&main)
             .unwrap()
@@ -231,6 +236,21 @@ fn names_from_the_input_never_act_on_a_terminal_or_log() {
             );
         }
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_never_starts_a_workflow_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_field_note(tmp.path());
+    std::fs::rename(tmp.path().join("main.tf"), tmp.path().join("::error::x.tf")).unwrap();
+    let all =
+        printed(scopelint(tmp.path()).args(["check", ".", "--verbose", "--format", "compact"]));
+    assert!(all.contains("error[SL001]"), "{all}");
+    assert!(
+        all.lines().all(|l| !l.trim_start().starts_with("::")),
+        "{all}"
+    );
 }
 
 #[cfg(unix)]
@@ -320,4 +340,26 @@ fn output_never_replaces_an_input_or_a_special_file() {
         assert!(report["findings"].as_array().is_some_and(|f| !f.is_empty()));
     }
     assert!(!tmp.path().join("-").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_whose_name_is_not_utf8_is_analysed() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    copy_field_note(tmp.path());
+    let odd = std::ffi::OsStr::from_bytes(b"ma\xffin.tf");
+    std::fs::rename(tmp.path().join("main.tf"), tmp.path().join(odd)).unwrap();
+    for named in [std::ffi::OsStr::new("."), odd] {
+        let out = scopelint(tmp.path())
+            .args(["check", "--format", "compact"])
+            .arg(named)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with("ma\u{fffd}in.tf:") && stdout.contains("SL001"),
+            "{named:?}: {stdout}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use scopelint::boundary::Boundary;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
-use scopelint::render::visible::visible;
+use scopelint::render::visible::{not_a_log_command, visible};
 use scopelint::render::{self, Format, RepoPaths, pretty};
 use scopelint::{Options, Outcome, apply, config};
 use std::path::{Path, PathBuf};
@@ -314,22 +314,24 @@ fn report_joins(outcome: &Outcome, kb: &Knowledge) {
 /// What `--verbose` adds, on stderr; names from the input shown escaped.
 fn report_unresolved(outcome: &Outcome) {
     for s in &outcome.skipped {
-        eprintln!(
+        let line = format!(
             "{}: skipped: {}",
             visible(&scopelint::discover::display_path(&s.path)),
             s.reason
         );
+        eprintln!("{}", not_a_log_command(&line));
     }
     for u in &outcome.model.unresolved {
         if let Some(f) = outcome.sources.get(u.loc.file) {
             let p = f.position(u.loc.span.start);
-            eprintln!(
+            let line = format!(
                 "{}:{}:{}: unresolved: {}",
                 visible(&f.display),
                 p.line,
                 p.column,
                 visible(&u.what)
             );
+            eprintln!("{}", not_a_log_command(&line));
         }
     }
 }

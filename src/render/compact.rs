@@ -5,7 +5,7 @@
 //! columns count characters. Control characters from the input are shown
 //! escaped, so a name never starts a line of its own.
 
-use super::visible::visible;
+use super::visible::{not_a_log_command, visible};
 use super::{one_line, positions};
 use crate::Outcome;
 use crate::finding::Finding;
@@ -14,25 +14,29 @@ use crate::finding::Finding;
 pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {
     let mut out = String::new();
     for e in &outcome.errors {
-        out.push_str(&format!(
-            "{}:{}:{}: error[input] {}\n",
+        let line = format!(
+            "{}:{}:{}: error[input] {}",
             visible(&e.file),
             e.line.max(1),
             e.column.max(1),
             visible(&one_line(&e.message))
-        ));
+        );
+        out.push_str(&not_a_log_command(&line));
+        out.push('\n');
     }
     for f in findings {
         let (file, start, _) = positions(&outcome.sources, &f.primary);
-        out.push_str(&format!(
-            "{}:{}:{}: {}[{}] {}\n",
+        let line = format!(
+            "{}:{}:{}: {}[{}] {}",
             visible(&file),
             start.line,
             start.column,
             f.severity.as_str(),
             f.rule.code,
             visible(&one_line(&f.message))
-        ));
+        );
+        out.push_str(&not_a_log_command(&line));
+        out.push('\n');
     }
     out
 }

@@ -4,7 +4,7 @@
 //! control characters escaped ([`super::visible`]): the terminal or CI log
 //! reading it never obeys it, and a name never starts a line of its own.
 
-use super::visible::{visible, visible_lines};
+use super::visible::{not_a_log_command, visible, visible_lines};
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
@@ -311,7 +311,9 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut help = lines.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        help.push_str(&visible_lines(diff.trim_end()));
+        let shown = visible_lines(diff.trim_end());
+        let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
+        help.push_str(&lines.join("\n"));
     }
     Diag {
         message: visible(&f.message).into_owned(),

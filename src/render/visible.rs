@@ -38,9 +38,28 @@ pub fn visible_lines(s: &str) -> Cow<'_, str> {
     escaped(s, |c| c == '\n' || c == '\r')
 }
 
+/// A line of output kept from reading as a CI log command: the GitHub
+/// runner takes a line that starts with `::` after blanks as a workflow
+/// command (a file named `::error::x.tf` in compact output, a heredoc line
+/// shown as diff context), so its first colon is shown escaped.
+pub fn not_a_log_command(line: &str) -> String {
+    let blanks = line.len() - line.trim_start().len();
+    match line.get(blanks..).and_then(|rest| rest.strip_prefix("::")) {
+        Some(rest) => format!("{}\\u{{3a}}:{rest}", line.get(..blanks).unwrap_or_default()),
+        None => line.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_never_start_a_log_command() {
+        assert_eq!(not_a_log_command(" ::add-mask::x"), r" \u{3a}:add-mask::x");
+        assert_eq!(not_a_log_command("+  a = 1"), "+  a = 1");
+        assert_eq!(not_a_log_command("a.tf:1:1: x::y"), "a.tf:1:1: x::y");
+    }
 
     #[test]
     fn control_characters_are_shown_not_emitted() {

@@ -104,13 +104,16 @@ pub fn scopes_edits(
         },
         None => {
             let at = site.insert_after.span.end;
+            let eol = sources
+                .get(site.insert_after.file)
+                .map_or("\n", |f| line_break(&f.text, at));
             let replacement = match &site.style {
                 ArgStyle::Shell {
                     continuation: Some(indent),
-                } => format!(" \\\n{indent}--scopes={value}"),
+                } => format!(" \\{eol}{indent}--scopes={value}"),
                 ArgStyle::Shell { continuation: None } => format!(" --scopes={value}"),
                 ArgStyle::YamlFlow => format!(", '--scopes={value}'"),
-                ArgStyle::YamlBlock { indent } => format!("\n{indent}- '--scopes={value}'"),
+                ArgStyle::YamlBlock { indent } => format!("{eol}{indent}- '--scopes={value}'"),
             };
             Edit {
                 loc: Loc::new(site.insert_after.file, at..at),
@@ -119,6 +122,16 @@ pub fn scopes_edits(
         }
     };
     verified(sources, vec![edit])
+}
+
+/// The line break of the line at `at` (`\r\n` in a CRLF file), so that an
+/// inserted line does not mix line endings.
+fn line_break(text: &str, at: usize) -> &'static str {
+    let crlf = match text.get(at..).and_then(|rest| rest.find('\n')) {
+        Some(i) => i + at > 0 && text.as_bytes().get(i + at - 1) == Some(&b'\r'),
+        None => text.contains("\r\n"),
+    };
+    if crlf { "\r\n" } else { "\n" }
 }
 
 /// Keeps the edits only if the patched file still parses as well as before:
