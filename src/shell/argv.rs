@@ -272,6 +272,7 @@ fn path_complete(path: &[String]) -> bool {
             | "create-with-container"
             | "set-service-account"
             | "add-iam-policy-binding"
+            | "remove-iam-policy-binding"
             | "enable"
             | "describe"
             | "list"

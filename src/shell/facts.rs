@@ -206,6 +206,7 @@ fn gcloud(
             }
         }
         [.., "add-iam-policy-binding"] => grant(cmd, inv, sc, model),
+        [.., "remove-iam-policy-binding"] => revoke(cmd, inv, sc, model),
         _ => {}
     }
 }
@@ -254,21 +255,7 @@ fn symbolic_identity(w: &Word) -> Option<Identity> {
 }
 
 fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
-    let resource = inv
-        .args
-        .first()
-        .map(|&i| {
-            let w = &cmd.argv[i];
-            w.text().unwrap_or_else(|| {
-                sc.source_text(&w.span)
-                    .trim_matches(['\'', '"'])
-                    .to_string()
-            })
-        })
-        .unwrap_or_default();
-    let address = format!("{} {resource}", kind_of(inv))
-        .trim_end()
-        .to_string();
+    let address = binding_address(cmd, inv, sc);
     let role_flag = inv.flag(&["--role"]);
     let member_flag = inv.flag(&["--member"]);
     let loc = role_flag
@@ -293,6 +280,51 @@ fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
         return;
     };
     push_member(model, member, &role, &address, loc);
+}
+
+/// `... remove-iam-policy-binding`: a role this script granted earlier to the
+/// same account on the same resource no longer counts. A removal whose role
+/// or account is not known removes nothing (`--verbose` says so).
+fn revoke(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
+    let address = binding_address(cmd, inv, sc).replacen(
+        "remove-iam-policy-binding",
+        "add-iam-policy-binding",
+        1,
+    );
+    let value = |name: &str| inv.flag(&[name]).and_then(|f| f.value.as_ref());
+    let role = value("--role").and_then(Word::text);
+    let member = value("--member")
+        .filter(|m| m.known_prefix().starts_with("serviceAccount:"))
+        .and_then(|m| identity(&m.tail("serviceAccount:".len()), None));
+    let (Some(role), Some(member)) = (role, member) else {
+        model.unresolved.push(Unresolved {
+            loc: sc.loc(&cmd.span),
+            what: format!("{address}: a removed binding is not known; grants stay as they are"),
+        });
+        return;
+    };
+    model
+        .grants
+        .retain(|g| !(g.role == role && g.member == member && g.address == address));
+}
+
+/// `gcloud ... add-iam-policy-binding RESOURCE`, as grants are addressed.
+fn binding_address(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>) -> String {
+    let resource = inv
+        .args
+        .first()
+        .map(|&i| {
+            let w = &cmd.argv[i];
+            w.text().unwrap_or_else(|| {
+                sc.source_text(&w.span)
+                    .trim_matches(['\'', '"'])
+                    .to_string()
+            })
+        })
+        .unwrap_or_default();
+    format!("{} {resource}", kind_of(inv))
+        .trim_end()
+        .to_string()
 }
 
 fn push_member(model: &mut Model, member: &Word, role: &str, address: &str, loc: Loc) {
