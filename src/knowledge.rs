@@ -26,6 +26,12 @@ pub struct Header {
     /// How many discovery documents the package holds (`apis.json`).
     #[serde(default)]
     pub discovery_documents: Option<u32>,
+    /// The SHA-256 of the wheel the discovery documents come from (`apis.json`).
+    #[serde(default)]
+    pub discovery_wheel_sha256: Option<String>,
+    /// The pinned revision of googleapis/googleapis, for gRPC-only APIs (`apis.json`).
+    #[serde(default)]
+    pub googleapis_commit: Option<String>,
     /// The pinned revision of the IAM role data (`roles.json`).
     #[serde(default)]
     pub iam_dataset_commit: Option<String>,
@@ -275,6 +281,17 @@ impl Knowledge {
             .map_err(Clone::clone)
     }
 
+    /// The versions of the data the knowledge base was generated from, so a
+    /// verdict can be traced to the upstream facts it rests on.
+    pub fn data_versions(&self) -> DataVersions {
+        DataVersions {
+            discovery_package: self.apis_header.discovery_package.clone(),
+            discovery_wheel_sha256: self.apis_header.discovery_wheel_sha256.clone(),
+            iam_dataset_commit: self.roles_header.iam_dataset_commit.clone(),
+            googleapis_commit: self.apis_header.googleapis_commit.clone(),
+        }
+    }
+
     /// What a scope string in Terraform means: the provider maps its aliases
     /// one-to-one and passes everything else through unchanged.
     pub fn terraform_scope(&self, raw: &str) -> Option<String> {
@@ -439,6 +456,41 @@ impl Knowledge {
             .iter()
             .find(|(_, v)| v.as_str() == short)
             .map(|(k, _)| k.as_str())
+    }
+}
+
+/// The upstream data versions of the knowledge base (see [`Knowledge::data_versions`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DataVersions {
+    pub discovery_package: Option<String>,
+    pub discovery_wheel_sha256: Option<String>,
+    pub iam_dataset_commit: Option<String>,
+    pub googleapis_commit: Option<String>,
+}
+
+impl DataVersions {
+    /// One line per source, for `--version` and `kb stats`.
+    pub fn lines(&self) -> Vec<String> {
+        let unknown = || "unknown".to_string();
+        let wheel = self
+            .discovery_wheel_sha256
+            .as_ref()
+            .map(|h| format!(" (wheel sha256 {h})"))
+            .unwrap_or_default();
+        vec![
+            format!(
+                "discovery documents: {}{wheel}",
+                self.discovery_package.clone().unwrap_or_else(unknown)
+            ),
+            format!(
+                "IAM roles: iann0036/iam-dataset@{}",
+                self.iam_dataset_commit.clone().unwrap_or_else(unknown)
+            ),
+            format!(
+                "gRPC service configs: googleapis/googleapis@{}",
+                self.googleapis_commit.clone().unwrap_or_else(unknown)
+            ),
+        ]
     }
 }
 

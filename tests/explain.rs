@@ -727,9 +727,34 @@ fn kb_stats_counts_every_api_and_role() {
     );
     assert!(n(&sources["discovery_documents"]) > 0);
     assert_eq!(sources["iam_dataset_commit"].as_str().unwrap().len(), 40);
+    assert_eq!(sources["googleapis_commit"].as_str().unwrap().len(), 40);
+    assert_eq!(
+        sources["discovery_wheel_sha256"].as_str().unwrap().len(),
+        64
+    );
     assert!(sources["gcloud_aliases"].as_str().unwrap().contains('@'));
 
     let text = pretty(&["kb", "stats"]);
     assert!(text.contains("2461 predefined roles"), "{text}");
     assert!(text.contains("curated overrides"), "{text}");
+}
+
+#[test]
+fn version_names_the_data_versions() {
+    let text = pretty(&["--version"]);
+    let (v, _, _) = run(&["kb", "stats", "--format", "json"]);
+    for key in [
+        "discovery_package",
+        "discovery_wheel_sha256",
+        "iam_dataset_commit",
+        "googleapis_commit",
+    ] {
+        let value = v["sources"][key].as_str().unwrap();
+        assert!(
+            text.contains(value),
+            "--version lacks {key} {value}:\n{text}"
+        );
+    }
+    // `-V` stays one line.
+    assert_eq!(pretty(&["-V"]).lines().count(), 1);
 }
