@@ -193,6 +193,28 @@ pub struct RoleUse {
     pub api: String,
     pub access: Access,
     pub needs_any_of: Vec<String>,
+    /// The scopes accepted by the methods the role's own permissions can call,
+    /// by class; when absent, the API's class applies.
+    #[serde(default)]
+    pub read: Option<MethodClass>,
+    #[serde(default)]
+    pub write: Option<MethodClass>,
+}
+
+impl RoleUse {
+    /// The classes of methods this use is judged on, named: the role's own
+    /// methods when the knowledge base knows them, else the API's methods of
+    /// the use's access (reads, plus writes for a writing role).
+    pub fn classes<'a>(&'a self, api: &'a Api) -> Vec<(&'static str, &'a MethodClass)> {
+        let own = self.read.is_some() || self.write.is_some();
+        let read = self.read.as_ref().unwrap_or(&api.read);
+        let write = self.write.as_ref().unwrap_or(&api.write);
+        let classes = match (own, self.access) {
+            (false, Access::Read) => vec![("read", read)],
+            _ => vec![("read", read), ("write", write)],
+        };
+        classes.into_iter().filter(|(_, c)| c.methods > 0).collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -381,6 +403,8 @@ impl Knowledge {
                         api: u.api.clone(),
                         access: u.access,
                         needs_any_of: class.map(|c| c.all.clone()).unwrap_or_default(),
+                        read: None,
+                        write: None,
                     }
                 })
                 .collect();

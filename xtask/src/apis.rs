@@ -16,6 +16,8 @@ pub struct Api {
     pub grpc: bool,
     pub workload: bool,
     pub note: Option<String>,
+    /// Every method with the scopes it accepts (not written out; roles are judged by theirs).
+    pub methods: Vec<Method>,
 }
 
 impl Api {
@@ -139,6 +141,7 @@ pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
                 grpc: false,
                 workload: false,
                 note: join_notes(&notes),
+                methods,
             },
         );
     }
@@ -181,6 +184,7 @@ pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
                 grpc: true,
                 workload: false,
                 note: Some(g.reason.clone()),
+                methods: read.into_iter().chain(write).collect(),
             },
         );
     }

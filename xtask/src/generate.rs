@@ -11,8 +11,9 @@ use crate::discovery::{self, Class, ClassSummary};
 use crate::inputs::{Overrides, RoleServices, ScopeAliases, read_json_or_yaml, read_yaml};
 use crate::jsonout::to_pretty_sorted;
 use crate::permissions::{self, RawRoles};
+use crate::reach::Reach;
 use crate::roles::{self, Diagnostics, Role, RoleClass};
-use crate::vendor::{self, DiscoveryOrigin, IAM_ROLES, read_input_json};
+use crate::vendor::{self, DiscoveryOrigin, IAM_MAP, IAM_ROLES, read_input_json};
 use crate::{GENERATED_BY, Result, SCOPE_PREFIX};
 
 /// File names inside the reference data directory.
@@ -85,7 +86,10 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
 
     let table = apis::build(&docs, &ov, discovery_label)?;
     let mut diag = Diagnostics::default();
-    let roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
+    let mut roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
+    let map: Value = read_input_json(inp.kb_dir, IAM_MAP)?;
+    let reach = Reach::new(&map, &table, &ov)?;
+    roles::own_methods(&mut roles, &raw_roles, &reach, &table, &ov);
 
     let iam_commit = pinned
         .iam_dataset
@@ -231,6 +235,7 @@ fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
         ("host_aliases", ov.host_aliases.len()),
         ("infrastructure_apis", ov.infrastructure_apis.len()),
         ("no_access_scopes", ov.no_access_scopes.len()),
+        ("permission_methods", ov.permission_methods.len()),
         ("role_uses", ov.role_uses.len()),
         ("scope_independent", ov.scope_independent.len()),
         ("workload_apis", ov.workload_apis.len()),
@@ -287,7 +292,16 @@ fn role_json(r: &Role) -> Value {
     let uses: Vec<Value> = r
         .uses
         .iter()
-        .map(|u| json!({"api": u.api, "access": access_str(u.access), "needs_any_of": u.needs_any_of}))
+        .map(|u| {
+            let mut v = json!({"api": u.api, "access": access_str(u.access), "needs_any_of": u.needs_any_of});
+            if let Some(c) = &u.read {
+                v["read"] = class_json(c);
+            }
+            if let Some(c) = &u.write {
+                v["write"] = class_json(c);
+            }
+            v
+        })
         .collect();
     let mut v = json!({
         "title": r.title,

@@ -148,6 +148,9 @@ pub struct Overrides {
     pub family_services: BTreeMap<String, FamilyServices>,
     #[serde(default)]
     pub role_uses: BTreeMap<String, RoleUses>,
+    /// permission -> the methods it lets a role call, where iam-dataset's map.json lacks them
+    #[serde(default)]
+    pub permission_methods: BTreeMap<String, PermissionMethods>,
     #[serde(default)]
     pub scope_independent: BTreeMap<String, Reasoned>,
     #[serde(default)]
@@ -216,6 +219,15 @@ pub struct ApiAdjustment {
 #[serde(deny_unknown_fields)]
 pub struct FamilyServices {
     pub services: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionMethods {
+    /// discovery method ids
+    pub methods: Vec<String>,
     pub reason: String,
     pub source: String,
 }

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod inputs;
 pub mod jsonout;
 pub mod permissions;
+pub mod reach;
 pub mod roles;
 pub mod vendor;
 

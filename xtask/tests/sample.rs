@@ -77,7 +77,11 @@ fn derived_inputs_generate_the_same_rules() {
     let _ = std::fs::remove_dir_all(&dir);
     xtask::derive::write(&derived, &dir).unwrap_or_else(|e| panic!("{e}"));
     // The vendored upstream data is not derived: it sits beside the derived inputs.
-    for name in ["pinned.json", "iam-dataset/roles.json"] {
+    for name in [
+        "pinned.json",
+        "iam-dataset/roles.json",
+        "iam-dataset/map.json",
+    ] {
         let to = dir.join(name);
         let _ = std::fs::create_dir_all(to.parent().unwrap_or(&dir));
         std::fs::copy(td.join("kb").join(name), &to).unwrap_or_else(|e| panic!("{name}: {e}"));
