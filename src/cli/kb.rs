@@ -203,7 +203,7 @@ impl Stats {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "APIs: {}: {} from discovery{docs}, {} curated gRPC/endpoint entries",
+            "APIs: {}: {} from discovery{docs}, {} gRPC/endpoint entries (service configurations and curated)",
             a.total, a.from_discovery, a.curated
         );
         let _ = writeln!(

@@ -8,12 +8,13 @@ use serde_json::{Map, Value, json};
 use crate::apis::{self, Api, ApiTable};
 use crate::derive::stem;
 use crate::discovery::{self, Class, ClassSummary};
+use crate::grpc;
 use crate::inputs::{Overrides, RoleServices, ScopeAliases, read_json_or_yaml, read_yaml};
 use crate::jsonout::to_pretty_sorted;
 use crate::permissions::{self, RawRoles};
 use crate::reach::Reach;
 use crate::roles::{self, Diagnostics, Role, RoleClass};
-use crate::vendor::{self, DiscoveryOrigin, IAM_MAP, IAM_ROLES, read_input_json};
+use crate::vendor::{self, DiscoveryOrigin, IAM_MAP, IAM_ROLES, SERVICE_AUTH, read_input_json};
 use crate::{GENERATED_BY, Result, SCOPE_PREFIX};
 
 /// File names inside the reference data directory.
@@ -84,7 +85,19 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     };
     let discovery_label = label.as_str();
 
-    let table = apis::build(&docs, &ov, discovery_label)?;
+    let googleapis_commit = pinned
+        .googleapis
+        .split_once('@')
+        .map_or(pinned.googleapis.as_str(), |(_, c)| c)
+        .to_string();
+    let service_configs = match vendor::input_path(inp.kb_dir, SERVICE_AUTH).is_file() {
+        true => grpc::apis(
+            &read_input_json(inp.kb_dir, SERVICE_AUTH)?,
+            &googleapis_commit,
+        ),
+        false => BTreeMap::new(),
+    };
+    let table = apis::build(&docs, &ov, discovery_label, service_configs)?;
     let mut diag = Diagnostics::default();
     let mut roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
     let map: Value = read_input_json(inp.kb_dir, IAM_MAP)?;
@@ -124,10 +137,8 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
             known.extend(m.scopes.iter().cloned());
         }
     }
-    for g in ov.grpc_apis.values() {
-        for grp in &g.groups {
-            known.extend(grp.scopes.iter().cloned());
-        }
+    for api in table.apis.values().filter(|a| a.grpc) {
+        known.extend(api.accepted());
     }
     known.extend(ALWAYS_KNOWN.iter().map(|s| s.to_string()));
     known.extend(ov.no_access_scopes.keys().cloned());
@@ -179,13 +190,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     if !origin.wheel_sha256.is_empty() {
         apis_header["discovery_wheel_sha256"] = Value::String(origin.wheel_sha256.clone());
     }
-    apis_header["googleapis_commit"] = Value::String(
-        pinned
-            .googleapis
-            .split_once('@')
-            .map_or(pinned.googleapis.as_str(), |(_, c)| c)
-            .to_string(),
-    );
+    apis_header["googleapis_commit"] = Value::String(googleapis_commit.clone());
     apis_header["discovery_documents"] = json!(docs.len());
     let apis_json = json!({"header": apis_header, "apis": apis_map, "aliases": table.aliases});
 
@@ -236,6 +241,7 @@ fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
         ("infrastructure_apis", ov.infrastructure_apis.len()),
         ("no_access_scopes", ov.no_access_scopes.len()),
         ("permission_methods", ov.permission_methods.len()),
+        ("prefix_services", ov.prefix_services.len()),
         ("role_uses", ov.role_uses.len()),
         ("scope_independent", ov.scope_independent.len()),
         ("workload_apis", ov.workload_apis.len()),
@@ -399,9 +405,13 @@ fn sources_md(
         "* **Terraform scope aliases**: {}.\n",
         aliases.terraform.source
     ));
+    let (curated, configs): (Vec<&String>, Vec<&String>) = grpc
+        .iter()
+        .partition(|k| ov.grpc_apis.contains_key(k.as_str()));
     s.push_str(&format!(
-        "* **gRPC-only APIs** ({}): googleapis/googleapis service YAML `authentication.rules` (see each entry's `source`), and Artifact Registry documentation for the Docker endpoint.\n",
-        grpc.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        "* **gRPC-only APIs**: {} APIs without a discovery document from googleapis/googleapis service configurations (`xtask/inputs/googleapis/service-auth.json`: `authentication.rules`, the last rule for a selector winning, stable versions preferred, mixins left out); curated in `overrides.yaml` ({}): service YAML `authentication.rules` and documentation (see each entry's `source`).\n",
+        configs.len(),
+        curated.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
     ));
     if !ov.upstream_sources.is_empty() {
         s.push_str("* **Pinned upstream revisions** (from `overrides.yaml` `upstream_sources`):\n");

@@ -148,6 +148,9 @@ pub struct Overrides {
     pub family_services: BTreeMap<String, FamilyServices>,
     #[serde(default)]
     pub role_uses: BTreeMap<String, RoleUses>,
+    /// permission prefix -> the API hosts it belongs to, where the curated table guessed wrong
+    #[serde(default)]
+    pub prefix_services: BTreeMap<String, FamilyServices>,
     /// permission -> the methods it lets a role call, where iam-dataset's map.json lacks them
     #[serde(default)]
     pub permission_methods: BTreeMap<String, PermissionMethods>,

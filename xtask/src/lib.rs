@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod derive;
 pub mod discovery;
 pub mod generate;
+pub mod grpc;
 pub mod inputs;
 pub mod jsonout;
 pub mod permissions;

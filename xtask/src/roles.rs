@@ -256,7 +256,7 @@ fn classify_one(
     }
 
     // 6. main permission prefix
-    prefix_role(role, name, sr, rs, table)
+    prefix_role(role, name, sr, rs, ov, table)
 }
 
 fn family_role(
@@ -342,7 +342,7 @@ fn family_role(
             "its family lists no service with known scopes".to_string()
         } else {
             format!(
-                "its family's service ({}) has no discovery document and no gRPC override, so its scopes are unknown",
+                "its family's service ({}) is neither a discovery document's host nor a service of googleapis' service configurations, so its scopes are unknown",
                 unresolved.join(", ")
             )
         });
@@ -385,6 +385,7 @@ fn prefix_role(
     name: &str,
     sr: &SummaryRole,
     rs: &RoleServices,
+    ov: &Overrides,
     table: &ApiTable,
 ) -> Result<Role> {
     if sr.prefixes.is_empty() {
@@ -406,14 +407,17 @@ fn prefix_role(
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v[0].0.clone()
     };
-    let services: Vec<String> = rs
-        .prefix_to_service
-        .get(&prefix)
-        .map(|p| p.services.clone())
-        .unwrap_or_else(|| vec![format!("{prefix}.googleapis.com")]);
+    let services: Vec<String> = match ov.prefix_services.get(&prefix) {
+        Some(fixed) => fixed.services.clone(),
+        None => rs
+            .prefix_to_service
+            .get(&prefix)
+            .map(|p| p.services.clone())
+            .unwrap_or_else(|| vec![format!("{prefix}.googleapis.com")]),
+    };
     let Some(key) = services.iter().find_map(|s| table.resolve(s)) else {
         role.note = Some(format!(
-            "main permission prefix {prefix} maps to {}, which has no discovery document and no gRPC override, so its scopes are unknown",
+            "main permission prefix {prefix} maps to {}, which is neither a discovery document's host nor a service of googleapis' service configurations, so its scopes are unknown",
             services.join(", ")
         ));
         return Ok(role);

@@ -81,6 +81,7 @@ fn derived_inputs_generate_the_same_rules() {
         "pinned.json",
         "iam-dataset/roles.json",
         "iam-dataset/map.json",
+        "googleapis/service-auth.json",
     ] {
         let to = dir.join(name);
         let _ = std::fs::create_dir_all(to.parent().unwrap_or(&dir));
