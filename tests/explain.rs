@@ -210,6 +210,16 @@ const CASES: &[Case] = &[
            verdict: "sufficient", findings: &[] },
     Case { n: "v2 logsWriter default", dialect: GC, scopes: DEFAULT, roles: &["roles/telemetry.logsWriter"],
            verdict: "sufficient", findings: &[] },
+    // Roles no call from the VM uses (Eventarc delivery, Dataproc's agent): no finding.
+    Case { n: "v2 eventReceiver", dialect: GC, scopes: DEFAULT, roles: &["roles/eventarc.eventReceiver"],
+           verdict: "not-applicable", findings: &[] },
+    Case { n: "v2 dataproc.worker", dialect: GC, scopes: DEFAULT, roles: &["roles/dataproc.worker"],
+           verdict: "not-applicable", findings: &[] },
+    // IAM database login needs sqlservice.login (Cloud SQL IAM login docs).
+    Case { n: "v2 instanceUser default", dialect: GC, scopes: DEFAULT, roles: &["roles/cloudsql.instanceUser"],
+           verdict: "insufficient", findings: &["SL001 error"] },
+    Case { n: "v2 instanceUser login", dialect: TF, scopes: &["https://www.googleapis.com/auth/sqlservice.login"],
+           roles: &["roles/cloudsql.instanceUser"], verdict: "sufficient", findings: &[] },
 ];
 
 /// The per-permission verdicts say which API they are about and which methods fail.
