@@ -53,6 +53,25 @@ pub struct ScopesFile {
     /// The scopes Dataproc adds to its cluster VMs.
     #[serde(default)]
     pub dataproc: Option<DataprocScopes>,
+    /// The scopes GKE nodes get when the configuration names none.
+    #[serde(default)]
+    pub gke: Option<GkeScopes>,
+}
+
+/// GKE's defaults, for front ends that model node pools: what a node runs
+/// with when its configuration names no scopes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GkeScopes {
+    /// A Terraform `node_config` block without `oauth_scopes`: only what
+    /// Cloud Logging and Cloud Monitoring need.
+    #[serde(default)]
+    pub node_config_without_scopes: Vec<String>,
+    /// The gcloud alias `gcloud container clusters|node-pools create` uses
+    /// without `--scopes`.
+    #[serde(default)]
+    pub gcloud_without_scopes: String,
+    #[serde(default)]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -161,6 +161,30 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         }
         None => json!({"source": "", "always": [], "when_none_given": []}),
     };
+    let gke = match &ov.gke {
+        Some(g) => {
+            if let Some(s) = g
+                .node_config_without_scopes
+                .iter()
+                .find(|s| !known.contains(*s))
+            {
+                return Err(format!("overrides gke: unknown scope {s}").into());
+            }
+            if !aliases
+                .gcloud
+                .aliases
+                .contains_key(&g.gcloud_without_scopes)
+            {
+                return Err(format!(
+                    "overrides gke: unknown gcloud alias {}",
+                    g.gcloud_without_scopes
+                )
+                .into());
+            }
+            json!({"source": g.source, "node_config_without_scopes": g.node_config_without_scopes, "gcloud_without_scopes": g.gcloud_without_scopes})
+        }
+        None => Value::Null,
+    };
     let no_access: Map<String, Value> = ov
         .no_access_scopes
         .iter()
@@ -177,6 +201,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         },
         "terraform": {"source": aliases.terraform.source, "aliases": aliases.terraform.aliases},
         "dataproc": dataproc,
+        "gke": gke,
         "no_access": no_access,
     });
 
@@ -234,6 +259,7 @@ fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
     BTreeMap::from([
         ("api_adjustments", ov.api_adjustments.len()),
         ("dataproc", usize::from(ov.dataproc.is_some())),
+        ("gke", usize::from(ov.gke.is_some())),
         ("discovery_docs", ov.discovery_docs.len()),
         ("family_services", ov.family_services.len()),
         ("grpc_apis", ov.grpc_apis.len()),
@@ -373,7 +399,7 @@ fn sources_md(
     );
     s.push_str("## Files\n\n");
     s.push_str("| file | what |\n| --- | --- |\n");
-    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, and scopes that grant no Cloud API access. |\n");
+    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, the scopes GKE nodes get when none are given, and scopes that grant no Cloud API access. |\n");
     s.push_str(&format!(
         "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts a read-only scope (`cloud-platform.read-only`, `compute.readonly`, ...); write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
         table.apis.len()

@@ -164,6 +164,8 @@ pub struct Overrides {
     pub no_access_scopes: BTreeMap<String, Reasoned>,
     #[serde(default)]
     pub dataproc: Option<Dataproc>,
+    #[serde(default)]
+    pub gke: Option<Gke>,
     /// name -> pinned upstream revision (rendered in SOURCES.md)
     #[serde(default)]
     pub upstream_sources: BTreeMap<String, String>,
@@ -249,6 +251,18 @@ pub struct UseSpec {
     pub api: String,
     pub access: String,
     pub needs_any_of: Vec<String>,
+}
+
+/// The scopes GKE nodes get when the configuration names none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gke {
+    /// Terraform `node_config` without `oauth_scopes`
+    pub node_config_without_scopes: Vec<String>,
+    /// the gcloud alias `gcloud container clusters/node-pools create` uses without `--scopes`
+    pub gcloud_without_scopes: String,
+    pub reason: String,
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
