@@ -146,8 +146,16 @@ const CASES: &[Case] = &[
     // The short extra cases.
     Case { n: "extra run.invoker", dialect: GC, scopes: DEFAULT, roles: &["roles/run.invoker"],
            verdict: "not-applicable", findings: &[] },
+    // Image pulls accept devstorage.read_only (Artifact Registry docs on deploying to Compute
+    // Engine and GKE), which is what the role is for on a VM: no error, no finding. Only the
+    // REST reads need cloud-platform(.read-only); the read-only platform scope covers those
+    // but not pulls: a note.
     Case { n: "extra artifactregistry.reader", dialect: GC, scopes: DEFAULT,
-           roles: &["roles/artifactregistry.reader"], verdict: "partial", findings: &["SL001 error"] },
+           roles: &["roles/artifactregistry.reader"], verdict: "sufficient", findings: &[] },
+    Case { n: "v2 artifactregistry.reader read-only", dialect: TF, scopes: &[CPRO],
+           roles: &["roles/artifactregistry.reader"], verdict: "partial", findings: &["SL002 note"] },
+    Case { n: "v2 artifactregistry.reader logging only", dialect: GC, scopes: &["logging-write"],
+           roles: &["roles/artifactregistry.reader"], verdict: "insufficient", findings: &["SL001 error"] },
     Case { n: "extra dataflow.developer", dialect: GC, scopes: &["compute-rw"],
            roles: &["roles/dataflow.developer"], verdict: "sufficient", findings: &[] },
     Case { n: "extra serviceUsageAdmin", dialect: GC, scopes: DEFAULT,

@@ -251,6 +251,10 @@ pub struct UseSpec {
     pub api: String,
     pub access: String,
     pub needs_any_of: Vec<String>,
+    /// Another API whose methods of the use's class count as part of this use (image pulls and
+    /// the registry's REST reads are one use of `artifactregistry.reader`).
+    #[serde(default)]
+    pub plus_methods_of: Option<String>,
 }
 
 /// The scopes GKE nodes get when the configuration names none.

@@ -213,12 +213,28 @@ fn classify_one(
                 )
                 .into());
             }
+            let (read, write) = match &u.plus_methods_of {
+                Some(other) => {
+                    let more = table.apis.get(other).ok_or_else(|| {
+                        format!("overrides role_uses.{name}: unknown API {other}")
+                    })?;
+                    let of_class = |c: Class| -> ClassSummary {
+                        let ms = api.methods.iter().chain(&more.methods);
+                        ClassSummary::from_methods(ms.filter(|m| m.class() == c))
+                    };
+                    match access {
+                        Class::Read => (Some(of_class(Class::Read)), Some(ClassSummary::default())),
+                        Class::Write => (Some(of_class(Class::Read)), Some(of_class(Class::Write))),
+                    }
+                }
+                None => (None, None),
+            };
             role.uses.push(Use {
                 api: u.api.clone(),
                 access,
                 needs_any_of: needs,
-                read: None,
-                write: None,
+                read,
+                write,
             });
         }
         role.class = RoleClass::Api;
