@@ -26,6 +26,12 @@ pub struct Header {
     /// How many discovery documents the package holds (`apis.json`).
     #[serde(default)]
     pub discovery_documents: Option<u32>,
+    /// The SHA-256 of the wheel the discovery documents come from (`apis.json`).
+    #[serde(default)]
+    pub discovery_wheel_sha256: Option<String>,
+    /// The pinned revision of googleapis/googleapis, for gRPC-only APIs (`apis.json`).
+    #[serde(default)]
+    pub googleapis_commit: Option<String>,
     /// The pinned revision of the IAM role data (`roles.json`).
     #[serde(default)]
     pub iam_dataset_commit: Option<String>,
@@ -47,6 +53,25 @@ pub struct ScopesFile {
     /// The scopes Dataproc adds to its cluster VMs.
     #[serde(default)]
     pub dataproc: Option<DataprocScopes>,
+    /// The scopes GKE nodes get when the configuration names none.
+    #[serde(default)]
+    pub gke: Option<GkeScopes>,
+}
+
+/// GKE's defaults, for front ends that model node pools: what a node runs
+/// with when its configuration names no scopes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GkeScopes {
+    /// A Terraform `node_config` block without `oauth_scopes`: only what
+    /// Cloud Logging and Cloud Monitoring need.
+    #[serde(default)]
+    pub node_config_without_scopes: Vec<String>,
+    /// The gcloud alias `gcloud container clusters|node-pools create` uses
+    /// without `--scopes`.
+    #[serde(default)]
+    pub gcloud_without_scopes: String,
+    #[serde(default)]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +212,28 @@ pub struct RoleUse {
     pub api: String,
     pub access: Access,
     pub needs_any_of: Vec<String>,
+    /// The scopes accepted by the methods the role's own permissions can call,
+    /// by class; when absent, the API's class applies.
+    #[serde(default)]
+    pub read: Option<MethodClass>,
+    #[serde(default)]
+    pub write: Option<MethodClass>,
+}
+
+impl RoleUse {
+    /// The classes of methods this use is judged on, named: the role's own
+    /// methods when the knowledge base knows them, else the API's methods of
+    /// the use's access (reads, plus writes for a writing role).
+    pub fn classes<'a>(&'a self, api: &'a Api) -> Vec<(&'static str, &'a MethodClass)> {
+        let own = self.read.is_some() || self.write.is_some();
+        let read = self.read.as_ref().unwrap_or(&api.read);
+        let write = self.write.as_ref().unwrap_or(&api.write);
+        let classes = match (own, self.access) {
+            (false, Access::Read) => vec![("read", read)],
+            _ => vec![("read", read), ("write", write)],
+        };
+        classes.into_iter().filter(|(_, c)| c.methods > 0).collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +320,17 @@ impl Knowledge {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The versions of the data the knowledge base was generated from, so a
+    /// verdict can be traced to the upstream facts it rests on.
+    pub fn data_versions(&self) -> DataVersions {
+        DataVersions {
+            discovery_package: self.apis_header.discovery_package.clone(),
+            discovery_wheel_sha256: self.apis_header.discovery_wheel_sha256.clone(),
+            iam_dataset_commit: self.roles_header.iam_dataset_commit.clone(),
+            googleapis_commit: self.apis_header.googleapis_commit.clone(),
+        }
     }
 
     /// What a scope string in Terraform means: the provider maps its aliases
@@ -364,6 +422,8 @@ impl Knowledge {
                         api: u.api.clone(),
                         access: u.access,
                         needs_any_of: class.map(|c| c.all.clone()).unwrap_or_default(),
+                        read: None,
+                        write: None,
                     }
                 })
                 .collect();
@@ -453,6 +513,41 @@ impl Knowledge {
             .iter()
             .find(|(_, v)| v.as_str() == short)
             .map(|(k, _)| k.as_str())
+    }
+}
+
+/// The upstream data versions of the knowledge base (see [`Knowledge::data_versions`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DataVersions {
+    pub discovery_package: Option<String>,
+    pub discovery_wheel_sha256: Option<String>,
+    pub iam_dataset_commit: Option<String>,
+    pub googleapis_commit: Option<String>,
+}
+
+impl DataVersions {
+    /// One line per source, for `--version` and `kb stats`.
+    pub fn lines(&self) -> Vec<String> {
+        let unknown = || "unknown".to_string();
+        let wheel = self
+            .discovery_wheel_sha256
+            .as_ref()
+            .map(|h| format!(" (wheel sha256 {h})"))
+            .unwrap_or_default();
+        vec![
+            format!(
+                "discovery documents: {}{wheel}",
+                self.discovery_package.clone().unwrap_or_else(unknown)
+            ),
+            format!(
+                "IAM roles: iann0036/iam-dataset@{}",
+                self.iam_dataset_commit.clone().unwrap_or_else(unknown)
+            ),
+            format!(
+                "gRPC service configs: googleapis/googleapis@{}",
+                self.googleapis_commit.clone().unwrap_or_else(unknown)
+            ),
+        ]
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -29,8 +29,31 @@ enum Command {
     Kb(cli::kb::KbArgs),
 }
 
+/// `--version` names the knowledge base's data versions too: a verdict
+/// depends on them as much as on the code.
+fn long_version() -> String {
+    let mut s = env!("CARGO_PKG_VERSION").to_string();
+    if let Ok(kb) = scopelint::knowledge::Knowledge::get() {
+        s.push_str("\nknowledge base:");
+        for line in kb.data_versions().lines() {
+            s.push_str("\n  ");
+            s.push_str(&line);
+        }
+    }
+    s
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut command = Cli::command();
+    // Only `--version` reads the knowledge base here; clap keeps a `&'static str`.
+    if std::env::args_os().any(|a| a == "--version") {
+        command = command.long_version(long_version().leak() as &'static str);
+    }
+    let matches = command.get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // A bug must not show up as a raw panic: report it and exit 2.
     std::panic::set_hook(Box::new(|info| {
         eprintln!(

@@ -66,8 +66,28 @@ fn compare(path: &Path, actual: &str, failures: &mut Vec<String>) {
 }
 
 /// The SARIF log with its rules array replaced by the rule ids, and the rules array.
+/// The driver's knowledge-base versions are checked here and left out of the
+/// snapshots, which would otherwise all change with every data refresh.
 fn split_rules(sarif: &str) -> (String, String) {
     let mut log: Value = serde_json::from_str(sarif).unwrap();
+    let props = log["runs"][0]["tool"]["driver"]
+        .as_object_mut()
+        .and_then(|d| d.remove("properties"))
+        .unwrap_or_default();
+    let kb = &props["knowledgeBase"];
+    for key in ["iam_dataset_commit", "googleapis_commit"] {
+        let commit = kb[key].as_str().unwrap_or_default();
+        assert!(
+            commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+            "SARIF tool.driver.properties.knowledgeBase.{key}: {commit:?}"
+        );
+    }
+    assert!(
+        kb["discovery_package"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("google-api-python-client ")),
+        "SARIF tool.driver names the discovery package: {kb}"
+    );
     let rules = log["runs"][0]["tool"]["driver"]["rules"].take();
     log["runs"][0]["tool"]["driver"]["rules"] = rules
         .as_array()

@@ -465,11 +465,7 @@ pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Ver
     let Some(api) = api else {
         return (Verdict::Insufficient, "no granted scope is accepted".into());
     };
-    let classes: Vec<(&str, &MethodClass)> = match u.access {
-        Access::Read => vec![("read", &api.read)],
-        Access::Write => vec![("read", &api.read), ("write", &api.write)],
-    };
-    let classes: Vec<_> = classes.into_iter().filter(|(_, c)| c.methods > 0).collect();
+    let classes = u.classes(api);
     let cov: Vec<(&str, &MethodClass, Coverage)> = classes
         .iter()
         .map(|(n, c)| (*n, *c, coverage(c, granted)))
@@ -510,6 +506,11 @@ pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Ver
         return (Verdict::Partial(severity), detail);
     }
     // Every class is covered, some only in part: name the methods that fail.
+    let whose = if u.read.is_some() || u.write.is_some() {
+        "the role's"
+    } else {
+        "the API's"
+    };
     let mut parts = Vec::new();
     for (name, class, c) in &cov {
         if *c != Coverage::Part {
@@ -523,7 +524,7 @@ pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Ver
                 format!(" (for example {})", p.fails.join(", "))
             };
             parts.push(format!(
-                "{scope} is accepted by {} of the API's {} {name} methods; the others fail{examples}",
+                "{scope} is accepted by {} of {whose} {} {name} methods; the others fail{examples}",
                 p.covers, class.methods
             ));
         }

@@ -91,7 +91,9 @@ struct ScopeStats {
 struct SourceStats {
     discovery_package: Option<String>,
     discovery_documents: Option<u32>,
+    discovery_wheel_sha256: Option<String>,
     iam_dataset_commit: Option<String>,
+    googleapis_commit: Option<String>,
     gcloud_aliases: String,
     terraform_aliases: String,
     /// Every source line of the generated files' headers.
@@ -179,7 +181,9 @@ fn stats(kb: &Knowledge) -> Stats {
         sources: SourceStats {
             discovery_package: kb.apis_header.discovery_package.clone(),
             discovery_documents: kb.apis_header.discovery_documents,
+            discovery_wheel_sha256: kb.apis_header.discovery_wheel_sha256.clone(),
             iam_dataset_commit: kb.roles_header.iam_dataset_commit.clone(),
+            googleapis_commit: kb.apis_header.googleapis_commit.clone(),
             gcloud_aliases: kb.scopes.gcloud.source.clone(),
             terraform_aliases: kb.scopes.terraform.source.clone(),
             all: h.sources.clone(),
@@ -199,7 +203,7 @@ impl Stats {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "APIs: {}: {} from discovery{docs}, {} curated gRPC/endpoint entries",
+            "APIs: {}: {} from discovery{docs}, {} gRPC/endpoint entries (service configurations and curated)",
             a.total, a.from_discovery, a.curated
         );
         let _ = writeln!(
@@ -236,6 +240,9 @@ impl Stats {
         let _ = writeln!(s, "sources:");
         for line in &self.sources.all {
             let _ = writeln!(s, "  {line}");
+        }
+        if let Some(h) = &self.sources.discovery_wheel_sha256 {
+            let _ = writeln!(s, "  discovery wheel sha256: {h}");
         }
         let _ = writeln!(s, "regenerate with: {}", self.sources.generated_by);
         s

@@ -62,6 +62,14 @@ struct Driver {
     semantic_version: &'static str,
     information_uri: &'static str,
     rules: Vec<Rule>,
+    /// The knowledge base's upstream data versions, which verdicts depend on.
+    properties: DriverProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DriverProperties {
+    knowledge_base: crate::knowledge::DataVersions,
 }
 
 #[derive(Serialize)]
@@ -439,6 +447,11 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: INFORMATION_URI,
                     rules: metas.iter().map(|m| rule(m)).collect(),
+                    properties: DriverProperties {
+                        knowledge_base: crate::knowledge::Knowledge::get()
+                            .map(|kb| kb.data_versions())
+                            .unwrap_or_default(),
+                    },
                 },
             },
             invocations: vec![Invocation {

@@ -518,6 +518,8 @@ fn url_use(cmd: &Cmd, inv: &Invocation, kb: &Knowledge) -> Option<(String, RoleU
             api: service,
             access: if write { Access::Write } else { Access::Read },
             needs_any_of: needs.into_iter().collect(),
+            read: None,
+            write: None,
         },
     ))
 }

@@ -16,6 +16,8 @@ pub struct Api {
     pub grpc: bool,
     pub workload: bool,
     pub note: Option<String>,
+    /// Every method with the scopes it accepts (not written out; roles are judged by theirs).
+    pub methods: Vec<Method>,
 }
 
 impl Api {
@@ -62,7 +64,14 @@ fn join_notes(notes: &[&str]) -> Option<String> {
     }
 }
 
-pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
+/// `service_configs`: the APIs of googleapis' service configurations; each is added when neither
+/// discovery, a curated gRPC entry nor a host alias describes its host.
+pub fn build(
+    docs: &[Doc],
+    ov: &Overrides,
+    label: &str,
+    service_configs: BTreeMap<String, Api>,
+) -> Result<ApiTable> {
     let mut groups: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
     for d in docs {
         groups.entry(d.key()).or_default().push(d);
@@ -139,6 +148,7 @@ pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
                 grpc: false,
                 workload: false,
                 note: join_notes(&notes),
+                methods,
             },
         );
     }
@@ -181,6 +191,7 @@ pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
                 grpc: true,
                 workload: false,
                 note: Some(g.reason.clone()),
+                methods: read.into_iter().chain(write).collect(),
             },
         );
     }
@@ -199,6 +210,15 @@ pub fn build(docs: &[Doc], ov: &Overrides, label: &str) -> Result<ApiTable> {
             return Err(
                 format!("overrides: {key} is both a workload and an infrastructure API").into(),
             );
+        }
+    }
+
+    for (key, api) in service_configs {
+        let known = apis.contains_key(&key)
+            || ov.host_aliases.contains_key(&key)
+            || apis.contains_key(&format!("{key}#grpc"));
+        if !known {
+            apis.insert(key, api);
         }
     }
 

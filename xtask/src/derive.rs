@@ -1,9 +1,7 @@
 //! Stage 1 of `gen-rules`: the derived role inputs in `xtask/inputs/`.
 //!
-//! The reference data directory (role-services.yaml, role-permissions-summary.json,
-//! scope-aliases.yaml) is not part of the repository. The generator needs only a few of its
-//! fields: for every predefined role its title, launch stage, read/write access and permission
-//! prefix counts; the curated API families (services, and per role the primary access,
+//! The reference data directory (role-services.yaml, scope-aliases.yaml) is not part of the
+//! repository. The generator needs only a few of its fields: the curated API families (services, and per role the primary access,
 //! `needs_any_of`, and the notes the output quotes); the permission-prefix to service table; and
 //! the gcloud and Terraform scope alias tables. This module keeps exactly those fields, in the
 //! generator's own schema, and writes them one entry per line so that a change in the reference
@@ -17,15 +15,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Result;
-use crate::generate::{KB_ROLE_SERVICES, KB_ROLE_SUMMARY, KB_SCOPE_ALIASES};
-use crate::inputs::{
-    FamilyRoles, RoleServices, RoleSummary, ScopeAliases, read_json, read_json_or_yaml,
-};
+use crate::generate::{KB_ROLE_SERVICES, KB_SCOPE_ALIASES};
+use crate::inputs::{FamilyRoles, RoleServices, ScopeAliases, read_json_or_yaml};
 use crate::roles::ALL_SERVICES;
 
 /// File names of the derived inputs (JSON; the generator prefers them over the YAML names).
 pub const DERIVED_ROLE_SERVICES: &str = "role-services.json";
-pub const DERIVED_ROLE_SUMMARY: &str = "role-permissions-summary.json";
 pub const DERIVED_SCOPE_ALIASES: &str = "scope-aliases.json";
 
 /// The stem of a file name (`role-services.yaml` -> `role-services`).
@@ -44,7 +39,6 @@ pub fn inputs_dir() -> PathBuf {
 pub fn derive(kb_dir: &Path) -> Result<BTreeMap<String, String>> {
     let aliases: ScopeAliases = read_json_or_yaml(kb_dir, stem(KB_SCOPE_ALIASES))?;
     let mut rs: RoleServices = read_json_or_yaml(kb_dir, stem(KB_ROLE_SERVICES))?;
-    let summary: RoleSummary = read_json(&kb_dir.join(KB_ROLE_SUMMARY))?;
     let commit = rs
         .meta
         .iam_dataset_commit
@@ -74,15 +68,6 @@ pub fn derive(kb_dir: &Path) -> Result<BTreeMap<String, String>> {
         .retain(|k, _| ALL_SERVICES.contains(&k.as_str()));
 
     let mut files = BTreeMap::new();
-    files.insert(
-        DERIVED_ROLE_SUMMARY.to_string(),
-        lines(
-            &format!(
-                "Derived by `cargo run -p xtask -- gen-rules --kb-dir <reference data directory>` from the reference data file {KB_ROLE_SUMMARY}, a summary of iann0036/iam-dataset@{commit} gcp/roles/*.json (Google's predefined IAM roles). Only the fields the generator reads: t = title, st = launch stage, access = read-only|write|none-significant, prefixes = permission prefix -> permission counts by kind (incidental permissions excluded). Do not edit by hand."
-            ),
-            &[("roles", serde_json::to_value(&summary.roles)?, 1)],
-        ),
-    );
     files.insert(
         DERIVED_ROLE_SERVICES.to_string(),
         lines(

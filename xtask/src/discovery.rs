@@ -197,8 +197,9 @@ pub fn parse_doc(v: &Value) -> Option<Doc> {
     })
 }
 
-/// Loads every `*.json` discovery document of a directory (index.json and non-documents are skipped).
-pub fn load_dir(dir: &Path) -> Result<Vec<Doc>> {
+/// Every `*.json` discovery document of a directory, parsed, in file name order (index.json and
+/// other non-documents are skipped).
+pub fn raw_documents(dir: &Path) -> Result<Vec<(std::path::PathBuf, Value)>> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -210,11 +211,19 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Doc>> {
         let text = crate::inputs::read_text(&p)?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| format!("cannot parse {}: {e}", p.display()))?;
-        if v.get("discoveryVersion").is_none()
-            || v.get("kind").and_then(Value::as_str) != Some("discovery#restDescription")
+        if v.get("discoveryVersion").is_some()
+            && v.get("kind").and_then(Value::as_str) == Some("discovery#restDescription")
         {
-            continue; // index.json (discovery#directoryList) and other non-documents
+            docs.push((p, v));
         }
+    }
+    Ok(docs)
+}
+
+/// Loads every discovery document of a directory.
+pub fn load_dir(dir: &Path) -> Result<Vec<Doc>> {
+    let mut docs = Vec::new();
+    for (p, v) in raw_documents(dir)? {
         match parse_doc(&v) {
             Some(d) => docs.push(d),
             None => eprintln!(

@@ -7,18 +7,20 @@ use serde_json::{Map, Value, json};
 
 use crate::apis::{self, Api, ApiTable};
 use crate::derive::stem;
-use crate::derive::{DERIVED_ROLE_SERVICES, DERIVED_ROLE_SUMMARY, DERIVED_SCOPE_ALIASES};
 use crate::discovery::{self, Class, ClassSummary};
-use crate::inputs::{
-    Overrides, RoleServices, RoleSummary, ScopeAliases, read_json, read_json_or_yaml, read_yaml,
-};
+use crate::grpc;
+use crate::inputs::{Overrides, RoleServices, ScopeAliases, read_json_or_yaml, read_yaml};
 use crate::jsonout::to_pretty_sorted;
+use crate::permissions::{self, RawRoles};
+use crate::reach::Reach;
 use crate::roles::{self, Diagnostics, Role, RoleClass};
-use crate::{DISCOVERY_PACKAGE, DISCOVERY_VERSION, GENERATED_BY, Result, SCOPE_PREFIX};
+use crate::vendor::{self, DiscoveryOrigin, IAM_MAP, IAM_ROLES, SERVICE_AUTH, read_input_json};
+use crate::{GENERATED_BY, Result, SCOPE_PREFIX};
 
 /// File names inside the reference data directory.
 pub const KB_ROLE_SERVICES: &str = "role-services.yaml";
-pub const KB_ROLE_SUMMARY: &str = "role-permissions-summary.json";
+/// The upstream revisions of the vendored inputs.
+pub const PINNED: &str = "pinned.json";
 pub const KB_SCOPE_ALIASES: &str = "scope-aliases.yaml";
 
 /// Scopes that are always `known`, on top of everything discovery and the gRPC overrides declare:
@@ -33,10 +35,11 @@ pub const ALWAYS_KNOWN: [&str; 6] = [
 ];
 
 pub struct GenInput<'a> {
+    /// The inputs directory: the curated role families and alias tables, and the vendored
+    /// upstream data (`iam-dataset/`, `googleapis/`, `discovery/`, `pinned.json`).
     pub kb_dir: &'a Path,
-    pub discovery_dir: &'a Path,
-    /// e.g. "google-api-python-client 2.202.0"
-    pub discovery_label: &'a str,
+    /// Raw discovery documents to read instead of the vendored extraction, with their label.
+    pub discovery_dir: Option<(&'a Path, &'a str)>,
     pub overrides: &'a Path,
 }
 
@@ -47,36 +50,75 @@ pub struct Generated {
     pub summary: String,
 }
 
-pub fn pinned_label() -> String {
-    format!("{DISCOVERY_PACKAGE} {DISCOVERY_VERSION}")
+/// The upstream revisions of the vendored inputs (`pinned.json`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Pinned {
+    #[serde(default)]
+    pub iam_dataset: String,
+    #[serde(default)]
+    pub googleapis: String,
 }
 
 pub fn generate(inp: &GenInput) -> Result<Generated> {
-    // The derived inputs (xtask/inputs/, JSON) or a reference data directory (YAML).
+    // The curated inputs (xtask/inputs/, JSON) or a reference data directory (YAML).
     let aliases: ScopeAliases = read_json_or_yaml(inp.kb_dir, stem(KB_SCOPE_ALIASES))?;
     let rs: RoleServices = read_json_or_yaml(inp.kb_dir, stem(KB_ROLE_SERVICES))?;
-    let summary: RoleSummary = read_json(&inp.kb_dir.join(KB_ROLE_SUMMARY))?;
+    let pinned: Pinned = read_input_json(inp.kb_dir, PINNED)?;
+    let raw_roles: RawRoles = read_input_json(inp.kb_dir, IAM_ROLES)?;
+    let summary = permissions::summarize(&raw_roles);
     let ov: Overrides = read_yaml(inp.overrides)?;
-    let docs = discovery::load_dir(inp.discovery_dir)?;
+    let (docs, origin) = match inp.discovery_dir {
+        Some((dir, label)) => (
+            discovery::load_dir(dir)?,
+            DiscoveryOrigin {
+                package: label.to_string(),
+                version: String::new(),
+                wheel_sha256: String::new(),
+            },
+        ),
+        None => vendor::load_discovery(inp.kb_dir)?,
+    };
+    let label = if origin.version.is_empty() {
+        origin.package.clone()
+    } else {
+        origin.label()
+    };
+    let discovery_label = label.as_str();
 
-    let table = apis::build(&docs, &ov, inp.discovery_label)?;
+    let googleapis_commit = pinned
+        .googleapis
+        .split_once('@')
+        .map_or(pinned.googleapis.as_str(), |(_, c)| c)
+        .to_string();
+    let service_configs = match vendor::input_path(inp.kb_dir, SERVICE_AUTH).is_file() {
+        true => grpc::apis(
+            &read_input_json(inp.kb_dir, SERVICE_AUTH)?,
+            &googleapis_commit,
+        ),
+        false => BTreeMap::new(),
+    };
+    let table = apis::build(&docs, &ov, discovery_label, service_configs)?;
     let mut diag = Diagnostics::default();
-    let roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
+    let mut roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
+    let map: Value = read_input_json(inp.kb_dir, IAM_MAP)?;
+    let reach = Reach::new(&map, &table, &ov)?;
+    roles::own_methods(&mut roles, &raw_roles, &reach, &table, &ov);
 
-    let iam_commit = rs
-        .meta
-        .iam_dataset_commit
-        .clone()
-        .unwrap_or_else(|| "unknown".to_string());
+    let iam_commit = pinned
+        .iam_dataset
+        .split_once('@')
+        .map_or(pinned.iam_dataset.as_str(), |(_, c)| c)
+        .to_string();
     let sources = vec![
         format!(
-            "{}: googleapiclient/discovery_cache/documents/*.json ({} documents)",
-            inp.discovery_label,
+            "{discovery_label}: googleapiclient/discovery_cache/documents/*.json ({} documents)",
             docs.len()
         ),
         format!(
-            "iann0036/iam-dataset@{iam_commit} gcp/roles/*.json, via the reference data files {KB_ROLE_SERVICES} and {KB_ROLE_SUMMARY}"
+            "{} gcp/roles/*.json (roles.json), gcp/map.json; curated API families in xtask/inputs/{KB_ROLE_SERVICES}",
+            pinned.iam_dataset
         ),
+        format!("{}: service config authentication.rules", pinned.googleapis),
         format!("gcloud: {}", aliases.gcloud.source),
         format!("terraform: {}", aliases.terraform.source),
         "rules/overrides.yaml (hand-curated; each entry names its public source)".to_string(),
@@ -95,10 +137,8 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
             known.extend(m.scopes.iter().cloned());
         }
     }
-    for g in ov.grpc_apis.values() {
-        for grp in &g.groups {
-            known.extend(grp.scopes.iter().cloned());
-        }
+    for api in table.apis.values().filter(|a| a.grpc) {
+        known.extend(api.accepted());
     }
     known.extend(ALWAYS_KNOWN.iter().map(|s| s.to_string()));
     known.extend(ov.no_access_scopes.keys().cloned());
@@ -121,6 +161,30 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         }
         None => json!({"source": "", "always": [], "when_none_given": []}),
     };
+    let gke = match &ov.gke {
+        Some(g) => {
+            if let Some(s) = g
+                .node_config_without_scopes
+                .iter()
+                .find(|s| !known.contains(*s))
+            {
+                return Err(format!("overrides gke: unknown scope {s}").into());
+            }
+            if !aliases
+                .gcloud
+                .aliases
+                .contains_key(&g.gcloud_without_scopes)
+            {
+                return Err(format!(
+                    "overrides gke: unknown gcloud alias {}",
+                    g.gcloud_without_scopes
+                )
+                .into());
+            }
+            json!({"source": g.source, "node_config_without_scopes": g.node_config_without_scopes, "gcloud_without_scopes": g.gcloud_without_scopes})
+        }
+        None => Value::Null,
+    };
     let no_access: Map<String, Value> = ov
         .no_access_scopes
         .iter()
@@ -137,6 +201,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         },
         "terraform": {"source": aliases.terraform.source, "aliases": aliases.terraform.aliases},
         "dataproc": dataproc,
+        "gke": gke,
         "no_access": no_access,
     });
 
@@ -146,7 +211,11 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         apis_map.insert(k.clone(), api_json(a));
     }
     let mut apis_header = header.clone();
-    apis_header["discovery_package"] = Value::String(inp.discovery_label.to_string());
+    apis_header["discovery_package"] = Value::String(discovery_label.to_string());
+    if !origin.wheel_sha256.is_empty() {
+        apis_header["discovery_wheel_sha256"] = Value::String(origin.wheel_sha256.clone());
+    }
+    apis_header["googleapis_commit"] = Value::String(googleapis_commit.clone());
     apis_header["discovery_documents"] = json!(docs.len());
     let apis_json = json!({"header": apis_header, "apis": apis_map, "aliases": table.aliases});
 
@@ -162,7 +231,8 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     let counts = class_counts(&roles);
     let summary_text = summary_text(&table, &roles, &counts);
     let sources_md = sources_md(
-        inp,
+        discovery_label,
+        &origin,
         &ov,
         &aliases,
         &iam_commit,
@@ -189,12 +259,15 @@ fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
     BTreeMap::from([
         ("api_adjustments", ov.api_adjustments.len()),
         ("dataproc", usize::from(ov.dataproc.is_some())),
+        ("gke", usize::from(ov.gke.is_some())),
         ("discovery_docs", ov.discovery_docs.len()),
         ("family_services", ov.family_services.len()),
         ("grpc_apis", ov.grpc_apis.len()),
         ("host_aliases", ov.host_aliases.len()),
         ("infrastructure_apis", ov.infrastructure_apis.len()),
         ("no_access_scopes", ov.no_access_scopes.len()),
+        ("permission_methods", ov.permission_methods.len()),
+        ("prefix_services", ov.prefix_services.len()),
         ("role_uses", ov.role_uses.len()),
         ("scope_independent", ov.scope_independent.len()),
         ("workload_apis", ov.workload_apis.len()),
@@ -251,7 +324,16 @@ fn role_json(r: &Role) -> Value {
     let uses: Vec<Value> = r
         .uses
         .iter()
-        .map(|u| json!({"api": u.api, "access": access_str(u.access), "needs_any_of": u.needs_any_of}))
+        .map(|u| {
+            let mut v = json!({"api": u.api, "access": access_str(u.access), "needs_any_of": u.needs_any_of});
+            if let Some(c) = &u.read {
+                v["read"] = class_json(c);
+            }
+            if let Some(c) = &u.write {
+                v["write"] = class_json(c);
+            }
+            v
+        })
         .collect();
     let mut v = json!({
         "title": r.title,
@@ -293,7 +375,8 @@ fn summary_text(
 
 #[allow(clippy::too_many_arguments)]
 fn sources_md(
-    inp: &GenInput,
+    discovery_label: &str,
+    origin: &DiscoveryOrigin,
     ov: &Overrides,
     aliases: &ScopeAliases,
     iam_commit: &str,
@@ -316,7 +399,7 @@ fn sources_md(
     );
     s.push_str("## Files\n\n");
     s.push_str("| file | what |\n| --- | --- |\n");
-    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, and scopes that grant no Cloud API access. |\n");
+    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, the scopes GKE nodes get when none are given, and scopes that grant no Cloud API access. |\n");
     s.push_str(&format!(
         "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts a read-only scope (`cloud-platform.read-only`, `compute.readonly`, ...); write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
         table.apis.len()
@@ -328,25 +411,33 @@ fn sources_md(
     s.push_str("| `overrides.yaml` | Hand-curated input of the generator: gRPC-only APIs, API adjustments, role uses, scope-independent roles, workload and infrastructure APIs. Every entry has a `reason` and a `source`. |\n");
     s.push_str("| `SOURCES.md` | This file. |\n\n");
     s.push_str("## Sources\n\n");
+    let wheel = if origin.wheel_sha256.is_empty() {
+        String::new()
+    } else {
+        format!(" (wheel SHA-256 `{}`)", origin.wheel_sha256)
+    };
     s.push_str(&format!(
-        "* **Discovery documents**: {} (PyPI wheel), `googleapiclient/discovery_cache/documents/*.json`, {} documents (the same tree as GitHub googleapis/google-api-python-client). One document per service host: the stable version with the highest version number, unless `overrides.yaml` `discovery_docs` names the documents to merge. Each API entry records its document names and revisions.\n",
-        inp.discovery_label,
+        "* **Discovery documents**: {discovery_label}{wheel}, PyPI wheel, `googleapiclient/discovery_cache/documents/*.json`, {} documents (the same tree as GitHub googleapis/google-api-python-client), vendored as an extraction in `xtask/inputs/discovery/`. One document per service host: the stable version with the highest version number, unless `overrides.yaml` `discovery_docs` names the documents to merge. Each API entry records its document names and revisions.\n",
         docs.len()
     ));
     s.push_str(&format!(
-        "* **IAM roles**: iann0036/iam-dataset @ `{iam_commit}` (`gcp/roles/*.json`, `gcp/predefined_roles.json`, `gcp/map.json`, `gcp/service_mapping.json`), summarised in the reference data files `{KB_ROLE_SUMMARY}` (every role: title, stage, permission prefixes) and `{KB_ROLE_SERVICES}` (API families with curated `needs_any_of`, permission prefix to service host).\n"
+        "* **IAM roles**: iann0036/iam-dataset @ `{iam_commit}`: `gcp/roles/*.json` merged into `roles.json` (every role's title, stage and permissions), vendored unmodified in `xtask/inputs/iam-dataset/` with its licence; the API families with curated `needs_any_of` and the permission prefix to service host table in `xtask/inputs/{KB_ROLE_SERVICES}`.\n"
     ));
     s.push_str(&format!(
-        "* **gcloud scope aliases**: {} (also `instance_utils.py` and `command_lib/compute/instances/flags.py` for the defaulting rules), read into the reference data file `{KB_SCOPE_ALIASES}`.\n",
+        "* **gcloud scope aliases**: {} (also `instance_utils.py` and `command_lib/compute/instances/flags.py` for the defaulting rules), in `xtask/inputs/{KB_SCOPE_ALIASES}`.\n",
         aliases.gcloud.source
     ));
     s.push_str(&format!(
         "* **Terraform scope aliases**: {}.\n",
         aliases.terraform.source
     ));
+    let (curated, configs): (Vec<&String>, Vec<&String>) = grpc
+        .iter()
+        .partition(|k| ov.grpc_apis.contains_key(k.as_str()));
     s.push_str(&format!(
-        "* **gRPC-only APIs** ({}): googleapis/googleapis service YAML `authentication.rules` (see each entry's `source`), and Artifact Registry documentation for the Docker endpoint.\n",
-        grpc.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        "* **gRPC-only APIs**: {} APIs without a discovery document from googleapis/googleapis service configurations (`xtask/inputs/googleapis/service-auth.json`: `authentication.rules`, the last rule for a selector winning, stable versions preferred, mixins left out); curated in `overrides.yaml` ({}): service YAML `authentication.rules` and documentation (see each entry's `source`).\n",
+        configs.len(),
+        curated.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
     ));
     if !ov.upstream_sources.is_empty() {
         s.push_str("* **Pinned upstream revisions** (from `overrides.yaml` `upstream_sources`):\n");
@@ -358,11 +449,11 @@ fn sources_md(
     s.push_str("Entries marked UNCONFIRMED (Gemini API scopes, the `*-docker.pkg.dev` scope matrix) have no machine-readable source.\n\n");
     s.push_str("## Regenerate\n\n");
     s.push_str("```sh\n");
-    s.push_str("cargo run -p xtask -- gen-rules                                         # from the committed xtask/inputs/\n");
-    s.push_str("cargo run -p xtask -- gen-rules --kb-dir <reference data directory>   # refresh xtask/inputs/ first\n");
+    s.push_str("cargo run -p xtask -- gen-rules                                         # from the committed xtask/inputs/, offline\n");
+    s.push_str("cargo run -p xtask -- gen-rules --kb-dir <reference data directory>   # refresh the curated inputs first\n");
     s.push_str("```\n\n");
     s.push_str(&format!(
-        "Generation has two stages. Stage 1 (only with `--kb-dir`) reads the reference data directory (`{KB_ROLE_SERVICES}`, `{KB_ROLE_SUMMARY}`, `{KB_SCOPE_ALIASES}`, which are not in the repository) and writes the derived inputs `xtask/inputs/` (`{DERIVED_ROLE_SERVICES}`, `{DERIVED_ROLE_SUMMARY}`, `{DERIVED_SCOPE_ALIASES}`): only the facts the generator reads (per role its title, launch stage, read/write access and permission prefix counts; the curated API families; the permission prefix to service table; the scope alias tables), one entry per line, each file naming its source. Stage 2 reads `xtask/inputs/`, the discovery documents and `overrides.yaml` and writes `rules/`. Without `--discovery-dir`, it downloads the pinned wheel ({DISCOVERY_PACKAGE}=={DISCOVERY_VERSION}) with `python3 -m pip download` into `target/kb-cache` (`--cache` to change) and extracts the discovery documents with python3's zipfile module. The output is deterministic. `cargo test -p xtask` re-runs stage 2 and compares its output with `rules/` byte for byte (skipped, with a message, only when the pinned wheel cannot be fetched), and re-runs stage 1 and compares it with `xtask/inputs/` when `SCOPELINT_KB_DIR` names the reference data directory. The scopelint binary embeds the JSON files and needs none of the inputs.\n"
+        "`gen-rules` reads only files in the repository: `xtask/inputs/` (the vendored iam-dataset `roles.json`, the discovery extraction, the curated `{KB_ROLE_SERVICES}` and `{KB_SCOPE_ALIASES}`, `pinned.json` naming the upstream revisions) and `overrides.yaml`, and writes `rules/`; it needs no network. The role summaries (access, permissions per prefix) are derived from the raw `roles.json`. With `--kb-dir`, it first derives the curated inputs again from the research's reference data directory (not in the repository). `cargo run -p xtask -- vendor-discovery --documents <dir> --wheel-sha256 <hex>` rewrites the discovery extraction from the wheel's documents directory. The output is deterministic. `cargo test -p xtask` regenerates `rules/` and fails when a byte differs or an input is missing. The scopelint binary embeds the JSON files and needs none of the inputs.\n"
     ));
     s
 }
@@ -378,91 +469,6 @@ pub fn write_files(g: &Generated, out_dir: &Path) -> Result<Vec<PathBuf>> {
         written.push(p);
     }
     Ok(written)
-}
-
-// ---------------------------------------------------------------- discovery wheel
-
-pub fn wheel_file_name() -> String {
-    format!(
-        "{}-{DISCOVERY_VERSION}-py3-none-any.whl",
-        DISCOVERY_PACKAGE.replace('-', "_")
-    )
-}
-
-const EXTRACT_PY: &str = r#"
-import os, sys, zipfile
-wheel, dest = sys.argv[1], sys.argv[2]
-prefix = "googleapiclient/discovery_cache/documents/"
-os.makedirs(dest, exist_ok=True)
-count = 0
-with zipfile.ZipFile(wheel) as z:
-    for name in z.namelist():
-        rest = name[len(prefix):]
-        if name.startswith(prefix) and rest.endswith(".json") and "/" not in rest:
-            with open(os.path.join(dest, rest), "wb") as f:
-                f.write(z.read(name))
-            count += 1
-if count == 0:
-    sys.exit("no discovery documents in " + wheel)
-"#;
-
-/// Makes sure the pinned wheel is in `cache` and its discovery documents are extracted;
-/// returns the documents directory.
-pub fn fetch_discovery(cache: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(cache)
-        .map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
-    let wheel = cache.join(wheel_file_name());
-    if !wheel.is_file() {
-        let spec = format!("{DISCOVERY_PACKAGE}=={DISCOVERY_VERSION}");
-        eprintln!("downloading {spec} into {}", cache.display());
-        let status = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary",
-                ":all:",
-                &spec,
-                "-d",
-            ])
-            .arg(cache)
-            .status()
-            .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
-        if !status.success() || !wheel.is_file() {
-            return Err(format!("pip download of {spec} failed ({status})").into());
-        }
-    }
-    let docs = cache.join(format!("{DISCOVERY_PACKAGE}-{DISCOVERY_VERSION}-documents"));
-    let marker = docs.join(".complete");
-    if !marker.is_file() {
-        let tmp = cache.join(format!(
-            "{DISCOVERY_PACKAGE}-{DISCOVERY_VERSION}-documents.tmp"
-        ));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)
-                .map_err(|e| format!("cannot remove {}: {e}", tmp.display()))?;
-        }
-        let status = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(EXTRACT_PY)
-            .arg(&wheel)
-            .arg(&tmp)
-            .status()
-            .map_err(|e| format!("cannot run python3: {e}"))?;
-        if !status.success() {
-            return Err(format!("extracting {} failed ({status})", wheel.display()).into());
-        }
-        std::fs::write(tmp.join(".complete"), b"")
-            .map_err(|e| format!("cannot write marker: {e}"))?;
-        if docs.exists() {
-            std::fs::remove_dir_all(&docs)
-                .map_err(|e| format!("cannot remove {}: {e}", docs.display()))?;
-        }
-        std::fs::rename(&tmp, &docs)
-            .map_err(|e| format!("cannot rename {}: {e}", tmp.display()))?;
-    }
-    Ok(docs)
 }
 
 /// The workspace root (parent of the xtask crate).

@@ -148,6 +148,12 @@ pub struct Overrides {
     pub family_services: BTreeMap<String, FamilyServices>,
     #[serde(default)]
     pub role_uses: BTreeMap<String, RoleUses>,
+    /// permission prefix -> the API hosts it belongs to, where the curated table guessed wrong
+    #[serde(default)]
+    pub prefix_services: BTreeMap<String, FamilyServices>,
+    /// permission -> the methods it lets a role call, where iam-dataset's map.json lacks them
+    #[serde(default)]
+    pub permission_methods: BTreeMap<String, PermissionMethods>,
     #[serde(default)]
     pub scope_independent: BTreeMap<String, Reasoned>,
     #[serde(default)]
@@ -158,6 +164,8 @@ pub struct Overrides {
     pub no_access_scopes: BTreeMap<String, Reasoned>,
     #[serde(default)]
     pub dataproc: Option<Dataproc>,
+    #[serde(default)]
+    pub gke: Option<Gke>,
     /// name -> pinned upstream revision (rendered in SOURCES.md)
     #[serde(default)]
     pub upstream_sources: BTreeMap<String, String>,
@@ -222,6 +230,15 @@ pub struct FamilyServices {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct PermissionMethods {
+    /// discovery method ids
+    pub methods: Vec<String>,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleUses {
     pub uses: Vec<UseSpec>,
     pub reason: String,
@@ -234,6 +251,22 @@ pub struct UseSpec {
     pub api: String,
     pub access: String,
     pub needs_any_of: Vec<String>,
+    /// Another API whose methods of the use's class count as part of this use (image pulls and
+    /// the registry's REST reads are one use of `artifactregistry.reader`).
+    #[serde(default)]
+    pub plus_methods_of: Option<String>,
+}
+
+/// The scopes GKE nodes get when the configuration names none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gke {
+    /// Terraform `node_config` without `oauth_scopes`
+    pub node_config_without_scopes: Vec<String>,
+    /// the gcloud alias `gcloud container clusters/node-pools create` uses without `--scopes`
+    pub gcloud_without_scopes: String,
+    pub reason: String,
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,9 +2,9 @@
 //! (`cargo run -p xtask -- gen-rules`), the corpus generator (`gen-corpus`)
 //! and the benchmark (`bench`).
 //!
-//! Reads Google API Discovery documents (from the pinned google-api-python-client wheel), the IAM
-//! role data of the reference data directory and the hand-curated `rules/overrides.yaml`, and
-//! writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json` and `rules/SOURCES.md`.
+//! Reads the vendored inputs in `xtask/inputs/` (Google API Discovery documents of the pinned
+//! google-api-python-client wheel, iam-dataset roles, the curated API families) and the
+//! hand-curated `rules/overrides.yaml`, offline, and writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json` and `rules/SOURCES.md`.
 
 pub mod apis;
 pub mod bench;
@@ -12,16 +12,20 @@ pub mod corpus;
 pub mod derive;
 pub mod discovery;
 pub mod generate;
+pub mod grpc;
 pub mod inputs;
 pub mod jsonout;
+pub mod permissions;
+pub mod reach;
 pub mod roles;
 pub mod shapes;
+pub mod vendor;
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The PyPI package whose wheel carries the discovery documents.
 pub const DISCOVERY_PACKAGE: &str = "google-api-python-client";
-/// Pinned version of [`DISCOVERY_PACKAGE`]. Change it here only, then regenerate.
+/// The version of [`DISCOVERY_PACKAGE`] `vendor-discovery` records unless told otherwise.
 pub const DISCOVERY_VERSION: &str = "2.202.0";
 
 pub const SCOPE_PREFIX: &str = "https://www.googleapis.com/auth/";

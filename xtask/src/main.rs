@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use xtask::Result;
 use xtask::derive;
 use xtask::generate::{self, GenInput};
+use xtask::vendor;
 
 const USAGE: &str = "\
 usage: cargo run -p xtask -- gen-rules [options]
@@ -14,15 +15,21 @@ usage: cargo run -p xtask -- gen-rules [options]
 gen-rules:
 
   --kb-dir <dir>           reference data directory (role-services.yaml,
-                           role-permissions-summary.json, scope-aliases.yaml):
-                           first derive xtask/inputs/ from it (stage 1)
-  --inputs <dir>           derived inputs (default: xtask/inputs)
-  --discovery-dir <dir>    use these discovery documents instead of the pinned wheel
-  --discovery-label <text> how to name the documents in the output
-                           (default: the pinned package, or \"local discovery documents\")
-  --cache <dir>            wheel cache (default: target/kb-cache)
+                           scope-aliases.yaml): first derive the curated inputs
+                           in xtask/inputs/ from it
+  --inputs <dir>           inputs (default: xtask/inputs)
+  --discovery-dir <dir>    use these discovery documents instead of the vendored
+                           extraction
+  --discovery-label <text> how to name them (default: \"local discovery documents\")
   --overrides <file>       default: rules/overrides.yaml
   --out <dir>              default: rules/
+
+       cargo run -p xtask -- vendor-discovery --documents <dir> --wheel-sha256 <hex>
+                                             [--version <v>]
+
+vendor-discovery: rewrites xtask/inputs/discovery/documents.json.gz from the
+  googleapiclient/discovery_cache/documents/ directory of the
+  google-api-python-client wheel (version default: the pinned one)
 ";
 
 struct Args {
@@ -30,7 +37,6 @@ struct Args {
     inputs: PathBuf,
     discovery_dir: Option<PathBuf>,
     discovery_label: Option<String>,
-    cache: PathBuf,
     overrides: Option<PathBuf>,
     out: PathBuf,
 }
@@ -42,7 +48,6 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
         inputs: derive::inputs_dir(),
         discovery_dir: None,
         discovery_label: None,
-        cache: root.join("target").join("kb-cache"),
         overrides: None,
         out: root.join("rules"),
     };
@@ -53,7 +58,6 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args> {
             "--inputs" => a.inputs = PathBuf::from(value()?),
             "--discovery-dir" => a.discovery_dir = Some(PathBuf::from(value()?)),
             "--discovery-label" => a.discovery_label = Some(value()?),
-            "--cache" => a.cache = PathBuf::from(value()?),
             "--overrides" => a.overrides = Some(PathBuf::from(value()?)),
             "--out" => a.out = PathBuf::from(value()?),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -70,28 +74,17 @@ fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
             eprintln!("wrote {}", p.display());
         }
     }
-    let (docs_dir, label) = match &a.discovery_dir {
-        Some(d) => (
-            d.clone(),
-            a.discovery_label
-                .clone()
-                .unwrap_or_else(|| "local discovery documents".to_string()),
-        ),
-        None => (
-            generate::fetch_discovery(&a.cache)?,
-            a.discovery_label
-                .clone()
-                .unwrap_or_else(generate::pinned_label),
-        ),
-    };
+    let label = a
+        .discovery_label
+        .clone()
+        .unwrap_or_else(|| "local discovery documents".to_string());
     let overrides = a
         .overrides
         .clone()
         .unwrap_or_else(|| a.out.join("overrides.yaml"));
     let g = generate::generate(&GenInput {
         kb_dir: &a.inputs,
-        discovery_dir: &docs_dir,
-        discovery_label: &label,
+        discovery_dir: a.discovery_dir.as_deref().map(|d| (d, label.as_str())),
         overrides: &overrides,
     })?;
     for d in &g.diagnostics {
@@ -101,6 +94,39 @@ fn gen_rules(args: impl Iterator<Item = String>) -> Result<()> {
         eprintln!("wrote {}", p.display());
     }
     eprintln!("{}", g.summary);
+    Ok(())
+}
+
+fn vendor_discovery(mut it: impl Iterator<Item = String>) -> Result<()> {
+    let mut documents = None;
+    let mut origin = vendor::DiscoveryOrigin {
+        package: xtask::DISCOVERY_PACKAGE.to_string(),
+        version: xtask::DISCOVERY_VERSION.to_string(),
+        wheel_sha256: String::new(),
+    };
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--documents" => documents = Some(PathBuf::from(value()?)),
+            "--version" => origin.version = value()?,
+            "--wheel-sha256" => origin.wheel_sha256 = value()?,
+            other => return Err(format!("unknown argument {other}\n\n{USAGE}").into()),
+        }
+    }
+    let documents = documents.ok_or_else(|| format!("--documents is required\n\n{USAGE}"))?;
+    let sha = &origin.wheel_sha256;
+    if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("--wheel-sha256 needs the wheel's 64-digit SHA-256\n\n{USAGE}").into());
+    }
+    let text = vendor::extract_discovery(&documents, &origin)?;
+    let out = vendor::input_path(&derive::inputs_dir(), vendor::DISCOVERY);
+    let out = if out.extension().is_some_and(|x| x == "gz") {
+        out
+    } else {
+        out.with_extension("json.gz")
+    };
+    vendor::write_gz(&out, &text)?;
+    eprintln!("wrote {}", out.display());
     Ok(())
 }
 
@@ -144,6 +170,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("gen-rules") => gen_rules(args),
         Some("gen-corpus") => gen_corpus(args),
+        Some("vendor-discovery") => vendor_discovery(args),
         Some("bench") => xtask::bench::parse(&generate::workspace_root(), args)
             .and_then(|a| xtask::bench::run(&generate::workspace_root(), &a)),
         _ => Err(USAGE.into()),

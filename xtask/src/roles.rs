@@ -4,8 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Result;
 use crate::apis::{Api, ApiTable};
-use crate::discovery::Class;
+use crate::discovery::{Class, ClassSummary, Method};
 use crate::inputs::{FamilyRole, FamilyRoles, Overrides, RoleServices, RoleSummary, SummaryRole};
+use crate::permissions::{self, RawRoles};
+use crate::reach::Reach;
 
 pub const ALL_SERVICES: [&str; 3] = ["roles/editor", "roles/owner", "roles/viewer"];
 
@@ -35,6 +37,10 @@ pub struct Use {
     pub api: String,
     pub access: Class,
     pub needs_any_of: BTreeSet<String>,
+    /// The scopes the methods this role can call accept, by class, when known from its
+    /// permissions (see [`own_methods`]); otherwise the API's classes apply.
+    pub read: Option<ClassSummary>,
+    pub write: Option<ClassSummary>,
 }
 
 #[derive(Debug, Clone)]
@@ -207,10 +213,28 @@ fn classify_one(
                 )
                 .into());
             }
+            let (read, write) = match &u.plus_methods_of {
+                Some(other) => {
+                    let more = table.apis.get(other).ok_or_else(|| {
+                        format!("overrides role_uses.{name}: unknown API {other}")
+                    })?;
+                    let of_class = |c: Class| -> ClassSummary {
+                        let ms = api.methods.iter().chain(&more.methods);
+                        ClassSummary::from_methods(ms.filter(|m| m.class() == c))
+                    };
+                    match access {
+                        Class::Read => (Some(of_class(Class::Read)), Some(ClassSummary::default())),
+                        Class::Write => (Some(of_class(Class::Read)), Some(of_class(Class::Write))),
+                    }
+                }
+                None => (None, None),
+            };
             role.uses.push(Use {
                 api: u.api.clone(),
                 access,
                 needs_any_of: needs,
+                read,
+                write,
             });
         }
         role.class = RoleClass::Api;
@@ -248,7 +272,7 @@ fn classify_one(
     }
 
     // 6. main permission prefix
-    prefix_role(role, name, sr, rs, table)
+    prefix_role(role, name, sr, rs, ov, table)
 }
 
 fn family_role(
@@ -316,6 +340,8 @@ fn family_role(
                     api: key,
                     access,
                     needs_any_of: needs,
+                    read: None,
+                    write: None,
                 }),
             }
         }
@@ -332,7 +358,7 @@ fn family_role(
             "its family lists no service with known scopes".to_string()
         } else {
             format!(
-                "its family's service ({}) has no discovery document and no gRPC override, so its scopes are unknown",
+                "its family's service ({}) is neither a discovery document's host nor a service of googleapis' service configurations, so its scopes are unknown",
                 unresolved.join(", ")
             )
         });
@@ -375,6 +401,7 @@ fn prefix_role(
     name: &str,
     sr: &SummaryRole,
     rs: &RoleServices,
+    ov: &Overrides,
     table: &ApiTable,
 ) -> Result<Role> {
     if sr.prefixes.is_empty() {
@@ -396,14 +423,17 @@ fn prefix_role(
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v[0].0.clone()
     };
-    let services: Vec<String> = rs
-        .prefix_to_service
-        .get(&prefix)
-        .map(|p| p.services.clone())
-        .unwrap_or_else(|| vec![format!("{prefix}.googleapis.com")]);
+    let services: Vec<String> = match ov.prefix_services.get(&prefix) {
+        Some(fixed) => fixed.services.clone(),
+        None => rs
+            .prefix_to_service
+            .get(&prefix)
+            .map(|p| p.services.clone())
+            .unwrap_or_else(|| vec![format!("{prefix}.googleapis.com")]),
+    };
     let Some(key) = services.iter().find_map(|s| table.resolve(s)) else {
         role.note = Some(format!(
-            "main permission prefix {prefix} maps to {}, which has no discovery document and no gRPC override, so its scopes are unknown",
+            "main permission prefix {prefix} maps to {}, which is neither a discovery document's host nor a service of googleapis' service configurations, so its scopes are unknown",
             services.join(", ")
         ));
         return Ok(role);
@@ -422,8 +452,127 @@ fn prefix_role(
         api: key,
         access,
         needs_any_of: needs,
+        read: None,
+        write: None,
     });
     Ok(role)
+}
+
+/// Narrows each use of the roles classified by family or permission prefix to the methods the
+/// role's own permissions can call: its classes are those methods' classes, and `needs_any_of`
+/// keeps only scopes every one of them accepts. A use whose API none of the permissions reach
+/// moves to the one API they do reach (a role named for one service whose permissions are
+/// another's methods); when nothing is reached, the use keeps its curated scopes, and a role
+/// without read permissions is judged by the API's write methods only. Uses curated in `overrides.yaml` `role_uses` stay as written.
+pub fn own_methods(
+    roles: &mut BTreeMap<String, Role>,
+    raw: &RawRoles,
+    reach: &Reach,
+    table: &ApiTable,
+    ov: &Overrides,
+) {
+    for (name, role) in roles.iter_mut() {
+        if role.class != RoleClass::Api || ov.role_uses.contains_key(name) {
+            continue;
+        }
+        let Some(r) = raw.get(name) else { continue };
+        // Incidental permissions are the role's own when they are of its own service
+        // (`roles/serviceusage.serviceUsageViewer` is for serviceusage.services.list).
+        let service = name
+            .strip_prefix("roles/")
+            .and_then(|n| n.split('.').next())
+            .unwrap_or_default();
+        let perms: BTreeSet<String> = r
+            .included_permissions
+            .iter()
+            .filter(|p| permissions::kind(p).is_some() || p.split('.').next() == Some(service))
+            .cloned()
+            .collect();
+        if perms.is_empty() {
+            continue; // only incidental permissions: nothing to narrow by
+        }
+        let reads = perms.iter().any(|p| permissions::kind(p) == Some("read"));
+        let reached = reach.methods(&perms);
+        let mut by_api: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for id in &reached {
+            if let Some(k) = reach.method_api.get(id) {
+                by_api.entry(k.as_str()).or_default().push(id);
+            }
+        }
+        let used: BTreeSet<String> = role.uses.iter().map(|u| u.api.clone()).collect();
+        let single = role.uses.len() == 1;
+        for u in &mut role.uses {
+            let Some(api) = table.apis.get(&u.api) else {
+                continue;
+            };
+            if api.grpc {
+                continue;
+            }
+            let mut ids = by_api.get(u.api.as_str()).cloned().unwrap_or_default();
+            if ids.is_empty() && single {
+                // The permissions of the use's own service reach methods of one other API only.
+                let prefix = u.api.split('.').next().unwrap_or_default();
+                let own: BTreeSet<String> = perms
+                    .iter()
+                    .filter(|p| p.split('.').next() == Some(prefix))
+                    .cloned()
+                    .collect();
+                let targets: BTreeSet<&String> = reach
+                    .methods(&own)
+                    .iter()
+                    .filter_map(|id| reach.method_api.get(id))
+                    .collect();
+                if let [k] = targets.into_iter().collect::<Vec<_>>()[..]
+                    && !used.contains(k)
+                {
+                    u.api = k.clone();
+                    ids = by_api.get(k.as_str()).cloned().unwrap_or_default();
+                }
+            }
+            let Some(api) = table.apis.get(&u.api) else {
+                continue;
+            };
+            let methods: Vec<&Method> = api
+                .methods
+                .iter()
+                .filter(|m| ids.contains(&m.id.as_str()))
+                .collect();
+            if methods.is_empty() {
+                // No read permission: none of the API's read methods is the role's.
+                if !reads && u.access == Class::Write && api.write.methods > 0 {
+                    u.read = Some(ClassSummary::default());
+                }
+                continue;
+            }
+            let read = ClassSummary::from_methods(
+                methods.iter().copied().filter(|m| m.class() == Class::Read),
+            );
+            let write = ClassSummary::from_methods(
+                methods
+                    .iter()
+                    .copied()
+                    .filter(|m| m.class() == Class::Write),
+            );
+            let mut every: BTreeSet<String> = read.all.clone();
+            if read.methods == 0 {
+                every = write.all.clone();
+            } else if write.methods > 0 {
+                every.retain(|s| write.all.contains(s));
+            }
+            if every.is_empty() {
+                continue;
+            }
+            let curated: BTreeSet<String> = u.needs_any_of.intersection(&every).cloned().collect();
+            u.needs_any_of = if curated.is_empty() { every } else { curated };
+            u.access = if write.methods > 0 {
+                Class::Write
+            } else {
+                Class::Read
+            };
+            u.read = Some(read);
+            u.write = Some(write);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -113,6 +113,19 @@ fn aliases_expand_to_known_scopes() {
             assert!(known.contains(sc), "dataproc {key}: unknown scope {sc}");
         }
     }
+    // GKE defaults (container.v1 NodeConfig.oauthScopes): logging and monitoring only, no storage.
+    let gke = strs(&s["gke"]["node_config_without_scopes"]);
+    assert_eq!(gke, ["logging.write", "monitoring"]);
+    for sc in &gke {
+        assert!(known.contains(*sc), "gke: unknown scope {sc}");
+    }
+    let alias = s["gke"]["gcloud_without_scopes"]
+        .as_str()
+        .expect("gke alias");
+    assert!(
+        gcloud.contains_key(alias),
+        "gke: unknown gcloud alias {alias}"
+    );
     for sc in s["no_access"].as_object().expect("no_access").keys() {
         assert!(known.contains(sc), "no_access: unknown scope {sc}");
     }
