@@ -5,8 +5,10 @@
 
 mod support;
 
+use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::path::Path;
+use std::time::Duration;
 
 fn rules(report: &Value) -> Vec<&str> {
     report["findings"]
@@ -98,5 +100,90 @@ fn nested_parameter_expansions_stay_unknown_in_every_front_end() {
                 "{context}: {stderr}"
             );
         }
+    }
+}
+
+/// `count` grants of one role to one account, and `count` VMs of that account.
+fn fanned_out_grants(count: usize) -> String {
+    format!(
+        r#"resource "google_service_account" "sa" {{
+  account_id = "sa"
+}}
+
+resource "google_project_iam_member" "grant" {{
+  count   = {count}
+  project = "p"
+  role    = "roles/pubsub.subscriber"
+  member  = "serviceAccount:${{google_service_account.sa.email}}"
+}}
+
+resource "google_compute_instance" "vm" {{
+  count        = {count}
+  name         = "vm-${{count.index}}"
+  machine_type = "e2-small"
+  zone         = "us-east1-b"
+  boot_disk {{
+    initialize_params {{
+      image = "debian-cloud/debian-12"
+    }}
+  }}
+  network_interface {{
+    network = "default"
+  }}
+  service_account {{
+    email  = google_service_account.sa.email
+    scopes = ["logging-write"]
+  }}
+}}
+"#
+    )
+}
+
+/// Every VM's finding names the grants behind it: the first 10, then one
+/// entry for the rest, so the report grows with the findings and not with
+/// findings times grants (which made 1,000 x 1,000 a 361 MB JSON report).
+#[test]
+fn related_grants_are_capped_per_finding_in_every_format() {
+    let count = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "main.tf", &fanned_out_grants(count));
+    let (report, _, code) = support::check_json(tmp.path(), &["."]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), count);
+    for f in findings {
+        let related: Vec<&str> = f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(related.len(), 11, "{related:?}");
+        assert_eq!(
+            related.first().copied(),
+            Some("roles/pubsub.subscriber granted here (google_project_iam_member.grant[0])")
+        );
+        assert_eq!(
+            related.last().copied(),
+            Some("and 290 more grants of the same role (roles/pubsub.subscriber)")
+        );
+    }
+    // A few KB per finding in every format; each grant listed would be 300
+    // lines of about 100 bytes per finding.
+    for format in ["json", "sarif", "pretty", "compact", "github", "gitlab"] {
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .timeout(Duration::from_secs(120))
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .args(["check", ".", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let per_finding = out.stdout.len() / count;
+        assert!(
+            per_finding < 12_000,
+            "{format}: {per_finding} bytes per finding"
+        );
     }
 }
