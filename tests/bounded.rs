@@ -187,3 +187,72 @@ fn related_grants_are_capped_per_finding_in_every_format() {
         );
     }
 }
+
+/// A VM whose startup script and scopes are the given expressions.
+fn vm_with(script: &str, scopes: &str) -> String {
+    format!(
+        r#"
+resource "google_compute_instance" "vm" {{
+  name                    = "vm"
+  machine_type            = "e2-small"
+  zone                    = "us-east1-b"
+  metadata_startup_script = {script}
+  service_account {{
+    email  = "vm@p.iam.gserviceaccount.com"
+    scopes = {scopes}
+  }}
+}}
+"#
+    )
+}
+
+/// About a kilobyte that describes gigabytes: sixty doublings of a string, of
+/// a list through `concat`, and a `for` over `range(10000)` inside another.
+/// Each value stops at the evaluation budget and is unknown: no finding (the
+/// scopes and script could be anything), no error, and a `--verbose` note at
+/// the expression that hit the limit.
+#[test]
+fn values_past_the_evaluation_budget_are_unknown() {
+    let doubled_text: String = (1..=60)
+        .map(|i| format!("  s{i} = \"${{local.s{}}}${{local.s{}}}\"\n", i - 1, i - 1))
+        .collect();
+    let doubled_list: String = (1..=60)
+        .map(|i| format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1))
+        .collect();
+    let cases = [
+        (
+            "text",
+            format!(
+                "locals {{\n  s0 = \"ab\"\n{doubled_text}}}\n{}",
+                vm_with("local.s60", r#"["logging-write"]"#)
+            ),
+            "main.tf:22:9: unresolved: the value is over the evaluation budget of 1 MiB of text, so it is unknown",
+        ),
+        (
+            "list",
+            format!(
+                "locals {{\n  l0 = [\"logging-write\"]\n{doubled_list}}}\n{}",
+                vm_with("\"echo\"", "local.l60")
+            ),
+            "main.tf:19:9: unresolved: the value is over the evaluation budget of 100000 elements, so it is unknown",
+        ),
+        (
+            "for",
+            format!(
+                "locals {{\n  grid = [for i in range(10000) : [for j in range(10000) : \"logging-write\"]]\n}}\n{}",
+                vm_with("\"echo\"", "flatten(local.grid)")
+            ),
+            "main.tf:2:10: unresolved: the value is over the evaluation budget of 1 MiB of text, so it is unknown",
+        ),
+    ];
+    for (name, text, note) in cases {
+        assert!(text.len() < 4096, "{name}: {} bytes", text.len());
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "main.tf", &text);
+        let (report, stderr, code) = support::check_json(tmp.path(), &[".", "--verbose"]);
+        assert_eq!(code, 0, "{name}: {report:#}");
+        assert_eq!(report["errors"], json!([]), "{name}");
+        assert_eq!(rules(&report), Vec::<&str>::new(), "{name}");
+        assert!(stderr.contains(note), "{name}: {stderr}");
+    }
+}
