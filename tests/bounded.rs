@@ -256,3 +256,59 @@ fn values_past_the_evaluation_budget_are_unknown() {
         assert!(stderr.contains(note), "{name}: {stderr}");
     }
 }
+
+/// Module fan-outs multiply through nesting: a module that calls the next one
+/// twice, 14 levels deep (16,384 instances), and `count = 1000` calling
+/// `count = 1000` (a million). The root stops at its module instance budget:
+/// the calls past it are not analysed, and `--verbose` says so.
+#[test]
+fn module_fan_out_stops_at_the_instance_budget() {
+    const NOTE: &str = "the root module would have more than 10000 module instances, over the evaluation budget, so this call is not analysed";
+    let leaf = vm_with("\"echo\"", r#"["logging-write"]"#);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.tf",
+        "module \"a\" {\n  source = \"./m1\"\n}\nmodule \"b\" {\n  source = \"./m1\"\n}\n",
+    );
+    for level in 1..14 {
+        let next = level + 1;
+        write(
+            dir,
+            &format!("m{level}/main.tf"),
+            &format!(
+                "module \"a\" {{\n  source = \"../m{next}\"\n}}\nmodule \"b\" {{\n  source = \"../m{next}\"\n}}\n"
+            ),
+        );
+    }
+    write(dir, "m14/main.tf", &leaf);
+    let (report, stderr, code) = support::check_json(dir, &[".", "--verbose"]);
+    assert_eq!((code, &report["errors"]), (0, &json!([])));
+    assert!(stderr.contains(NOTE), "{stderr}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "main.tf",
+        "module \"a\" {\n  source = \"./a\"\n  count  = 1000\n}\n",
+    );
+    write(
+        dir,
+        "a/main.tf",
+        "module \"b\" {\n  source = \"../b\"\n  count  = 1000\n}\n",
+    );
+    write(dir, "b/main.tf", &leaf);
+    let (report, stderr, code) = support::check_json(dir, &[".", "--verbose"]);
+    assert_eq!((code, &report["errors"]), (0, &json!([])));
+    // 1 + 1,000 + 8 x 1,000 instances fit; the ninth `b` fan-out does not.
+    assert!(!stderr.contains(&format!("module.a[7].module.b: {NOTE}")));
+    for refused in [8, 999] {
+        assert!(
+            stderr.contains(&format!("module.a[{refused}].module.b: {NOTE}")),
+            "{stderr}"
+        );
+    }
+}

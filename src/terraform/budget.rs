@@ -13,6 +13,8 @@ use super::eval::V;
 pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 /// The most elements one value may hold, summed over its nested lists and maps.
 pub const MAX_VALUE_ELEMENTS: usize = 100_000;
+/// The most module instances one root module may hold, its own included.
+pub const MAX_MODULE_INSTANCES_PER_ROOT: usize = 10_000;
 /// The most expressions one root module evaluates, modules included.
 pub const MAX_STEPS: usize = 5_000_000;
 

@@ -967,6 +967,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         };
         if let Some(count) = call.attr("count") {
             return match self.def(count, &Env::default()).v {
+                V::Num(n)
+                    if n >= 0.0
+                        && !self.room_for(
+                            (n as usize).min(MAX_MODULE_INSTANCES),
+                            call,
+                            &address,
+                        ) =>
+                {
+                    Children::Opaque
+                }
                 V::Num(n) if n >= 0.0 => Children::Many(
                     (0..(n as usize).min(MAX_MODULE_INSTANCES))
                         .map(|i| {
@@ -997,6 +1007,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     return Children::Unknown;
                 }
             };
+            if !self.room_for(pairs.len().min(MAX_MODULE_INSTANCES), call, &address) {
+                return Children::Opaque;
+            }
             return Children::Many(
                 pairs
                     .into_iter()
@@ -1009,7 +1022,29 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     .collect(),
             );
         }
+        if !self.room_for(1, call, &address) {
+            return Children::Opaque;
+        }
         Children::One(spawn(String::new(), Env::default()))
+    }
+
+    /// Whether `n` more module instances fit in the root's budget; when they
+    /// do not, the call is noted and not analysed. Fan-outs multiply through
+    /// nesting (a call with `count = 1000` in a module called 1,000 times),
+    /// so the limit is on the whole tree, not on one call.
+    fn room_for(&self, n: usize, call: Res<'_>, address: &str) -> bool {
+        let fits = self.tree.insts.borrow().len().saturating_add(n)
+            <= budget::MAX_MODULE_INSTANCES_PER_ROOT;
+        if !fits {
+            self.tree.note(
+                call.header(),
+                format!(
+                    "{address}: the root module would have more than {} module instances, over the evaluation budget, so this call is not analysed",
+                    budget::MAX_MODULE_INSTANCES_PER_ROOT
+                ),
+            );
+        }
+        fits
     }
 
     /// `module.NAME...`: an output of one instance, or all instances' outputs.
