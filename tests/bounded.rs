@@ -312,3 +312,93 @@ fn module_fan_out_stops_at_the_instance_budget() {
         );
     }
 }
+
+/// `count` VMs, each with its own account and a Pub/Sub grant, the grants at
+/// the top of the file and the VMs at the bottom, with `middle` in between;
+/// `scopes` is written in each VM's `service_account` block.
+fn grants_then_vms(count: usize, middle: &str, scopes: &str) -> String {
+    let mut text = String::new();
+    for i in 0..count {
+        text.push_str(&format!(
+            "resource \"google_service_account\" \"vm{i}\" {{\n  account_id = \"vm-{i}\"\n}}\n\
+             resource \"google_project_iam_member\" \"vm{i}\" {{\n  project = \"p\"\n  role    = \"roles/pubsub.subscriber\"\n  member  = \"serviceAccount:${{google_service_account.vm{i}.email}}\"\n}}\n"
+        ));
+    }
+    text.push_str(middle);
+    for i in 0..count {
+        text.push_str(&format!(
+            "resource \"google_compute_instance\" \"vm{i}\" {{\n  name         = \"vm-{i}\"\n  machine_type = \"e2-small\"\n  zone         = \"us-east1-b\"\n  service_account {{\n    email  = google_service_account.vm{i}.email\n{scopes}\n  }}\n}}\n"
+        ));
+    }
+    text
+}
+
+/// `scopelint check .` in pretty format: the output and the exit code.
+fn pretty(dir: &Path) -> (String, Option<i32>) {
+    let out = Command::cargo_bin("scopelint")
+        .unwrap()
+        .timeout(Duration::from_secs(120))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// A snippet shows a window of a long line, not the line: a 20 KB comment
+/// just above every VM's scopes (a context line of each snippet), and the
+/// scopes list itself written on one 80 KB line, which every snippet labels
+/// and every patch replaces. Each finding stays a few KB in the pretty format,
+/// where the whole lines made it 20 KB and 250 KB.
+#[test]
+fn snippets_and_diffs_show_a_window_of_a_long_line() {
+    let count = 20;
+    let commented = format!(
+        "    # {}\n    scopes = [\"logging-write\"]",
+        "x".repeat(20_000)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "main.tf",
+        &grants_then_vms(count, "", &commented),
+    );
+    let (out, code) = pretty(tmp.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(out.matches("SL001 insufficient-scope").count(), count);
+    assert!(out.contains("│     # xxxxxxxx"), "{out}");
+    assert!(out.len() / count < 8_000, "{} bytes", out.len());
+    assert_lines_are_short(&out);
+
+    let long_list = format!(
+        "locals {{\n  scopes = [{}\"logging-write\"]\n}}\n",
+        "\"logging-write\", ".repeat(5_000)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "main.tf",
+        &grants_then_vms(count, &long_list, "    scopes = local.scopes"),
+    );
+    let (out, code) = pretty(tmp.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        out.matches("╰── the scopes are defined here (local.scopes)")
+            .count(),
+        count
+    );
+    assert!(out.contains("+  scopes = [\"cloud-platform\"]"), "{out}");
+    assert!(out.len() / count < 8_000, "{} bytes", out.len());
+    assert_lines_are_short(&out);
+}
+
+/// No line of a report is more than a window of a source line.
+fn assert_lines_are_short(out: &str) {
+    let longest = out.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 600, "a line of {longest} bytes");
+}

@@ -1,6 +1,7 @@
 //! `--format pretty`: miette diagnostics with source snippets, labels on the
 //! scopes and on every IAM grant involved, help text and the patch as a diff.
 
+use super::window;
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
@@ -134,6 +135,41 @@ impl Cache {
     }
 }
 
+/// The source and labels of one snippet: the file as it is, or, when a line
+/// the snippet shows is long, a window of it with the labels moved into it.
+fn snippet(
+    sources: &Sources,
+    cache: &mut Cache,
+    file: FileId,
+    labels: Vec<LabeledSpan>,
+) -> (Option<Rc<Source>>, Vec<LabeledSpan>) {
+    let Some(source) = cache.get(sources, file) else {
+        return (None, labels);
+    };
+    let spans: Vec<std::ops::Range<usize>> = labels
+        .iter()
+        .map(|l| l.offset()..l.offset() + l.len())
+        .collect();
+    let Some(w) = window::window(&source.text, &source.starts, &spans) else {
+        return (Some(source), labels);
+    };
+    let mut shown = Source::new(&source.name, w.text);
+    shown.line_base = w.first_line;
+    let labels = labels
+        .into_iter()
+        .zip(w.spans)
+        .map(|(l, s)| {
+            let span = SourceSpan::new(s.start.into(), s.len());
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(l.label().map(str::to_string), span)
+            } else {
+                LabeledSpan::new_with_span(l.label().map(str::to_string), span)
+            }
+        })
+        .collect();
+    (Some(Rc::new(shown)), labels)
+}
+
 /// A file's text for miette, which on its own scans a file from its first byte
 /// for every label: with many findings in one file that is quadratic. This
 /// finds the label's line in an index of line starts and lets miette read
@@ -144,6 +180,9 @@ struct Source {
     text: String,
     /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
     starts: Vec<usize>,
+    /// The file's line (0-based) that `text` starts with: a window of a
+    /// file with long lines starts where its snippet does.
+    line_base: usize,
 }
 
 impl Source {
@@ -156,6 +195,7 @@ impl Source {
                 name: name.to_string(),
                 text,
                 starts,
+                line_base: 0,
             };
         }
         let bytes = text.as_bytes();
@@ -173,6 +213,7 @@ impl Source {
             name: name.to_string(),
             text,
             starts,
+            line_base: 0,
         }
     }
 }
@@ -197,9 +238,9 @@ impl SourceCode for Source {
             self.name.clone(),
             inner.data(),
             SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
-            inner.line() + first,
+            inner.line() + first + self.line_base,
             inner.column(),
-            inner.line_count() + first,
+            inner.line_count() + first + self.line_base,
         )))
     }
 }
@@ -241,15 +282,21 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
                 span(&r.loc),
             ));
         } else {
+            let (source, labels) = snippet(
+                sources,
+                cache,
+                r.loc.file,
+                vec![LabeledSpan::new_primary_with_span(
+                    Some(r.message.clone()),
+                    span(&r.loc),
+                )],
+            );
             related.push(Diag {
                 message: r.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
-                source: cache.get(sources, r.loc.file),
-                labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    span(&r.loc),
-                )],
+                source,
+                labels,
                 help: None,
                 related: Vec::new(),
             });
@@ -258,13 +305,14 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut help = f.help.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        help.push_str(diff.trim_end());
+        help.push_str(window::diff(&diff).trim_end());
     }
+    let (source, labels) = snippet(sources, cache, f.primary.file, labels);
     Diag {
         message: f.message.clone(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),
         severity: severity(f.severity),
-        source: cache.get(sources, f.primary.file),
+        source,
         labels,
         help: (!help.is_empty()).then_some(help),
         related,
