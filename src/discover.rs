@@ -34,7 +34,10 @@ pub enum FileKind {
 
 impl FileKind {
     pub fn of(path: &Path) -> Option<FileKind> {
-        let name = path.file_name()?.to_str()?;
+        // A name that is not UTF-8 is judged by its readable part: the file
+        // is analysed (shown with U+FFFD), not dropped without a word.
+        let name = path.file_name()?.to_string_lossy();
+        let name = name.as_ref();
         if name.ends_with(".tf") || name.ends_with(".tofu") {
             Some(FileKind::Terraform)
         } else if name.ends_with(".tf.json") || name.ends_with(".tofu.json") {
@@ -88,7 +91,7 @@ impl FileKind {
         if let Some(k) = FileKind::of(path) {
             return Some(k);
         }
-        let name = path.file_name()?.to_str()?;
+        let name = path.file_name()?.to_string_lossy();
         if name.contains('.') {
             return None;
         }
@@ -208,6 +211,7 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
         } else {
             e.path()
         };
+        // Only a regular file is opened to look for a shebang: a FIFO would block.
         if let (true, Some(kind)) = (is_file, FileKind::detect(&path, Links::Refuse)) {
             files.push(Candidate { path, kind });
         }

@@ -9,7 +9,9 @@
 
 pub mod apply;
 pub mod baseline;
+pub mod boundary;
 pub mod check;
+pub mod comments;
 pub mod config;
 pub mod contain;
 pub mod discover;
@@ -79,6 +81,9 @@ pub struct Options {
     /// Larger files are reported as errors and not analysed; `None` means
     /// [`DEFAULT_MAX_FILE_SIZE`], `Some(u64::MAX)` no limit.
     pub max_file_size: Option<u64>,
+    /// Directories outside the scanned paths (and their git work tree) from
+    /// which files that the configuration references may be read.
+    pub allow_read_outside: Vec<PathBuf>,
 }
 
 enum Loaded {
@@ -161,7 +166,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     let Discovery {
         files: mut candidates,
         errors: walk_errors,
-        skipped,
+        mut skipped,
     } = found;
     candidates.retain(|c| !excluded(&opts.config, &c.path));
     let mut errors: Vec<InputError> = walk_errors
@@ -210,12 +215,33 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         }
     }
 
-    let mut model = terraform_model(inputs, deferred, &mut sources, &mut errors, kb, read);
+    // Files the configuration points at are read only inside the boundary.
+    let boundary = boundary::Boundary::new(&opts.paths, &opts.allow_read_outside);
+    let referenced = |path: &Path| match boundary.admit(path) {
+        Ok(_) => read(path),
+        Err(refusal) => Err(refusal.to_string()),
+    };
+    let mut model = terraform_model(
+        inputs,
+        deferred,
+        (&mut sources, &mut errors),
+        kb,
+        (&referenced, &boundary),
+    );
     for m in scripts {
         model.extend(m);
     }
     // Startup scripts may be files no front end read yet: read them now.
-    shell::startup::resolve(&mut model, &mut sources, kb, read);
+    shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
+    skipped.extend(
+        boundary
+            .take_refused()
+            .into_iter()
+            .map(|(path, refusal)| discover::Skipped {
+                path,
+                reason: refusal.reason(),
+            }),
+    );
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -409,6 +435,7 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
             member,
             address: format!("{} {key}", config::FILE_NAME),
             loc: at(role),
+            unit: model::Unit::everywhere(),
         });
     };
     for (email, roles) in &c.identities {
@@ -444,14 +471,21 @@ fn push_broken(
     errors.push(err);
 }
 
-/// Reads the configuration files of a module directory (not its subdirectories).
+/// How files outside the scanned inputs are read: the reader, and where it may read.
+type Referenced<'r> = (Reader<'r>, &'r boundary::Boundary);
+
+/// Reads the configuration files of a module directory (not its
+/// subdirectories), when the directory is inside the boundary.
 fn load_module_dir(
     dir: &std::path::Path,
     sources: &mut Sources,
     errors: &mut Vec<InputError>,
     kb: &Knowledge,
-    read: Reader<'_>,
+    (read, boundary): Referenced<'_>,
 ) -> Vec<terraform::module::ParsedFile> {
+    if boundary.admit(dir).is_err() {
+        return Vec::new();
+    }
     let mut candidates: Vec<Candidate> = read::regular_files(dir)
         .into_iter()
         .filter_map(|path| {
@@ -579,7 +613,11 @@ fn load(
     let kind = c.kind;
     if !kind.is_terraform() {
         return match shell::analyze(id, kind, &src, kb) {
-            Ok(m) => Loaded::Script(src, m),
+            Ok(mut m) => {
+                // Each script, workflow or Cloud Build file is a deployment unit of its own.
+                m.assign_unit(&model::Unit::new(&display));
+                Loaded::Script(src, m)
+            }
             Err(e) => Loaded::Broken(
                 Some(src),
                 InputError {
@@ -629,10 +667,9 @@ fn parse_source(
 fn terraform_model(
     mut inputs: terraform::project::Inputs,
     deferred: Vec<(&Candidate, FileId)>,
-    sources: &mut Sources,
-    errors: &mut Vec<InputError>,
+    (sources, errors): (&mut Sources, &mut Vec<InputError>),
     kb: &Knowledge,
-    read: Reader<'_>,
+    read: Referenced<'_>,
 ) -> Model {
     let parse = |files: &[(&Candidate, FileId)], sources: &Sources| {
         files

@@ -8,6 +8,41 @@ use crate::knowledge::RoleUse;
 use crate::source::Loc;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A deployment unit: the files whose facts may meet (a Terraform root module
+/// with the module instances it creates, one script, one workflow file, one
+/// Cloud Build config). Grants, enabled APIs and identities that are not
+/// literals join a workload only from its own unit, so the findings for a
+/// directory do not depend on what else is scanned beside it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Unit(Arc<str>);
+
+impl Unit {
+    /// The unit named `name` (a root module directory, a script file).
+    pub fn new(name: &str) -> Unit {
+        Unit(Arc::from(name))
+    }
+
+    /// Facts that hold in every unit: roles the configuration file says an
+    /// identity holds outside the scanned code.
+    pub fn everywhere() -> Unit {
+        Unit(Arc::from("\u{0}everywhere"))
+    }
+
+    pub fn is_everywhere(&self) -> bool {
+        *self == Unit::everywhere()
+    }
+
+    /// How the unit is named to users.
+    pub fn name(&self) -> &str {
+        if self.is_everywhere() {
+            "the configuration file"
+        } else {
+            &self.0
+        }
+    }
+}
 
 /// The service account a workload runs as, or a grant is given to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,6 +56,11 @@ pub enum Identity {
     /// A `google_service_account` resource whose email is not known statically;
     /// it can only be matched by references to the same resource in the same module.
     Resource { module: String, address: String },
+    /// A value that is not known but is the same value wherever it is used in
+    /// one unit: `$SA` in a script that both grants a role to it and creates a
+    /// VM with it. `text` is how it is written (e.g. `${SA}`); `key` also
+    /// tells apart two assignments of one variable.
+    Symbolic { text: String, key: String },
 }
 
 /// A project as configuration names it: by ID (`project = "my-app"`) or by
@@ -85,6 +125,13 @@ impl Identity {
     pub fn is_default_compute(&self) -> bool {
         matches!(self, Identity::DefaultCompute(_))
     }
+
+    /// Whether the identity is written as a literal that names the same
+    /// account everywhere (an email, the default account of a literal
+    /// project), so it may join facts of other deployment units.
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Identity::Email(_) | Identity::DefaultCompute(Some(_)))
+    }
 }
 
 impl fmt::Display for Identity {
@@ -104,6 +151,7 @@ impl fmt::Display for Identity {
                 f.write_str(address)
             }
             Identity::Resource { module, address } => write!(f, "{address} (in {module})"),
+            Identity::Symbolic { text, .. } => write!(f, "the service account {text}"),
         }
     }
 }
@@ -242,6 +290,8 @@ pub struct Workload {
     pub is_instance: bool,
     /// The startup scripts the workload runs with its own token (rule SL006).
     pub startup: Vec<Startup>,
+    /// The deployment unit the workload is defined in.
+    pub unit: Unit,
 }
 
 /// A startup script set on a workload: where it is set, what it is, and the
@@ -307,6 +357,8 @@ pub struct Grant {
     pub address: String,
     /// Where the grant is written (the role attribute, else the block).
     pub loc: Loc,
+    /// The deployment unit the grant is written in.
+    pub unit: Unit,
 }
 
 /// A Google API enabled in the configuration (`google_project_service`).
@@ -316,6 +368,8 @@ pub struct EnabledApi {
     pub loc: Loc,
     /// The project it is enabled in, when known.
     pub project: Option<Project>,
+    /// The deployment unit it is enabled in.
+    pub unit: Unit,
 }
 
 /// Something that stayed unknown; shown with `--verbose`.
@@ -335,6 +389,17 @@ pub struct Model {
 }
 
 impl Model {
+    /// Places every workload, grant and enabled API of the model in `unit`.
+    pub fn assign_unit(&mut self, unit: &Unit) {
+        self.workloads
+            .iter_mut()
+            .for_each(|w| w.unit = unit.clone());
+        self.grants.iter_mut().for_each(|g| g.unit = unit.clone());
+        self.enabled_apis
+            .iter_mut()
+            .for_each(|e| e.unit = unit.clone());
+    }
+
     pub fn extend(&mut self, other: Model) {
         self.workloads.extend(other.workloads);
         self.grants.extend(other.grants);

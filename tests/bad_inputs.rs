@@ -234,6 +234,50 @@ fn crlf_line_endings_give_the_same_findings_and_patches_keep_them() {
 }
 
 #[test]
+fn patches_of_crlf_scripts_and_yaml_keep_crlf() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in ["gcloud_patch_styles", "gcloud_cloud_build"] {
+        support::copy_dir(&fixture(name), &tmp.path().join(name));
+    }
+    for e in walk(tmp.path()) {
+        let name = e.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".sh") || name.ends_with(".yaml") {
+            let text = std::fs::read_to_string(&e).unwrap();
+            std::fs::write(&e, text.replace('\n', "\r\n")).unwrap();
+            files.push(e);
+        }
+    }
+    let run = check(tmp.path(), &["."]);
+    assert_eq!(run.report["errors"], json!([]));
+    let changed = apply_fixes(tmp.path(), &run.report);
+    assert!(changed.len() >= 2, "{changed:?}");
+    for path in files {
+        let patched = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            patched.matches('\n').count(),
+            patched.matches("\r\n").count(),
+            "a bare LF was introduced in {}",
+            path.display()
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
 fn a_100_mb_file_is_skipped_with_a_note_above_the_size_limit() {
     let tmp = tree_with_finding();
     // Sparse: 100 MiB without writing them. All NUL bytes, so when it is read

@@ -103,9 +103,10 @@ const CASES: &[Case] = &[
     Case { n: "15", dialect: TF, scopes: &[CPRO],
            roles: &["roles/bigquery.dataViewer", "roles/bigquery.jobUser"],
            verdict: "partial", findings: &["SL002 warning"] },
-    // insertdata covers streaming inserts only.
+    // insertdata covers streaming inserts only: some writes work, no reads, the
+    // shape NOTES §0 (revised 2026-12-04) makes a note.
     Case { n: "16", dialect: GC, scopes: &["https://www.googleapis.com/auth/bigquery.insertdata"],
-           roles: &["roles/bigquery.dataEditor"], verdict: "partial", findings: &["SL002 warning"] },
+           roles: &["roles/bigquery.dataEditor"], verdict: "partial", findings: &["SL002 note"] },
     // Case 17 (Drive-backed BigQuery tables) is a known gap: see its ignored test below.
     // The ops agent's roles with the defaults.
     Case { n: "18", dialect: GC, scopes: DEFAULT,
@@ -428,7 +429,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
     use scopelint::check;
     use scopelint::fix::Strategy;
     use scopelint::knowledge::Knowledge;
-    use scopelint::model::{Account, Grant, Identity, Model, Workload};
+    use scopelint::model::{Account, Grant, Identity, Model, Unit, Workload};
     use scopelint::source::{FileId, Loc, Sources};
 
     let kb = Knowledge::get().unwrap();
@@ -446,12 +447,14 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
             account: Account::None,
             is_instance: true,
             startup: Vec::new(),
+            unit: Unit::default(),
         }],
         grants: vec![Grant {
             role: "roles/logging.logWriter".into(),
             member: Identity::DefaultCompute(None),
             address: "grant".into(),
             loc,
+            unit: Unit::default(),
         }],
         enabled_apis: Vec::new(),
         unresolved: Vec::new(),

@@ -4,32 +4,50 @@
 //! Policy (see `rules/SOURCES.md`): a role use is *sufficient* when a scope
 //! it names in `needs_any_of` is present. Otherwise each class of the API's
 //! methods the use touches (reads; plus writes for writing roles) is covered
-//! fully, partly or not at all: nothing covered is *insufficient* (SL001), a
-//! whole class uncovered is *partial* at warning level (SL002), and classes
-//! covered only in part are *partial* at note level.
+//! fully, partly or not at all: nothing covered is *insufficient* (SL001),
+//! writes uncovered while reads work is *partial* at warning level (SL002),
+//! and reads uncovered while writes work, or classes covered only in part, are
+//! *partial* at note level.
 
 use crate::finding::{Related, Severity};
 use crate::fix::Strategy;
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Workload,
+    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit, Workload,
     WorkloadIdentity,
 };
 use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the rules share: the knowledge base and the model's joins.
+///
+/// Facts meet by deployment unit (NOTES §0): a workload is joined with the
+/// grants and enabled APIs of its own unit, and with those of other units
+/// only through literals that name the same thing everywhere (a service
+/// account email, the default account of a literal project, an API enabled
+/// in a literal project).
 pub struct Context<'m> {
     pub kb: &'m Knowledge,
     pub model: &'m Model,
     pub sources: &'m Sources,
     pub strategy: Strategy,
-    grants: HashMap<&'m Identity, Vec<&'m Grant>>,
-    /// Grants to default compute accounts, by the project that owns the account.
-    default_grants: ByProject<'m, Grant>,
-    /// Enabled APIs, by the project they are enabled in.
-    enabled: ByProject<'m, EnabledApi>,
+    /// Grants to accounts known by their literal email, from every unit.
+    by_email: HashMap<&'m Identity, Vec<Indexed<'m, Grant>>>,
+    /// Grants to identities that mean one account only inside their unit
+    /// (a `google_service_account` resource, a script's `$SA`).
+    by_unit_identity: HashMap<(&'m Unit, &'m Identity), Vec<Indexed<'m, Grant>>>,
+    /// Grants to default compute accounts, per unit, by the project that owns the account.
+    default_grants: HashMap<&'m Unit, ByProject<'m, Grant>>,
+    /// Grants to the default account of a literal project, from every unit.
+    default_by_project: HashMap<&'m Project, Vec<Indexed<'m, Grant>>>,
+    /// Enabled APIs, per unit, by the project they are enabled in.
+    enabled: HashMap<&'m Unit, ByProject<'m, EnabledApi>>,
+    /// APIs enabled in a literal project, from every unit.
+    enabled_by_project: HashMap<&'m Project, Vec<Indexed<'m, EnabledApi>>>,
 }
+
+/// A model item with its index in the model, so joined lists keep the model's order.
+type Indexed<'m, T> = (usize, &'m T);
 
 impl<'m> Context<'m> {
     pub fn new(
@@ -38,51 +56,134 @@ impl<'m> Context<'m> {
         sources: &'m Sources,
         strategy: Strategy,
     ) -> Self {
-        let mut grants: HashMap<&Identity, Vec<&Grant>> = HashMap::new();
-        let mut default_grants = ByProject::default();
-        for (i, g) in model.grants.iter().enumerate() {
-            match &g.member {
-                Identity::DefaultCompute(project) => default_grants.add(i, project.as_ref(), g),
-                member => grants.entry(member).or_default().push(g),
-            }
-        }
-        let mut enabled = ByProject::default();
-        for (i, e) in model.enabled_apis.iter().enumerate() {
-            enabled.add(i, e.project.as_ref(), e);
-        }
-        Context {
+        let mut cx = Context {
             kb,
             model,
             sources,
             strategy,
-            grants,
-            default_grants,
-            enabled,
+            by_email: HashMap::new(),
+            by_unit_identity: HashMap::new(),
+            default_grants: HashMap::new(),
+            default_by_project: HashMap::new(),
+            enabled: HashMap::new(),
+            enabled_by_project: HashMap::new(),
+        };
+        for (i, g) in model.grants.iter().enumerate() {
+            match &g.member {
+                Identity::DefaultCompute(project) => {
+                    cx.default_grants
+                        .entry(&g.unit)
+                        .or_default()
+                        .add(i, project.as_ref(), g);
+                    if let Some(p) = project {
+                        cx.default_by_project.entry(p).or_default().push((i, g));
+                    }
+                }
+                member if member.is_literal() => {
+                    cx.by_email.entry(member).or_default().push((i, g));
+                }
+                member => cx
+                    .by_unit_identity
+                    .entry((&g.unit, member))
+                    .or_default()
+                    .push((i, g)),
+            }
         }
+        for (i, e) in model.enabled_apis.iter().enumerate() {
+            cx.enabled
+                .entry(&e.unit)
+                .or_default()
+                .add(i, e.project.as_ref(), e);
+            if let Some(p) = &e.project {
+                cx.enabled_by_project.entry(p).or_default().push((i, e));
+            }
+        }
+        cx
     }
 
-    /// The grants that reach `id`, in the model's order.
-    pub fn grants_of(&self, id: &Identity) -> Vec<&'m Grant> {
+    /// The grants that reach `id` as used by a workload of `unit`, in the model's order.
+    pub fn grants_of(&self, unit: &Unit, id: &Identity) -> Vec<&'m Grant> {
+        let everywhere = Unit::everywhere();
+        let mut joined: Vec<Indexed<'m, Grant>> = Vec::new();
         match id {
-            Identity::DefaultCompute(project) => self.default_grants.of(project.as_ref()),
-            _ => self.grants.get(id).cloned().unwrap_or_default(),
+            Identity::DefaultCompute(project) => {
+                for u in [unit, &everywhere] {
+                    if let Some(by) = self.default_grants.get(u) {
+                        joined.extend(by.of(project.as_ref()));
+                    }
+                }
+                if let Some(p) = project {
+                    joined.extend(self.default_by_project.get(p).into_iter().flatten());
+                }
+            }
+            _ if id.is_literal() => joined.extend(self.by_email.get(id).into_iter().flatten()),
+            _ => {
+                for u in [unit, &everywhere] {
+                    joined.extend(self.by_unit_identity.get(&(u, id)).into_iter().flatten());
+                }
+            }
         }
+        ordered(joined)
     }
 
     /// The APIs enabled in a workload's project, by service name, each with
     /// the first place it is enabled.
     pub fn enabled_for(&self, w: &Workload) -> BTreeMap<&'m str, &'m EnabledApi> {
         let project = w.project.as_deref().and_then(Project::id);
+        let mut joined: Vec<Indexed<'m, EnabledApi>> = self
+            .enabled
+            .get(&w.unit)
+            .map(|by| by.of(project.as_ref()))
+            .unwrap_or_default();
+        if let Some(p) = &project {
+            joined.extend(self.enabled_by_project.get(p).into_iter().flatten());
+        }
         let mut enabled = BTreeMap::new();
-        for e in self.enabled.of(project.as_ref()) {
+        for e in ordered(joined) {
             enabled.entry(e.service.as_str()).or_insert(e);
         }
         enabled
     }
+
+    /// Where a workload's identity is joined with facts of other units, in
+    /// words (for `--verbose`): one line per identity and unit.
+    pub fn joins_from_other_units(&self, w: &Workload) -> Vec<String> {
+        let Account::Attached { identity, .. } = &w.account else {
+            return Vec::new();
+        };
+        let mut units: BTreeSet<&Unit> = BTreeSet::new();
+        for g in self.grants_of(&w.unit, identity) {
+            if g.unit != w.unit {
+                units.insert(&g.unit);
+            }
+        }
+        let by = match identity {
+            Identity::Email(email) => format!("literal email {email}"),
+            other => format!("literal identity ({other})"),
+        };
+        units
+            .into_iter()
+            .map(|u| {
+                format!(
+                    "{}: joined by {by} with grants from {}",
+                    w.address,
+                    u.name()
+                )
+            })
+            .collect()
+    }
 }
 
-/// Model items (grants to default accounts, enabled APIs) by project, joined
-/// with a workload when the two projects may be the same: one of them is
+/// Items of a join in the model's order, each once.
+fn ordered<T>(mut joined: Vec<Indexed<'_, T>>) -> Vec<&T> {
+    joined.sort_unstable_by_key(|&(i, _)| i);
+    joined.dedup_by_key(|&mut (i, _)| i);
+    joined.into_iter().map(|(_, item)| item).collect()
+}
+
+/// The model items of one unit (grants to default accounts, enabled APIs) by
+/// project, joined with a workload of that unit when the two projects may be
+/// the same: one of them is
 /// unknown, or an ID meets a number (they cannot be compared statically). A
 /// workload of unknown project is joined with items of known projects only
 /// when those name a single project; with several it could be any of them, so
@@ -113,7 +214,7 @@ impl<'m, T> ByProject<'m, T> {
         }
     }
 
-    fn of(&self, project: Option<&Project>) -> Vec<&'m T> {
+    fn of(&self, project: Option<&Project>) -> Vec<Indexed<'m, T>> {
         type Index<'m, T> = HashMap<&'m str, Vec<(usize, &'m T)>>;
         let all = |m: &Index<'m, T>| m.values().flatten().copied().collect::<Vec<_>>();
         let one = |m: &Index<'m, T>, key: &str| m.get(key).cloned().unwrap_or_default();
@@ -133,8 +234,7 @@ impl<'m, T> ByProject<'m, T> {
             }
             None => {}
         }
-        joined.sort_unstable_by_key(|&(i, _)| i);
-        joined.into_iter().map(|(_, item)| item).collect()
+        joined
     }
 }
 
@@ -154,6 +254,8 @@ pub struct ApiVerdict<'m> {
     pub verdict: Verdict,
     pub access: Access,
     pub roles: BTreeSet<String>,
+    /// The roles whose use the scopes do not fully cover: the ones a finding names.
+    pub short_roles: BTreeSet<String>,
     pub grants: Vec<&'m Grant>,
     /// Scopes any one of which fully covers every role's use (intersection of `needs_any_of`).
     pub accepted: Vec<String>,
@@ -161,6 +263,22 @@ pub struct ApiVerdict<'m> {
     pub failing: Vec<&'m RoleUse>,
     /// What fails, in words.
     pub detail: String,
+}
+
+impl ApiVerdict<'_> {
+    /// The roles a finding about this API names: those short of a scope.
+    pub fn named_roles(&self) -> &BTreeSet<String> {
+        if self.short_roles.is_empty() {
+            &self.roles
+        } else {
+            &self.short_roles
+        }
+    }
+
+    /// Whether a finding about this API names `role`.
+    pub fn names(&self, role: &str) -> bool {
+        self.named_roles().contains(role)
+    }
 }
 
 /// One workload, judged.
@@ -178,6 +296,10 @@ pub struct Assessment<'m> {
     pub broad_roles: BTreeSet<String>,
     /// Whether the identity holds any role that scopes restrict.
     pub holds_scoped_roles: bool,
+    /// A scope URL that the knowledge base does not know (and is no typo of a
+    /// known one) is among the scopes: what they cover is not known, so no
+    /// rule judges them (only SL004 names the URL).
+    pub unrecognised_scope: bool,
 }
 
 impl<'m> Assessment<'m> {
@@ -190,6 +312,7 @@ impl<'m> Assessment<'m> {
             apis: BTreeMap::new(),
             broad_roles: BTreeSet::new(),
             holds_scoped_roles: false,
+            unrecognised_scope: false,
         };
         let Account::Attached {
             identity, scopes, ..
@@ -201,10 +324,16 @@ impl<'m> Assessment<'m> {
         for item in &scopes.items {
             match cx.kb.scope(scopes.dialect, &item.raw) {
                 Some(list) => a.granted.extend(list),
-                None => a.unknown.push(item),
+                None => {
+                    a.unrecognised_scope |= cx.kb.is_unrecognised_scope_url(&item.raw);
+                    a.unknown.push(item);
+                }
             }
         }
-        for g in cx.grants_of(identity) {
+        if a.unrecognised_scope {
+            return a;
+        }
+        for g in cx.grants_of(&w.unit, identity) {
             let Some(role) = cx.kb.roles.get(&g.role) else {
                 continue;
             };
@@ -240,6 +369,7 @@ impl<'m> Assessment<'m> {
                 verdict: Verdict::Sufficient,
                 access: u.access,
                 roles: BTreeSet::new(),
+                short_roles: BTreeSet::new(),
                 grants: Vec::new(),
                 accepted: u.needs_any_of.clone(),
                 failing: Vec::new(),
@@ -253,8 +383,11 @@ impl<'m> Assessment<'m> {
         }
         e.access = e.access.max(u.access);
         e.accepted.retain(|s| u.needs_any_of.contains(s));
-        if verdict != Verdict::Sufficient && !e.failing.iter().any(|f| std::ptr::eq(*f, u)) {
-            e.failing.push(u);
+        if verdict != Verdict::Sufficient {
+            e.short_roles.insert(g.role.clone());
+            if !e.failing.iter().any(|f| std::ptr::eq(*f, u)) {
+                e.failing.push(u);
+            }
         }
         if verdict > e.verdict {
             e.verdict = verdict;
@@ -267,9 +400,13 @@ impl<'m> Assessment<'m> {
         self.apis.values().filter(|a| a.verdict == v).collect()
     }
 
-    /// Related locations: where each role of `apis` is granted.
+    /// Related locations: where each role of `apis` that the scopes do not
+    /// fully cover is granted.
     pub fn grant_locations(apis: &[&ApiVerdict<'_>]) -> Vec<Related> {
-        crate::finding::grant_locations(apis.iter().flat_map(|api| api.grants.iter().copied()))
+        crate::finding::grant_locations(
+            apis.iter()
+                .flat_map(|api| api.grants.iter().filter(|g| api.names(&g.role)).copied()),
+        )
     }
 }
 
@@ -355,7 +492,15 @@ pub fn judge(u: &RoleUse, api: Option<&Api>, granted: &BTreeSet<String>) -> (Ver
             works.join(" and "),
             failing.join(" and ")
         );
-        return (Verdict::Partial(Severity::Warning), detail);
+        // Writes covered and reads not is how write-only agent scopes are
+        // meant to be used (logging.write with roles/logging.admin): a role
+        // broader than the VM needs is IAM hygiene, not a broken call (NOTES §0).
+        let severity = if failing.contains(&"write") {
+            Severity::Warning
+        } else {
+            Severity::Note
+        };
+        return (Verdict::Partial(severity), detail);
     }
     // Every class is covered, some only in part: name the methods that fail.
     let mut parts = Vec::new();

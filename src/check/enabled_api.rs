@@ -3,6 +3,12 @@
 //! hold broad roles (the Compute Engine default account, or one granted
 //! editor/owner) has no scope that API accepts. Only APIs marked `workload` in
 //! the knowledge base count: infrastructure APIs say nothing about the VM.
+//!
+//! A note, never an error or a warning: an enabled API is evidence, not a
+//! broken call. It is often enabled for another consumer in the same project
+//! (KMS for a managed service's CMEK, Pub/Sub for Eventarc), and where the org
+//! policy `iam.automaticIamGrantsForDefaultServiceAccounts` is enforced the
+//! default account holds no role at all.
 
 use super::Rule;
 use super::assess::{ApiVerdict, Assessment, Context, Verdict};
@@ -16,7 +22,7 @@ pub struct EnabledApiNotCovered;
 pub static META: RuleMeta = RuleMeta {
     code: "SL005",
     name: "enabled-api-not-covered",
-    severity: Severity::Warning,
+    severity: Severity::Note,
     summary: "An API enabled in the configuration is not covered by the scopes of a workload whose identity may hold broad roles",
 };
 
@@ -32,7 +38,7 @@ impl Rule for EnabledApiNotCovered {
         let may_be_broad = identity.is_default_compute() || !a.broad_roles.is_empty();
         // With Workload Identity, pods do not call APIs with the node's token.
         let node_only = scopes.workload_identity != WorkloadIdentity::Off;
-        if !scopes.complete || !may_be_broad || node_only {
+        if !scopes.complete || a.unrecognised_scope || !may_be_broad || node_only {
             return;
         }
         let mut apis = Vec::new();
@@ -65,10 +71,11 @@ impl Rule for EnabledApiNotCovered {
         };
         let names: Vec<&str> = apis.iter().map(|(s, _, _)| *s).collect();
         let message = format!(
-            "{} runs as {identity}, {holds}; {} {} enabled in this configuration but none of the workload's scopes is accepted by {}",
+            "{} runs as {identity}, {holds}; {} {} enabled in this configuration but none of the workload's scopes is accepted by {}: if software on this workload calls {}, the calls fail (evidence, not a known broken call: the API may be enabled for something else)",
             subject(a.workload),
             names.join(", "),
             if names.len() == 1 { "is" } else { "are" },
+            if names.len() == 1 { "it" } else { "them" },
             if names.len() == 1 { "it" } else { "them" },
         );
         let related = apis

@@ -35,7 +35,7 @@ impl Rule for NoServiceAccount {
         }
         // The APIs the default account's roles are for, with the roles.
         let mut apis: BTreeMap<&str, (Access, BTreeSet<&str>)> = BTreeMap::new();
-        for g in cx.grants_of(&Identity::default_compute(w.project.as_deref())) {
+        for g in cx.grants_of(&w.unit, &Identity::default_compute(w.project.as_deref())) {
             for u in cx.kb.roles.get(&g.role).map_or(&[][..], |r| &r.uses[..]) {
                 let e = apis.entry(&u.api).or_insert((u.access, BTreeSet::new()));
                 e.0 = e.0.max(u.access);

@@ -1,6 +1,7 @@
 //! SL002 partial-scope: the scopes cover only part of what a granted role is
-//! for. A warning when a whole class of methods fails (reads work, writes do
-//! not); a note when only some methods of a covered class fail.
+//! for. A warning when the role writes and only its reads work; a note when
+//! only its writes work (write-only agent scopes, NOTES §0) or only some
+//! methods of a covered class fail.
 
 use super::Rule;
 use super::assess::{Assessment, Context, Verdict};
@@ -33,15 +34,16 @@ impl Rule for PartialScope {
             if apis.is_empty() {
                 continue;
             }
-            // A warning says which class fails; a note's method lists go to the help.
-            let what = if level == Severity::Warning {
-                let details: Vec<String> = apis
-                    .iter()
-                    .map(|x| format!("{}: {}", x.service, x.detail))
-                    .collect();
-                details.join("; ")
-            } else {
+            // Say which class of methods fails; lists of single methods go to the help.
+            let classes: Vec<String> = apis
+                .iter()
+                .filter(|x| level == Severity::Warning || x.detail.ends_with(" methods fail"))
+                .map(|x| format!("{}: {}", x.service, x.detail))
+                .collect();
+            let what = if classes.is_empty() {
                 "some of their methods will fail".to_string()
+            } else {
+                classes.join("; ")
             };
             let message = format!(
                 "{} runs as {identity}, whose scopes cover only part of {}: {what}",

@@ -29,7 +29,7 @@ impl Rule for StartupScriptNotCovered {
         let Some((identity, scopes)) = a.attached else {
             return;
         };
-        if !scopes.complete {
+        if !scopes.complete || a.unrecognised_scope {
             return;
         }
         let mut failing: BTreeMap<&str, Vec<&ApiCall>> = BTreeMap::new();
@@ -62,6 +62,7 @@ impl Rule for StartupScriptNotCovered {
                         .max()
                         .unwrap_or(crate::knowledge::Access::Read),
                     roles: BTreeSet::new(),
+                    short_roles: BTreeSet::new(),
                     grants: Vec::new(),
                     accepted,
                     failing: calls.iter().map(|c| &c.uses).collect(),

@@ -28,7 +28,7 @@ use scopelint::knowledge::{
     nearest_n,
 };
 use scopelint::model::{
-    Account, Dialect as ModelDialect, Grant, Identity, Model, ScopeItem, Scopes, Workload,
+    Account, Dialect as ModelDialect, Grant, Identity, Model, ScopeItem, Scopes, Unit, Workload,
 };
 use scopelint::source::{FileId, Loc, Sources};
 use serde::Serialize;
@@ -510,6 +510,7 @@ fn verdict(
             },
             is_instance: true,
             startup: Vec::new(),
+            unit: Unit::default(),
         }],
         grants: roles
             .iter()
@@ -519,6 +520,7 @@ fn verdict(
                 member: identity.clone(),
                 address: format!("explain.role[{i}]"),
                 loc: loc.clone(),
+                unit: Unit::default(),
             })
             .collect(),
         enabled_apis: Vec::new(),

@@ -10,6 +10,7 @@ pub mod paths;
 pub mod pretty;
 pub mod rules;
 pub mod sarif;
+pub mod visible;
 mod window;
 
 use crate::Outcome;

@@ -1,6 +1,10 @@
 //! `--format pretty`: miette diagnostics with source snippets, labels on the
 //! scopes and on every IAM grant involved, help text and the patch as a diff.
+//! Text from the input (names, file names, snippets, diffs) is shown with its
+//! control characters escaped ([`super::visible`]): the terminal or CI log
+//! reading it never obeys it, and a name never starts a line of its own.
 
+use super::visible::{not_a_log_command, visible, visible_lines};
 use super::window;
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
@@ -115,8 +119,14 @@ impl Diagnostic for Diag {
     }
 }
 
-fn span(loc: &Loc) -> SourceSpan {
-    (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
+/// Where `loc` is in the text shown for `source` (the file's own text but
+/// for its escaped control characters).
+fn span(source: Option<&Rc<Source>>, loc: &Loc) -> SourceSpan {
+    let (start, end) = match source {
+        Some(s) => (s.shown(loc.span.start), s.shown(loc.span.end)),
+        None => (loc.span.start, loc.span.end),
+    };
+    (start, end.saturating_sub(start)).into()
 }
 
 /// Each file's [`Source`], built once for all the diagnostics that show it.
@@ -129,21 +139,19 @@ impl Cache {
             return Some(Rc::clone(s));
         }
         let f = sources.get(file)?;
-        let s = Rc::new(Source::new(&f.display, f.text.clone()));
+        let s = Rc::new(Source::new(&visible(&f.display), &f.text));
         self.0.insert(file, Rc::clone(&s));
         Some(s)
     }
 }
 
-/// The source and labels of one snippet: the file as it is, or, when a line
-/// the snippet shows is long, a window of it with the labels moved into it.
+/// The source and labels of one snippet: the file as it is shown, or, when a
+/// line the snippet shows is long, a window of it with the labels moved into it.
 fn snippet(
-    sources: &Sources,
-    cache: &mut Cache,
-    file: FileId,
+    source: Option<Rc<Source>>,
     labels: Vec<LabeledSpan>,
 ) -> (Option<Rc<Source>>, Vec<LabeledSpan>) {
-    let Some(source) = cache.get(sources, file) else {
+    let Some(source) = source else {
         return (None, labels);
     };
     let spans: Vec<std::ops::Range<usize>> = labels
@@ -153,7 +161,8 @@ fn snippet(
     let Some(w) = window::window(&source.text, &source.starts, &spans) else {
         return (Some(source), labels);
     };
-    let mut shown = Source::new(&source.name, w.text);
+    // The window is cut from text already shown (escaped), so it shows as it is.
+    let mut shown = Source::new(&source.name, &w.text);
     shown.line_base = w.first_line;
     let labels = labels
         .into_iter()
@@ -177,16 +186,26 @@ fn snippet(
 #[derive(Debug)]
 struct Source {
     name: String,
+    /// The file's text with its control characters escaped.
     text: String,
     /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
     starts: Vec<usize>,
+    /// For each escaped character: its offset in the file, and how many bytes
+    /// the escapes up to and including it added.
+    shifts: Vec<(usize, usize)>,
     /// The file's line (0-based) that `text` starts with: a window of a
     /// file with long lines starts where its snippet does.
     line_base: usize,
 }
 
 impl Source {
-    fn new(name: &str, text: String) -> Source {
+    fn new(name: &str, original: &str) -> Source {
+        let text = visible_lines(original).into_owned();
+        let shifts = if text.len() == original.len() {
+            Vec::new()
+        } else {
+            shifts(original)
+        };
         let mut starts = vec![0];
         if !text.contains('\r') {
             // The common case, found with a fast search.
@@ -195,6 +214,7 @@ impl Source {
                 name: name.to_string(),
                 text,
                 starts,
+                shifts,
                 line_base: 0,
             };
         }
@@ -213,9 +233,36 @@ impl Source {
             name: name.to_string(),
             text,
             starts,
+            shifts,
             line_base: 0,
         }
     }
+
+    /// The offset in the shown text of offset `at` of the file.
+    fn shown(&self, at: usize) -> usize {
+        let before = self.shifts.partition_point(|(o, _)| *o < at);
+        let added = before
+            .checked_sub(1)
+            .and_then(|i| self.shifts.get(i))
+            .map_or(0, |(_, n)| *n);
+        at + added
+    }
+}
+
+/// The escapes [`visible_lines`] makes in `text`, as [`Source::shifts`].
+fn shifts(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut added = 0;
+    for (at, c) in text.char_indices() {
+        let mut buf = [0; 4];
+        let one = c.encode_utf8(&mut buf);
+        let shown = visible_lines(one);
+        if shown.len() != one.len() {
+            added += shown.len() - one.len();
+            out.push((at, added));
+        }
+    }
+    out
 }
 
 impl SourceCode for Source {
@@ -264,52 +311,56 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
     for (file, edits) in by_file {
         let src = sources.get(file)?;
         let patched = apply(&src.text, &edits)?;
-        out.push_str(&unified_diff(&src.display, &src.text, &patched));
+        out.push_str(&unified_diff(&visible(&src.display), &src.text, &patched));
     }
     Some(out)
 }
 
 fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
+    let source = cache.get(sources, f.primary.file);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(f.label.clone()),
-        span(&f.primary),
+        Some(visible(&f.label).into_owned()),
+        span(source.as_ref(), &f.primary),
     )];
     let mut related = Vec::new();
     for r in &f.related {
+        let message = visible(&r.message).into_owned();
         if r.loc.file == f.primary.file {
             labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                span(&r.loc),
+                Some(message),
+                span(source.as_ref(), &r.loc),
             ));
         } else {
-            let (source, labels) = snippet(
-                sources,
-                cache,
-                r.loc.file,
-                vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    span(&r.loc),
-                )],
+            let other = cache.get(sources, r.loc.file);
+            let label = LabeledSpan::new_primary_with_span(
+                Some(message.clone()),
+                span(other.as_ref(), &r.loc),
             );
+            let (other, labels) = snippet(other, vec![label]);
             related.push(Diag {
-                message: r.message.clone(),
+                message,
                 code: None,
                 severity: miette::Severity::Advice,
-                source,
                 labels,
+                source: other,
                 help: None,
                 related: Vec::new(),
             });
         }
     }
-    let mut help = f.help.join("\n");
+    // Each help item is one line; the diff keeps its lines, each prefixed.
+    let lines: Vec<String> = f.help.iter().map(|h| visible(h).into_owned()).collect();
+    let mut help = lines.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        help.push_str(window::diff(&diff).trim_end());
+        let cut = window::diff(&diff);
+        let shown = visible_lines(cut.trim_end());
+        let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
+        help.push_str(&lines.join("\n"));
     }
-    let (source, labels) = snippet(sources, cache, f.primary.file, labels);
+    let (source, labels) = snippet(source, labels);
     Diag {
-        message: f.message.clone(),
+        message: visible(&f.message).into_owned(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),
         severity: severity(f.severity),
         source,
@@ -352,9 +403,13 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
             Some((id, s)) if e.line > 0 => {
                 let offset =
                     miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
-                let label =
-                    LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
-                (cache.get(&outcome.sources, id), vec![label])
+                let source = cache.get(&outcome.sources, id);
+                let at = source.as_ref().map_or(offset, |s| s.shown(offset));
+                let label = LabeledSpan::new_primary_with_span(
+                    Some(visible(&e.message).into_owned()),
+                    (at, 0),
+                );
+                (source, vec![label])
             }
             _ => (None, Vec::new()),
         };
@@ -364,7 +419,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
             String::new()
         };
         let d = Diag {
-            message: format!("{}{position}: {}", e.file, e.message),
+            message: format!("{}{position}: {}", visible(&e.file), visible(&e.message)),
             code: None,
             severity: miette::Severity::Error,
             source,

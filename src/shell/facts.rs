@@ -15,7 +15,7 @@ use super::word::{Seg, Word};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{
     Account, ArgStyle, EnabledApi, FlagSite, FlagText, Grant, Identity, Model, Project, ScopeItem,
-    Scopes, ScriptSource, Startup, Template, Unresolved, Workload,
+    Scopes, ScriptSource, Startup, Template, Unit, Unresolved, Workload,
 };
 use crate::source::{FileId, Loc};
 use std::collections::BTreeMap;
@@ -195,6 +195,7 @@ fn gcloud(
                             service,
                             loc: sc.loc(&w.span),
                             project: enable_project.as_deref().and_then(Project::id),
+                            unit: Unit::default(),
                         });
                     }
                     _ => model.unresolved.push(Unresolved {
@@ -220,10 +221,36 @@ fn identity(w: &Word, project: Option<&str>) -> Option<Identity> {
         return t.contains('@').then(|| Identity::from_email(t));
     }
     // PROJECT_NUMBER-compute@developer.gserviceaccount.com with an unknown number
-    w.known_suffix()
+    if w.known_suffix()
         .to_ascii_lowercase()
         .ends_with("-compute@developer.gserviceaccount.com")
-        .then_some(Identity::DefaultCompute(None))
+    {
+        return Some(Identity::DefaultCompute(None));
+    }
+    symbolic_identity(w)
+}
+
+/// An identity whose every unknown part is a named value (`$SA`,
+/// `${NAME}@${PROJECT}.iam.gserviceaccount.com`): the same account wherever
+/// the script writes the same thing, though which account is not known.
+fn symbolic_identity(w: &Word) -> Option<Identity> {
+    let mut text = String::new();
+    let mut key = String::new();
+    for s in &w.segs {
+        match s {
+            Seg::Lit { text: t, .. } => {
+                text.push_str(t);
+                key.push_str(t);
+            }
+            Seg::Unknown(Some(sym)) => {
+                text.push_str(&sym.text);
+                key.push_str(&format!("{}#{}", sym.text, sym.generation));
+            }
+            Seg::Unknown(None) => return None,
+        }
+    }
+    let whole = matches!(w.segs.as_slice(), [Seg::Unknown(Some(_))]);
+    (whole || text.contains('@')).then_some(Identity::Symbolic { text, key })
 }
 
 fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
@@ -288,6 +315,7 @@ fn push_member(model: &mut Model, member: &Word, role: &str, address: &str, loc:
             member: id,
             address: address.to_string(),
             loc,
+            unit: Unit::default(),
         }),
         None => model.unresolved.push(Unresolved {
             loc,
@@ -653,7 +681,7 @@ fn startups(inv: &Invocation, cmd: &Cmd, sc: &Script<'_>, kb: &Knowledge) -> Vec
                             e.push_mapped(text, sc.embed.start(*a));
                         }
                         Seg::Lit { text, .. } => e.push(text, sc.embed.start(v.span.start), 0),
-                        Seg::Unknown => e.push("${__unknown}", sc.embed.start(v.span.start), 0),
+                        Seg::Unknown(_) => e.push("${__unknown}", sc.embed.start(v.span.start), 0),
                     }
                 }
                 let calls = super::startup::calls_in(&e, sc.file, kb, user_data);
@@ -705,15 +733,22 @@ fn create(
     pending: &mut Vec<Pending>,
     model: &mut Model,
 ) {
-    let names: Vec<&Word> = match creates {
-        Creates::Instance => inv.args.iter().map(|&i| &cmd.argv[i]).collect(),
-        _ => inv
-            .args
-            .first()
-            .map(|&i| &cmd.argv[i])
-            .into_iter()
-            .collect(),
-    };
+    let mut names = workload_names(cmd, inv);
+    if creates != Creates::Instance {
+        names.truncate(1);
+    }
+    for n in names.iter().filter(|n| !could_be_resource_name(n)) {
+        model.unresolved.push(Unresolved {
+            loc: sc.loc(&n.span),
+            what: format!(
+                "{}: {:?} cannot be a resource name: not a workload",
+                kind_of(inv),
+                sc.source_text(&n.span)
+            ),
+        });
+    }
+    let named = !names.is_empty();
+    names.retain(|n| could_be_resource_name(n));
     let zone = flag_text(inv, &["--zone", "--region", "--location"]);
     let project = flag_text(inv, &["--project"]).or(project.map(str::to_string));
     let mut account = account_of(inv, creates, cmd, sc, kb, project.as_deref());
@@ -765,10 +800,12 @@ fn create(
             .map_or(cmd.span.start, |w| w.span.start)..name_end),
     );
     if names.is_empty() {
-        model.unresolved.push(Unresolved {
-            loc: block,
-            what: format!("{}: no name given", kind_of(inv)),
-        });
+        if !named {
+            model.unresolved.push(Unresolved {
+                loc: block,
+                what: format!("{}: no name given", kind_of(inv)),
+            });
+        }
         return;
     }
     for n in names {
@@ -791,9 +828,56 @@ fn create(
                 account: account.clone(),
                 is_instance: creates == Creates::Instance,
                 startup: startup.clone(),
+                unit: Unit::default(),
             },
         });
     }
+}
+
+/// The words of a create command that name what it creates. An unquoted
+/// unknown expansion stands for an unknown number of words: the words after
+/// it may be anything (values of flags it holds, say), so they are never
+/// names. One that comes first is taken as one workload named as written, as
+/// the command creates at least one.
+fn workload_names<'c>(cmd: &'c Cmd, inv: &Invocation) -> Vec<&'c Word> {
+    let after_program = inv.start + 1;
+    // The first word that may stand for more words than one, flags included.
+    let uncertain = (after_program..cmd.argv.len())
+        .find(|&i| cmd.argv.get(i).is_some_and(|w| w.may_split))
+        .unwrap_or(usize::MAX);
+    let mut names = Vec::new();
+    for &i in &inv.args {
+        let Some(w) = cmd.argv.get(i) else { break };
+        if i < uncertain {
+            names.push(w);
+        } else {
+            if i == uncertain && names.is_empty() && w.splat {
+                names.push(w);
+            }
+            break;
+        }
+    }
+    names
+}
+
+/// Whether a word can be a Compute Engine, GKE or Dataproc resource name
+/// (lowercase letters, digits and hyphens, starting with a letter, at most 63
+/// characters); a partly unknown word is judged by its known text.
+fn could_be_resource_name(w: &Word) -> bool {
+    let known: String = w
+        .segs
+        .iter()
+        .filter_map(|s| match s {
+            Seg::Lit { text, .. } => Some(text.as_str()),
+            Seg::Unknown(_) => None,
+        })
+        .collect();
+    let first_known = matches!(w.segs.first(), Some(Seg::Lit { .. }));
+    known
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && (!first_known || known.starts_with(|c: char| c.is_ascii_lowercase()))
+        && known.len() <= 63
 }
 
 /// `gcloud compute instances set-service-account NAME`: changes the VM created
@@ -926,6 +1010,7 @@ fn set_service_account(
                 account,
                 is_instance: true,
                 startup: Vec::new(),
+                unit: Unit::default(),
             });
         }
     }

@@ -9,7 +9,7 @@
 //! `if`/`case` branches or loop bodies, a variable that may hold different
 //! values becomes unknown.
 
-use super::word::{Origin, Seg, Word};
+use super::word::{Origin, Seg, Symbol, Word};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use tree_sitter::Node;
@@ -53,7 +53,7 @@ enum Value {
 impl Value {
     fn unknown() -> Value {
         Value::Str {
-            segs: vec![Seg::Unknown],
+            segs: vec![Seg::unknown()],
             def: None,
         }
     }
@@ -71,7 +71,7 @@ fn seg_text(segs: &[Seg]) -> Option<String> {
     for s in segs {
         match s {
             Seg::Lit { text, .. } => out.push_str(text),
-            Seg::Unknown => return None,
+            Seg::Unknown(_) => return None,
         }
     }
     Some(out)
@@ -178,7 +178,7 @@ fn unplaced(v: &Value) -> Value {
         segs.iter()
             .map(|s| match s {
                 Seg::Lit { text, .. } => Seg::lit(text.clone(), None),
-                Seg::Unknown => Seg::Unknown,
+                Seg::Unknown(sym) => Seg::Unknown(sym.clone()),
             })
             .collect()
     };
@@ -203,6 +203,7 @@ pub fn run(root: Node<'_>, src: &str, env: &[(String, Vec<Seg>)]) -> Trace {
         depth: 0,
         calls: 0,
         steps: 0,
+        generations: 0,
     };
     for (k, v) in env {
         it.state.globals.insert(
@@ -240,6 +241,8 @@ struct Interp<'s, 't> {
     depth: usize,
     calls: usize,
     steps: usize,
+    /// How many unknown values assignments have named so far (see [`Symbol`]).
+    generations: u32,
 }
 
 /// Pieces of a word being expanded, before word splitting.
@@ -671,13 +674,13 @@ impl<'s, 't> Interp<'s, 't> {
                     }
                     for w in self.expand(c, false) {
                         if w.splat {
-                            items.push(vec![Seg::Unknown]);
+                            items.push(vec![Seg::unknown()]);
                         } else {
                             items.push(w.segs);
                         }
                     }
                 }
-                let splat = items.iter().any(|i| i == &vec![Seg::Unknown]);
+                let splat = items.iter().any(|i| i == &vec![Seg::unknown()]);
                 if splat {
                     Value::unknown()
                 } else {
@@ -694,7 +697,7 @@ impl<'s, 't> Interp<'s, 't> {
                     && matches!(v.kind(), "word" | "string" | "raw_string" | "number")
                     && !raw.contains(['$', '`', '\\']);
                 Value::Str {
-                    segs,
+                    segs: self.named(&name, segs),
                     def: literal.then(|| v.byte_range()),
                 }
             }
@@ -728,6 +731,22 @@ impl<'s, 't> Interp<'s, 't> {
         }
     }
 
+    /// The value of `NAME=VALUE`: a value that is wholly one unknown part
+    /// without a name (`SA=$(gcloud ...)`) is named after the variable, once
+    /// per assignment, so later uses of `$NAME` are known to be one value.
+    fn named(&mut self, name: &str, segs: Vec<Seg>) -> Vec<Seg> {
+        match segs.as_slice() {
+            [Seg::Unknown(None)] => {
+                self.generations = self.generations.saturating_add(1);
+                vec![Seg::Unknown(Some(Symbol {
+                    text: format!("${name}").into(),
+                    generation: self.generations,
+                }))]
+            }
+            _ => segs,
+        }
+    }
+
     // ---- words ----
 
     /// Expands every word inside `n` for the commands they run; the values are discarded.
@@ -757,9 +776,10 @@ impl<'s, 't> Interp<'s, 't> {
     fn expand(&mut self, n: Node<'t>, assign: bool) -> Vec<Word> {
         if self.depth >= MAX_DEPTH {
             return vec![Word {
-                segs: vec![Seg::Unknown],
+                segs: vec![Seg::unknown()],
                 span: n.byte_range(),
                 splat: false,
+                may_split: false,
                 origin: None,
             }];
         }
@@ -838,7 +858,7 @@ impl<'s, 't> Interp<'s, 't> {
         if text.starts_with('~') {
             // ~ and ~user: the home directory, not known here
             let end = text.find('/').unwrap_or(text.len());
-            out.push(Piece::Seg(Seg::Unknown));
+            out.push(Piece::Seg(Seg::unknown()));
             push_unescaped(&text[end..], base + end, out);
             return;
         }
@@ -851,7 +871,7 @@ impl<'s, 't> Interp<'s, 't> {
     fn pieces(&mut self, n: Node<'t>, quoted: bool, assign: bool, out: &mut Vec<Piece>) {
         if self.depth >= MAX_DEPTH {
             self.skip(n, "expansions nest too deep to follow");
-            out.push(Piece::Seg(Seg::Unknown));
+            out.push(Piece::Seg(Seg::unknown()));
             if !quoted && !assign {
                 out.push(Piece::Splat);
             }
@@ -932,17 +952,17 @@ impl<'s, 't> Interp<'s, 't> {
                 let saved = self.state.clone();
                 self.stmts(&Self::named_children(n));
                 self.state = saved;
-                out.push(Piece::Seg(Seg::Unknown));
+                out.push(Piece::Seg(Seg::unknown()));
                 if !quoted && !assign {
                     out.push(Piece::Splat);
                 }
             }
             "arithmetic_expansion" | "process_substitution" => {
-                out.push(Piece::Seg(Seg::Unknown));
+                out.push(Piece::Seg(Seg::unknown()));
             }
             "brace_expression" => self.lit(n, out),
             _ => {
-                out.push(Piece::Seg(Seg::Unknown));
+                out.push(Piece::Seg(Seg::unknown()));
                 if !quoted && !assign {
                     out.push(Piece::Splat);
                 }
@@ -989,7 +1009,7 @@ impl<'s, 't> Interp<'s, 't> {
         // ${ NAME [OP OPERAND...] }
         let mut i = 1; // after "${"
         let Some(first) = kids.get(i) else {
-            out.push(Piece::Seg(Seg::Unknown));
+            out.push(Piece::Seg(Seg::unknown()));
             return;
         };
         let (name, index) = match first.kind() {
@@ -1006,7 +1026,7 @@ impl<'s, 't> Interp<'s, 't> {
             }
             _ => {
                 // ${#VAR}, ${!VAR} and the like
-                out.push(Piece::Seg(Seg::Unknown));
+                out.push(Piece::Seg(Seg::unknown()));
                 return;
             }
         };
@@ -1071,7 +1091,7 @@ impl<'s, 't> Interp<'s, 't> {
                     Some(false) if op.ends_with('+') => {}
                     Some(false) => self.variable(&name, index.as_deref(), quoted, assign, out),
                     None => {
-                        out.push(Piece::Seg(Seg::Unknown));
+                        out.push(Piece::Seg(Seg::unknown()));
                         if !quoted && !assign {
                             out.push(Piece::Splat);
                         }
@@ -1080,7 +1100,7 @@ impl<'s, 't> Interp<'s, 't> {
             }
             Some(_) => {
                 // substrings, pattern removal, case changes: not modelled
-                out.push(Piece::Seg(Seg::Unknown));
+                out.push(Piece::Seg(Seg::unknown()));
             }
         }
     }
@@ -1195,7 +1215,7 @@ impl<'s, 't> Interp<'s, 't> {
                     }
                 }
                 _ => {
-                    out.push(Piece::Seg(Seg::Unknown));
+                    out.push(Piece::Seg(Seg::unknown()));
                     if split || name == "@" {
                         out.push(Piece::Splat);
                     }
@@ -1226,8 +1246,22 @@ impl<'s, 't> Interp<'s, 't> {
             }
             Lookup::Value(Value::Str { segs, .. }) => push_value(&segs, split, out),
             Lookup::Unset => {}
-            Lookup::Environment | Lookup::Unknown => {
-                out.push(Piece::Seg(Seg::Unknown));
+            Lookup::Environment => {
+                // the same value wherever the script uses it, until it is assigned
+                let text = match index {
+                    Some(i) => format!("${{{name}[{i}]}}"),
+                    None => format!("${{{name}}}"),
+                };
+                out.push(Piece::Seg(Seg::Unknown(Some(Symbol {
+                    text: text.into(),
+                    generation: 0,
+                }))));
+                if split {
+                    out.push(Piece::Splat);
+                }
+            }
+            Lookup::Unknown => {
+                out.push(Piece::Seg(Seg::unknown()));
                 if split {
                     out.push(Piece::Splat);
                 }
@@ -1284,8 +1318,8 @@ fn push_value(segs: &[Seg], split: bool, out: &mut Vec<Piece>) {
     }
     for s in segs {
         match s {
-            Seg::Unknown => {
-                out.push(Piece::Seg(Seg::Unknown));
+            Seg::Unknown(_) => {
+                out.push(Piece::Seg(s.clone()));
                 out.push(Piece::Splat);
             }
             Seg::Lit { text, at } => {
@@ -1375,6 +1409,7 @@ fn fields(pieces: Vec<Piece>, span: Range<usize>) -> Vec<Word> {
                 segs: merge_segs(std::mem::take(cur)),
                 span: span.clone(),
                 splat: *splat && *only,
+                may_split: *splat,
                 origin: None,
             });
         }
@@ -1403,9 +1438,10 @@ fn fields(pieces: Vec<Piece>, span: Range<usize>) -> Vec<Word> {
     flush(&mut cur, &mut exists, &mut splat, &mut only_splat);
     if words.is_empty() && splat {
         words.push(Word {
-            segs: vec![Seg::Unknown],
+            segs: vec![Seg::unknown()],
             span,
             splat: true,
+            may_split: true,
             origin: None,
         });
     }
@@ -1428,7 +1464,12 @@ fn merge_segs(segs: Vec<Seg>) -> Vec<Seg> {
                     at: Some(y),
                 },
             ) if *x + a.len() == y => a.push_str(&b),
-            (Some(Seg::Unknown), Seg::Unknown) => {}
+            // two unknown parts side by side: one unknown part, named only
+            // when both are (then each name is kept)
+            (Some(last @ Seg::Unknown(_)), Seg::Unknown(b)) => match (&*last, b) {
+                (Seg::Unknown(Some(_)), Some(b)) => out.push(Seg::Unknown(Some(b))),
+                _ => *last = Seg::unknown(),
+            },
             (_, s) => out.push(s),
         }
     }

@@ -7,13 +7,15 @@
 //! command lines, [`facts`] turns them into workloads, grants and enabled
 //! APIs, [`yaml`] and [`embed`] find scripts inside other files and map them
 //! back to file offsets, [`startup`] reads what a VM's startup script calls,
-//! and [`patch`] edits `--scopes` flags.
+//! [`patch`] edits `--scopes` flags, and [`quote`] quotes the words of the
+//! commands scopelint prints.
 
 pub mod argv;
 pub mod embed;
 pub mod facts;
 pub mod interp;
 pub mod patch;
+pub mod quote;
 pub mod startup;
 pub mod syntax;
 pub mod word;
@@ -153,7 +155,7 @@ fn env_map(node: Option<&yaml::Node>, out: &mut Vec<(String, Vec<Seg>)>) {
             continue;
         };
         let value = if v.contains("${{") {
-            vec![Seg::Unknown]
+            vec![Seg::unknown()]
         } else {
             vec![Seg::lit(v, None)]
         };
@@ -285,7 +287,7 @@ fn substitute_segs(e: &Embedded, subs: &[(String, String)]) -> Vec<Seg> {
             && let Some((len, value)) = substitution(text, i, subs)
         {
             flush(&mut segs, run, i);
-            segs.push(value.map_or(Seg::Unknown, |v| Seg::lit(v, None)));
+            segs.push(value.map_or(Seg::unknown(), |v| Seg::lit(v, None)));
             i += len;
             run = i;
         } else {
@@ -385,6 +387,7 @@ fn cloudbuild(
                         segs: substitute_segs(&m.embed, &subs),
                         span: n.at..m.end,
                         splat: false,
+                        may_split: false,
                         origin: None,
                     });
                 }

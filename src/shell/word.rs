@@ -3,6 +3,19 @@
 //! known byte was written.
 
 use std::ops::Range;
+use std::sync::Arc;
+
+/// The name of a value that is not known statically but is the same value
+/// wherever the script uses it: a variable from the environment (`${SA}`), or a
+/// variable assigned from a command substitution (once per assignment, so a
+/// loop that reassigns it makes a new value each time).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Symbol {
+    /// How the value is written, e.g. `${SA}`.
+    pub text: Arc<str>,
+    /// Which assignment made it (0 for a variable from the environment).
+    pub generation: u32,
+}
 
 /// A piece of a word's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +24,9 @@ pub enum Seg {
     /// the text is written there byte for byte (so a patch can point into it).
     Lit { text: String, at: Option<usize> },
     /// Text that cannot be known statically: a command substitution, a variable
-    /// from the environment, a parameter of a function called with unknown arguments.
-    Unknown,
+    /// from the environment, a parameter of a function called with unknown
+    /// arguments. Named when it is the same value wherever it is used.
+    Unknown(Option<Symbol>),
 }
 
 impl Seg {
@@ -21,6 +35,11 @@ impl Seg {
             text: text.into(),
             at,
         }
+    }
+
+    /// Text that is not known and has no name.
+    pub fn unknown() -> Seg {
+        Seg::Unknown(None)
     }
 }
 
@@ -42,6 +61,9 @@ pub struct Word {
     /// The word is an unquoted expansion of something unknown: it may stand for
     /// any number of words, flags included.
     pub splat: bool,
+    /// The word holds an unquoted unknown expansion (`--zone=$ZONE`): besides
+    /// its known text, it may stand for more words than one.
+    pub may_split: bool,
     /// Set when the word is exactly the value of one variable assigned from a literal.
     pub origin: Option<Origin>,
 }
@@ -54,6 +76,7 @@ impl Word {
             segs: vec![Seg::lit(text, at)],
             span,
             splat: false,
+            may_split: false,
             origin: None,
         }
     }
@@ -64,7 +87,7 @@ impl Word {
         for s in &self.segs {
             match s {
                 Seg::Lit { text, .. } => out.push_str(text),
-                Seg::Unknown => return None,
+                Seg::Unknown(_) => return None,
             }
         }
         Some(out)
@@ -80,7 +103,7 @@ impl Word {
         for s in &self.segs {
             match s {
                 Seg::Lit { text, .. } => out.push_str(text),
-                Seg::Unknown => break,
+                Seg::Unknown(_) => break,
             }
         }
         out
@@ -92,7 +115,7 @@ impl Word {
         for s in self.segs.iter().rev() {
             match s {
                 Seg::Lit { text, .. } => parts.push(text.as_str()),
-                Seg::Unknown => break,
+                Seg::Unknown(_) => break,
             }
         }
         parts.reverse();
@@ -139,8 +162,8 @@ impl Word {
                     segs.push(Seg::lit(text.get(cut..).unwrap_or(""), at.map(|a| a + cut)));
                     cutting = false;
                 }
-                Seg::Unknown => {
-                    segs.push(Seg::Unknown);
+                Seg::Unknown(_) => {
+                    segs.push(s.clone());
                     cutting = false;
                 }
             }
@@ -150,6 +173,7 @@ impl Word {
             segs,
             span: start.max(self.span.start)..self.span.end,
             splat: false,
+            may_split: self.may_split,
             origin: self.origin.clone(),
         }
     }
@@ -177,12 +201,13 @@ impl Word {
                 segs,
                 span: start..end.max(start),
                 splat: false,
+                may_split: self.may_split,
                 origin: self.origin.clone(),
             });
         };
         for s in &self.segs {
             match s {
-                Seg::Unknown => cur.push(Seg::Unknown),
+                Seg::Unknown(_) => cur.push(s.clone()),
                 Seg::Lit { text, at } => {
                     let mut piece_start = 0;
                     for (i, c) in text.char_indices() {
@@ -213,7 +238,7 @@ impl Word {
             .iter()
             .map(|s| match s {
                 Seg::Lit { text, .. } => text.len(),
-                Seg::Unknown => 0,
+                Seg::Unknown(_) => 0,
             })
             .sum();
         match (self.is_known(), self.offset(0), self.offset(len)) {
@@ -246,11 +271,12 @@ mod tests {
         let w = Word {
             segs: vec![
                 Seg::lit("serviceAccount:", None),
-                Seg::Unknown,
+                Seg::unknown(),
                 Seg::lit("-compute@developer.gserviceaccount.com", None),
             ],
             span: 0..1,
             splat: false,
+            may_split: false,
             origin: None,
         };
         assert_eq!(w.text(), None);

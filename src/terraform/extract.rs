@@ -8,7 +8,7 @@ use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::{
     Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, ScriptSource, Startup,
-    Unresolved, Workload, WorkloadIdentity,
+    Unit, Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::Loc;
 
@@ -64,6 +64,7 @@ pub fn extract(r: &Resources) -> Model {
                     loc: f
                         .and_then(|f| f.val.loc)
                         .unwrap_or_else(|| inst.header.clone()),
+                    unit: Unit::default(),
                 }),
                 _ => unresolved(
                     &mut model,
@@ -103,6 +104,7 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
             "google_compute_instance" | "google_compute_instance_from_template"
         ),
         startup: startup_scripts(inst),
+        unit: Unit::default(),
     };
     match inst.body.block("service_account") {
         Some(sa) => {
@@ -301,6 +303,7 @@ fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdenti
         account,
         is_instance: false,
         startup: Vec::new(),
+        unit: Unit::default(),
     }
 }
 
@@ -515,6 +518,7 @@ fn push_grants(
                         member,
                         address: address.to_string(),
                         loc: loc.clone(),
+                        unit: Unit::default(),
                     });
                 } else if s.starts_with("serviceAccount:") {
                     unresolved(

@@ -16,7 +16,7 @@ use super::extract;
 use super::module::{Index, ParsedFile, Res, call_source, is_local_source};
 use super::object::{self, Resources};
 use super::plan::{self, PlanInput};
-use crate::model::Model;
+use crate::model::{Model, Unit};
 use crate::read::Links;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -91,7 +91,16 @@ pub fn analyse(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Model {
 
     let models: Vec<Model> = configs
         .par_iter()
-        .map(|(_, r)| extract::extract(r))
+        .enumerate()
+        .map(|(i, (dir, r))| {
+            let mut model = extract::extract(r);
+            let unit = match dir {
+                Some(dir) => module_name(dir),
+                None => format!("plan {}", i + 1),
+            };
+            model.assign_unit(&Unit::new(&unit));
+            model
+        })
         .collect();
     merged(models)
 }
@@ -109,7 +118,9 @@ pub fn analyse_roots(inputs: Inputs, load_dir: &mut LoadDir<'_>) -> Vec<(PathBuf
         .filter_map(|dir| {
             let idx = modules.get(&dir)?;
             let tree = Tree::new(&modules, idx, manifests.get(&dir));
-            let model = extract::extract(&object::collect(&tree, extract::relevant));
+            let mut model = extract::extract(&object::collect(&tree, extract::relevant));
+            // A root module with the module instances it creates is one deployment unit.
+            model.assign_unit(&Unit::new(&module_name(&dir)));
             Some((dir, model))
         })
         .collect()
