@@ -55,6 +55,58 @@ pub struct Related {
     pub message: String,
 }
 
+/// How many grants of one role a finding lists before it sums up the rest:
+/// a report grows with its findings, not with findings times grants.
+pub const GRANTS_SHOWN_PER_ROLE: usize = 10;
+
+/// The related locations of the grants behind a finding: each grant once, at
+/// most [`GRANTS_SHOWN_PER_ROLE`] per role, then one entry (at the first grant
+/// left out) that counts the others.
+pub fn grant_locations<'g>(
+    grants: impl IntoIterator<Item = &'g crate::model::Grant>,
+) -> Vec<Related> {
+    let mut seen: std::collections::HashSet<(&Loc, &str, &str)> = Default::default();
+    // role -> (grants seen, where the first one left out is), in first-seen order
+    let mut per_role: Vec<(&str, usize, Option<&Loc>)> = Vec::new();
+    let mut out = Vec::new();
+    for g in grants {
+        if !seen.insert((&g.loc, g.role.as_str(), g.address.as_str())) {
+            continue;
+        }
+        let at = match per_role.iter().position(|(role, _, _)| *role == g.role) {
+            Some(at) => at,
+            None => {
+                per_role.push((g.role.as_str(), 0, None));
+                per_role.len() - 1
+            }
+        };
+        let Some((_, count, first_left_out)) = per_role.get_mut(at) else {
+            continue;
+        };
+        *count += 1;
+        if *count <= GRANTS_SHOWN_PER_ROLE {
+            out.push(Related {
+                loc: g.loc.clone(),
+                message: format!("{} granted here ({})", g.role, g.address),
+            });
+        } else if first_left_out.is_none() {
+            *first_left_out = Some(&g.loc);
+        }
+    }
+    for (role, count, first_left_out) in per_role {
+        if let Some(loc) = first_left_out {
+            out.push(Related {
+                loc: loc.clone(),
+                message: format!(
+                    "and {} more grants of the same role ({role})",
+                    count - GRANTS_SHOWN_PER_ROLE
+                ),
+            });
+        }
+    }
+    out
+}
+
 /// A text replacement in one file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edit {

@@ -13,6 +13,7 @@ pub mod boundary;
 pub mod check;
 pub mod comments;
 pub mod config;
+pub mod contain;
 pub mod discover;
 pub mod finding;
 pub mod fix;
@@ -186,7 +187,12 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         .enumerate()
         .map(|(i, c)| {
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            load(id, c, kb, read(&c.path), Parse::Later)
+            contain::contained(|| load(id, c, kb, read(&c.path), Parse::Later)).unwrap_or_else(
+                |why| {
+                    let file = discover::display_path(&c.path);
+                    Loaded::Broken(None, internal_error(file, &why))
+                },
+            )
         })
         .collect();
 
@@ -518,6 +524,17 @@ fn read_input(opts: &Options, path: &Path, limit: u64) -> Result<Vec<u8>, String
     read::file(path, limit, links)
 }
 
+/// The error entry for a file whose analysis panicked.
+fn internal_error(file: String, why: &str) -> InputError {
+    InputError {
+        file,
+        line: 0,
+        column: 0,
+        message: contain::message(why),
+        source: None,
+    }
+}
+
 /// `10 MiB`, `1.5 KiB`, `12 bytes`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -723,15 +740,29 @@ fn terraform_model(
             if g.reaches_outside {
                 return None;
             }
-            let mut inputs = terraform::project::Inputs::default();
-            let mut errs = Vec::new();
-            add(&mut inputs, &mut errs, parse(&files_of(g), shared));
-            let mut called_outside = false;
-            let roots = terraform::project::analyse_roots(inputs, &mut |dir| {
-                called_outside |= has_configuration_files(dir);
-                Vec::new()
-            });
-            (!called_outside).then_some((roots, errs))
+            let files = files_of(g);
+            contain::contained(|| {
+                let mut inputs = terraform::project::Inputs::default();
+                let mut errs = Vec::new();
+                add(&mut inputs, &mut errs, parse(&files, shared));
+                let mut called_outside = false;
+                let roots = terraform::project::analyse_roots(inputs, &mut |dir| {
+                    called_outside |= has_configuration_files(dir);
+                    Vec::new()
+                });
+                (!called_outside).then_some((roots, errs))
+            })
+            .unwrap_or_else(|why| {
+                // The group's files are left out, each named in errors[].
+                let errs = files
+                    .iter()
+                    .map(|(c, id)| InputError {
+                        source: Some(*id),
+                        ..internal_error(discover::display_path(&c.path), &why)
+                    })
+                    .collect();
+                Some((Vec::new(), errs))
+            })
         })
         .collect();
 

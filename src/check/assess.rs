@@ -376,7 +376,9 @@ impl<'m> Assessment<'m> {
                 detail: String::new(),
             });
         e.roles.insert(g.role.clone());
-        if !e.grants.iter().any(|x| std::ptr::eq(*x, g)) {
+        // A grant's uses are added one after another: comparing with the last
+        // keeps this linear in the grants (a search was quadratic).
+        if !e.grants.last().is_some_and(|x| std::ptr::eq(*x, g)) {
             e.grants.push(g);
         }
         e.access = e.access.max(u.access);
@@ -401,19 +403,10 @@ impl<'m> Assessment<'m> {
     /// Related locations: where each role of `apis` that the scopes do not
     /// fully cover is granted.
     pub fn grant_locations(apis: &[&ApiVerdict<'_>]) -> Vec<Related> {
-        let mut out: Vec<Related> = Vec::new();
-        for api in apis {
-            for g in api.grants.iter().filter(|g| api.names(&g.role)) {
-                let message = format!("{} granted here ({})", g.role, g.address);
-                if !out.iter().any(|r| r.loc == g.loc && r.message == message) {
-                    out.push(Related {
-                        loc: g.loc.clone(),
-                        message,
-                    });
-                }
-            }
-        }
-        out
+        crate::finding::grant_locations(
+            apis.iter()
+                .flat_map(|api| api.grants.iter().filter(|g| api.names(&g.role)).copied()),
+        )
     }
 }
 

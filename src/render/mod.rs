@@ -11,6 +11,7 @@ pub mod pretty;
 pub mod rules;
 pub mod sarif;
 pub mod visible;
+mod window;
 
 use crate::Outcome;
 use crate::finding::Finding;

@@ -5,6 +5,7 @@
 //! reading it never obeys it, and a name never starts a line of its own.
 
 use super::visible::{not_a_log_command, visible, visible_lines};
+use super::window;
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
@@ -144,6 +145,40 @@ impl Cache {
     }
 }
 
+/// The source and labels of one snippet: the file as it is shown, or, when a
+/// line the snippet shows is long, a window of it with the labels moved into it.
+fn snippet(
+    source: Option<Rc<Source>>,
+    labels: Vec<LabeledSpan>,
+) -> (Option<Rc<Source>>, Vec<LabeledSpan>) {
+    let Some(source) = source else {
+        return (None, labels);
+    };
+    let spans: Vec<std::ops::Range<usize>> = labels
+        .iter()
+        .map(|l| l.offset()..l.offset() + l.len())
+        .collect();
+    let Some(w) = window::window(&source.text, &source.starts, &spans) else {
+        return (Some(source), labels);
+    };
+    // The window is cut from text already shown (escaped), so it shows as it is.
+    let mut shown = Source::new(&source.name, &w.text);
+    shown.line_base = w.first_line;
+    let labels = labels
+        .into_iter()
+        .zip(w.spans)
+        .map(|(l, s)| {
+            let span = SourceSpan::new(s.start.into(), s.len());
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(l.label().map(str::to_string), span)
+            } else {
+                LabeledSpan::new_with_span(l.label().map(str::to_string), span)
+            }
+        })
+        .collect();
+    (Some(Rc::new(shown)), labels)
+}
+
 /// A file's text for miette, which on its own scans a file from its first byte
 /// for every label: with many findings in one file that is quadratic. This
 /// finds the label's line in an index of line starts and lets miette read
@@ -158,6 +193,9 @@ struct Source {
     /// For each escaped character: its offset in the file, and how many bytes
     /// the escapes up to and including it added.
     shifts: Vec<(usize, usize)>,
+    /// The file's line (0-based) that `text` starts with: a window of a
+    /// file with long lines starts where its snippet does.
+    line_base: usize,
 }
 
 impl Source {
@@ -177,6 +215,7 @@ impl Source {
                 text,
                 starts,
                 shifts,
+                line_base: 0,
             };
         }
         let bytes = text.as_bytes();
@@ -195,6 +234,7 @@ impl Source {
             text,
             starts,
             shifts,
+            line_base: 0,
         }
     }
 
@@ -245,9 +285,9 @@ impl SourceCode for Source {
             self.name.clone(),
             inner.data(),
             SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
-            inner.line() + first,
+            inner.line() + first + self.line_base,
             inner.column(),
-            inner.line_count() + first,
+            inner.line_count() + first + self.line_base,
         )))
     }
 }
@@ -292,14 +332,16 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
             ));
         } else {
             let other = cache.get(sources, r.loc.file);
+            let label = LabeledSpan::new_primary_with_span(
+                Some(message.clone()),
+                span(other.as_ref(), &r.loc),
+            );
+            let (other, labels) = snippet(other, vec![label]);
             related.push(Diag {
-                message: message.clone(),
+                message,
                 code: None,
                 severity: miette::Severity::Advice,
-                labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(message),
-                    span(other.as_ref(), &r.loc),
-                )],
+                labels,
                 source: other,
                 help: None,
                 related: Vec::new(),
@@ -311,10 +353,12 @@ fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
     let mut help = lines.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        let shown = visible_lines(diff.trim_end());
+        let cut = window::diff(&diff);
+        let shown = visible_lines(cut.trim_end());
         let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
         help.push_str(&lines.join("\n"));
     }
+    let (source, labels) = snippet(source, labels);
     Diag {
         message: visible(&f.message).into_owned(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),

@@ -14,6 +14,7 @@
 //! one per `count` index or `for_each` key of every call below it, each with its
 //! arguments bound to the called module's variables.
 
+use super::budget;
 use super::marker;
 use super::module::{Def, Index, Res, Src, call_source, is_local_source};
 use crate::model::Unresolved;
@@ -315,6 +316,8 @@ pub struct Tree<'a> {
     children: RefCell<HashMap<(usize, String), Children>>,
     memo: RefCell<HashMap<(usize, String), Val>>,
     depth: Cell<usize>,
+    /// Expressions evaluated so far, against [`budget::MAX_STEPS`].
+    steps: Cell<usize>,
     /// What could not be followed (shown with `--verbose`).
     pub notes: RefCell<Vec<Unresolved>>,
 }
@@ -343,6 +346,7 @@ impl<'a> Tree<'a> {
             children: RefCell::new(HashMap::new()),
             memo: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
+            steps: Cell::new(0),
             notes: RefCell::new(Vec::new()),
         }
     }
@@ -413,10 +417,39 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if depth >= MAX_DEPTH {
             return Val::unknown();
         }
+        let steps = self.tree.steps.get().saturating_add(1);
+        self.tree.steps.set(steps);
+        if steps > budget::MAX_STEPS {
+            if steps == budget::MAX_STEPS + 1
+                && let Some(loc) = src.loc(expr.span())
+            {
+                self.tree.note(
+                    loc,
+                    format!(
+                        "the module tree is over the evaluation budget of {} expressions, so what is left is unknown",
+                        budget::MAX_STEPS
+                    ),
+                );
+            }
+            return Val::unknown();
+        }
         self.tree.depth.set(depth + 1);
         let v = self.eval_inner(expr, src, env);
         self.tree.depth.set(depth);
-        v
+        self.within_budget(v, src.loc(expr.span()))
+    }
+
+    /// `v`, or unknown (with a note at `loc`) when it is over the value budget.
+    fn within_budget(&self, v: Val, loc: Option<Loc>) -> Val {
+        match budget::Size::of(&v.v).over() {
+            None => v,
+            Some(why) => {
+                if let Some(loc) = loc {
+                    self.tree.note(loc, why);
+                }
+                Val::unknown()
+            }
+        }
     }
 
     fn eval_inner(&self, expr: &Expression, src: Src, env: &Env) -> Val {
@@ -594,6 +627,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         };
         let mut list = Vec::new();
         let mut map = BTreeMap::new();
+        // What the loop has produced so far: a `for` inside a `for` must stop
+        // growing before the whole product is built.
+        let mut produced = budget::Size::default();
         for (k, v) in pairs {
             let mut inner = env.with(f.intro.value_var.as_str(), v);
             if let Some(kv) = &f.intro.key_var {
@@ -607,6 +643,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
             }
             let value = self.eval(&f.value_expr, src, &inner);
+            produced.add(&value.v);
+            if let Some(why) = produced.over() {
+                if let Some(at) = loc.clone() {
+                    self.tree.note(at, why);
+                }
+                return Val::new(V::Unknown, loc);
+            }
             match &f.key_expr {
                 None => list.push(value),
                 Some(ke) => match self.eval(ke, src, &inner).to_interpolated() {
@@ -924,6 +967,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         };
         if let Some(count) = call.attr("count") {
             return match self.def(count, &Env::default()).v {
+                V::Num(n)
+                    if n >= 0.0
+                        && !self.room_for(
+                            (n as usize).min(MAX_MODULE_INSTANCES),
+                            call,
+                            &address,
+                        ) =>
+                {
+                    Children::Opaque
+                }
                 V::Num(n) if n >= 0.0 => Children::Many(
                     (0..(n as usize).min(MAX_MODULE_INSTANCES))
                         .map(|i| {
@@ -954,6 +1007,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     return Children::Unknown;
                 }
             };
+            if !self.room_for(pairs.len().min(MAX_MODULE_INSTANCES), call, &address) {
+                return Children::Opaque;
+            }
             return Children::Many(
                 pairs
                     .into_iter()
@@ -966,7 +1022,29 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     .collect(),
             );
         }
+        if !self.room_for(1, call, &address) {
+            return Children::Opaque;
+        }
         Children::One(spawn(String::new(), Env::default()))
+    }
+
+    /// Whether `n` more module instances fit in the root's budget; when they
+    /// do not, the call is noted and not analysed. Fan-outs multiply through
+    /// nesting (a call with `count = 1000` in a module called 1,000 times),
+    /// so the limit is on the whole tree, not on one call.
+    fn room_for(&self, n: usize, call: Res<'_>, address: &str) -> bool {
+        let fits = self.tree.insts.borrow().len().saturating_add(n)
+            <= budget::MAX_MODULE_INSTANCES_PER_ROOT;
+        if !fits {
+            self.tree.note(
+                call.header(),
+                format!(
+                    "{address}: the root module would have more than {} module instances, over the evaluation budget, so this call is not analysed",
+                    budget::MAX_MODULE_INSTANCES_PER_ROOT
+                ),
+            );
+        }
+        fits
     }
 
     /// `module.NAME...`: an output of one instance, or all instances' outputs.

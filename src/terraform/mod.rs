@@ -3,6 +3,7 @@
 //! variable files and JSON plans, then turn each root module, with the module
 //! instances it calls, into model facts ([`project::analyse`]).
 
+pub mod budget;
 pub mod eval;
 pub mod extract;
 mod functions;

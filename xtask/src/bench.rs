@@ -31,6 +31,7 @@ usage: cargo run --release -p xtask -- bench [options]
                            default compute account (default 100,1000,5000; \"\" skips)
   --one-file-vms <n,..>    VMs in one .tf file, each needing a scopes patch
                            (default 500,1000,2000; \"\" skips)
+  --skip-adversarial       skip the inputs that once crashed or exhausted scopelint
 ";
 
 /// The checkov release the comparison installs.
@@ -48,6 +49,7 @@ pub struct Args {
     pub default_sa_percent: usize,
     pub default_sa_sizes: Vec<usize>,
     pub one_file_vms: Vec<usize>,
+    pub adversarial: bool,
 }
 
 fn sizes(list: &str) -> Result<Vec<usize>> {
@@ -71,6 +73,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         default_sa_percent: 0,
         default_sa_sizes: vec![100, 1000, 5000],
         one_file_vms: vec![500, 1000, 2000],
+        adversarial: true,
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -78,6 +81,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--sizes" => a.sizes = sizes(&value()?)?,
             "--default-sa-sizes" => a.default_sa_sizes = sizes(&value()?)?,
             "--one-file-vms" => a.one_file_vms = sizes(&value()?)?,
+            "--skip-adversarial" => a.adversarial = false,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -339,6 +343,9 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
     if !a.one_file_vms.is_empty() {
         one_file(&bin, a)?;
     }
+    if a.adversarial {
+        adversarial(&bin, a)?;
+    }
     println!("\nload average {} at the end", load_average());
     Ok(())
 }
@@ -530,6 +537,38 @@ fn one_file(bin: &Path, a: &Args) -> Result<()> {
             secs(unpatched),
             patched.as_secs_f64() / unpatched.as_secs_f64(),
             load_average(),
+        );
+    }
+    Ok(())
+}
+
+/// Inputs of a few KB that once crashed scopelint or took gigabytes or
+/// minutes: wall time, peak memory and the size of the pretty report.
+fn adversarial(bin: &Path, a: &Args) -> Result<()> {
+    println!();
+    println!("Adversarial inputs, `scopelint check DIR` (pretty format):");
+    println!();
+    println!("| input | input KB | wall | peak RSS | output | exit |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (i, shape) in shapes::adversarial().iter().enumerate() {
+        let dir = shapes::adversarial_dir(&a.work, i, shape)?;
+        let input: usize = shape.files.iter().map(|(_, t)| t.len()).sum();
+        let args = ["check".as_ref(), dir.as_os_str()];
+        let s = best_of(a.repeat, bin, &args, None)?;
+        let out = Command::new(bin)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::null())
+            .output()?;
+        println!(
+            "| {} | {:.1} | {} | {} | {:.1} KB | {} |",
+            shape.name,
+            input as f64 / 1e3,
+            secs(s.wall),
+            mib(s.rss_kib),
+            out.stdout.len() as f64 / 1e3,
+            s.status
+                .map_or_else(|| "signal".to_string(), |c| c.to_string()),
         );
     }
     Ok(())

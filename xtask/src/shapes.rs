@@ -78,3 +78,152 @@ pub fn patched_vms_dir(work: &Path, vms: usize, scopes: Scopes) -> Result<PathBu
     }
     Ok(dir)
 }
+
+/// An input that once made scopelint crash or run out of memory, time or
+/// output: its name as the benchmark shows it, and its files.
+pub struct Adversarial {
+    pub name: &'static str,
+    pub files: Vec<(String, String)>,
+}
+
+const VM_TAIL: &str = r#"  machine_type = "e2-small"
+  zone         = "us-east1-b"
+"#;
+
+fn vm(name: &str, script: &str, email: &str, scopes: &str) -> String {
+    format!(
+        "resource \"google_compute_instance\" \"{name}\" {{\n  name         = \"{name}\"\n{VM_TAIL}  metadata_startup_script = {script}\n  service_account {{\n    email  = {email}\n    scopes = {scopes}\n  }}\n}}\n"
+    )
+}
+
+/// The adversarial shapes, each generated from a few lines.
+pub fn adversarial() -> Vec<Adversarial> {
+    let sa = "\"vm@p.iam.gserviceaccount.com\"";
+    let doubled: String = (1..=60)
+        .map(|i| format!("  s{i} = \"${{local.s{}}}${{local.s{}}}\"\n", i - 1, i - 1))
+        .collect();
+    let mut fan_out = String::from(
+        "resource \"google_service_account\" \"sa\" {\n  account_id = \"sa\"\n}\nresource \"google_project_iam_member\" \"grant\" {\n  count   = 1000\n  project = \"p\"\n  role    = \"roles/pubsub.subscriber\"\n  member  = \"serviceAccount:${google_service_account.sa.email}\"\n}\n",
+    );
+    fan_out.push_str(
+        &vm(
+            "vm",
+            "\"echo\"",
+            "google_service_account.sa.email",
+            "[\"logging-write\"]",
+        )
+        .replace(
+            "resource \"google_compute_instance\" \"vm\" {\n",
+            "resource \"google_compute_instance\" \"vm\" {\n  count        = 1000\n",
+        ),
+    );
+    let mut tree = vec![(
+        "main.tf".to_string(),
+        "module \"a\" {\n  source = \"./m1\"\n}\nmodule \"b\" {\n  source = \"./m1\"\n}\n"
+            .to_string(),
+    )];
+    for level in 1..14 {
+        tree.push((
+            format!("m{level}/main.tf"),
+            format!(
+                "module \"a\" {{\n  source = \"../m{0}\"\n}}\nmodule \"b\" {{\n  source = \"../m{0}\"\n}}\n",
+                level + 1
+            ),
+        ));
+    }
+    tree.push((
+        "m14/main.tf".to_string(),
+        vm("vm", "\"echo\"", sa, "[\"logging-write\"]"),
+    ));
+    let mut long_line = format!(
+        "locals {{\n  scopes = [{}\"logging-write\"]\n}}\n",
+        "\"logging-write\", ".repeat(60_000)
+    );
+    for i in 0..50 {
+        long_line.push_str(&format!(
+            "resource \"google_service_account\" \"vm{i}\" {{\n  account_id = \"vm-{i}\"\n}}\nresource \"google_project_iam_member\" \"vm{i}\" {{\n  project = \"p\"\n  role    = \"roles/pubsub.subscriber\"\n  member  = \"serviceAccount:${{google_service_account.vm{i}.email}}\"\n}}\n"
+        ));
+        long_line.push_str(&vm(
+            &format!("vm{i}"),
+            "\"echo\"",
+            &format!("google_service_account.vm{i}.email"),
+            "local.scopes",
+        ));
+    }
+    let nest = format!("{}x{}", "${a:-".repeat(100_000), "}".repeat(100_000));
+    vec![
+        Adversarial {
+            name: "60 locals each doubling a string",
+            files: vec![(
+                "main.tf".to_string(),
+                format!(
+                    "locals {{\n  s0 = \"ab\"\n{doubled}}}\n{}",
+                    vm("vm", "local.s60", sa, "[\"logging-write\"]")
+                ),
+            )],
+        },
+        Adversarial {
+            name: "a for over range(10000) inside another",
+            files: vec![(
+                "main.tf".to_string(),
+                format!(
+                    "locals {{\n  grid = [for i in range(10000) : [for j in range(10000) : \"logging-write\"]]\n}}\n{}",
+                    vm("vm", "\"echo\"", sa, "flatten(local.grid)")
+                ),
+            )],
+        },
+        Adversarial {
+            name: "1,000 grants and 1,000 VMs of one account",
+            files: vec![("main.tf".to_string(), fan_out)],
+        },
+        Adversarial {
+            name: "a module calling the next twice, 14 levels",
+            files: tree,
+        },
+        Adversarial {
+            name: "count = 1000 calling count = 1000",
+            files: vec![
+                (
+                    "main.tf".to_string(),
+                    "module \"a\" {\n  source = \"./a\"\n  count  = 1000\n}\n".to_string(),
+                ),
+                (
+                    "a/main.tf".to_string(),
+                    "module \"b\" {\n  source = \"../b\"\n  count  = 1000\n}\n".to_string(),
+                ),
+                (
+                    "b/main.tf".to_string(),
+                    vm("vm", "\"echo\"", sa, "[\"logging-write\"]"),
+                ),
+            ],
+        },
+        Adversarial {
+            name: "a 1 MB scopes line used by 50 VMs",
+            files: vec![("main.tf".to_string(), long_line)],
+        },
+        Adversarial {
+            name: "${a:-...} nested 100,000 times in a script",
+            files: vec![(
+                "deploy.sh".to_string(),
+                format!(
+                    "#!/bin/bash\ngcloud compute instances create vm-1 --zone=us-east1-b --scopes=\"{nest}\"\n"
+                ),
+            )],
+        },
+    ]
+}
+
+/// Writes `shape` under `work` (once per content) and returns its directory.
+pub fn adversarial_dir(work: &Path, index: usize, shape: &Adversarial) -> Result<PathBuf> {
+    let dir = work.join(format!("adversarial-{index}"));
+    for (path, text) in &shape.files {
+        let file = dir.join(path);
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&file, text)?;
+        }
+    }
+    Ok(dir)
+}
