@@ -411,6 +411,20 @@ impl Knowledge {
         nearest(raw, self.scopes.gcloud.aliases.keys().map(String::as_str)).map(str::to_string)
     }
 
+    /// Whether `raw` is a well-formed scope URL (`https://www.googleapis.com/auth/NAME`)
+    /// that no API in the knowledge base accepts and that is near no known
+    /// scope: not a typo but a legacy scope, or one newer than the knowledge
+    /// base, so what it grants is not known.
+    pub fn is_unrecognised_scope_url(&self, raw: &str) -> bool {
+        let well_formed = raw.strip_prefix(SCOPE_PREFIX).is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        });
+        well_formed && self.url_scope(raw).is_none() && self.suggest_terraform(raw).is_none()
+    }
+
     /// The gcloud alias that stands for exactly one short scope name, if any
     /// (deprecated aliases excluded).
     pub fn gcloud_alias(&self, short: &str) -> Option<&str> {

@@ -296,6 +296,10 @@ pub struct Assessment<'m> {
     pub broad_roles: BTreeSet<String>,
     /// Whether the identity holds any role that scopes restrict.
     pub holds_scoped_roles: bool,
+    /// A scope URL that the knowledge base does not know (and is no typo of a
+    /// known one) is among the scopes: what they cover is not known, so no
+    /// rule judges them (only SL004 names the URL).
+    pub unrecognised_scope: bool,
 }
 
 impl<'m> Assessment<'m> {
@@ -308,6 +312,7 @@ impl<'m> Assessment<'m> {
             apis: BTreeMap::new(),
             broad_roles: BTreeSet::new(),
             holds_scoped_roles: false,
+            unrecognised_scope: false,
         };
         let Account::Attached {
             identity, scopes, ..
@@ -319,8 +324,14 @@ impl<'m> Assessment<'m> {
         for item in &scopes.items {
             match cx.kb.scope(scopes.dialect, &item.raw) {
                 Some(list) => a.granted.extend(list),
-                None => a.unknown.push(item),
+                None => {
+                    a.unrecognised_scope |= cx.kb.is_unrecognised_scope_url(&item.raw);
+                    a.unknown.push(item);
+                }
             }
+        }
+        if a.unrecognised_scope {
+            return a;
         }
         for g in cx.grants_of(&w.unit, identity) {
             let Some(role) = cx.kb.roles.get(&g.role) else {

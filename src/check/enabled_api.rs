@@ -38,7 +38,7 @@ impl Rule for EnabledApiNotCovered {
         let may_be_broad = identity.is_default_compute() || !a.broad_roles.is_empty();
         // With Workload Identity, pods do not call APIs with the node's token.
         let node_only = scopes.workload_identity != WorkloadIdentity::Off;
-        if !scopes.complete || !may_be_broad || node_only {
+        if !scopes.complete || a.unrecognised_scope || !may_be_broad || node_only {
             return;
         }
         let mut apis = Vec::new();

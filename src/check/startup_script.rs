@@ -29,7 +29,7 @@ impl Rule for StartupScriptNotCovered {
         let Some((identity, scopes)) = a.attached else {
             return;
         };
-        if !scopes.complete {
+        if !scopes.complete || a.unrecognised_scope {
             return;
         }
         let mut failing: BTreeMap<&str, Vec<&ApiCall>> = BTreeMap::new();

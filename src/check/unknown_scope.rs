@@ -1,6 +1,11 @@
 //! SL004 unknown-scope: a scope string that is neither a Terraform alias nor a
 //! known scope URL (a typo such as `cloud_platform`, or `"default"`, which the
 //! Terraform provider does not expand). It covers nothing.
+//!
+//! A well-formed scope URL that no API in the knowledge base accepts and that
+//! is near no known scope (`.../auth/projecthosting`, from old Cloud Source
+//! Repositories tutorials) is not a typo: a legacy scope, or one newer than
+//! the knowledge base. What it grants is not known, so it is only a note.
 
 use super::Rule;
 use super::assess::{Assessment, Context};
@@ -29,6 +34,8 @@ impl Rule for UnknownScope {
         let mut help = Vec::new();
         let mut edits = Vec::new();
         let mut related = Vec::new();
+        // Well-formed scope URLs near no known scope: not typos.
+        let mut unrecognised = 0;
         for item in &a.unknown {
             if item.raw == "default" && !gcloud {
                 help.push(
@@ -52,6 +59,13 @@ impl Rule for UnknownScope {
                         });
                     }
                 }
+                None if cx.kb.is_unrecognised_scope_url(&item.raw) => {
+                    unrecognised += 1;
+                    help.push(format!(
+                        "`{}` is a scope URL that no API in the knowledge base accepts (a legacy scope, or one newer than the knowledge base): check what needs it, and remove it if nothing does",
+                        item.raw
+                    ));
+                }
                 None => help.push(format!("`{}` matches no known scope", item.raw)),
             }
         }
@@ -64,19 +78,34 @@ impl Rule for UnknownScope {
             }
         }
         let names: Vec<String> = a.unknown.iter().map(|i| format!("`{}`", i.raw)).collect();
-        let message = format!(
-            "{} has scopes that are neither {} alias nor a scope URL: {}; they grant nothing",
-            subject(a.workload),
-            if gcloud { "a gcloud" } else { "a Terraform" },
-            names.join(", ")
-        );
+        let only_unrecognised_urls = unrecognised == a.unknown.len();
+        let (severity, message) = if only_unrecognised_urls {
+            (
+                Severity::Note,
+                format!(
+                    "{} has scope URLs that no API in the knowledge base accepts: {}; what they grant, if anything, is not known, so the workload's scopes are not judged further",
+                    subject(a.workload),
+                    names.join(", ")
+                ),
+            )
+        } else {
+            (
+                META.severity,
+                format!(
+                    "{} has scopes that are neither {} alias nor a known scope URL: {}; they grant nothing",
+                    subject(a.workload),
+                    if gcloud { "a gcloud" } else { "a Terraform" },
+                    names.join(", ")
+                ),
+            )
+        };
         let fix = (!edits.is_empty()).then(|| Fix {
             description: "Replace each unknown scope with its nearest valid spelling".to_string(),
             edits,
         });
         out.push(Finding {
             rule: &META,
-            severity: META.severity,
+            severity,
             message,
             primary: first
                 .loc
