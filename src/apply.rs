@@ -19,10 +19,13 @@
 //! temporary file in the same directory, gets the old file's permissions, owner
 //! and group, and is renamed over it.
 
+use crate::boundary::Boundary;
 use crate::finding::{Edit, Finding};
 use crate::fix::unified_diff;
 use crate::knowledge::Knowledge;
 use crate::model::Account;
+use crate::render::RepoPaths;
+use crate::render::visible::visible;
 use crate::source::{FileId, Loc};
 use crate::{Options, Outcome, Overlay, run_with_overlay};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,11 +35,18 @@ use std::path::{Path, PathBuf};
 /// How many analyse-and-patch rounds planning runs at most.
 const MAX_ROUNDS: usize = 8;
 
-/// A finding across rounds: its rule and workload (its lines move as patches land).
-type Key = (&'static str, String);
+/// A finding across rounds: its rule, workload and the file it points at
+/// (its lines move as patches land; independent root modules may hold
+/// workloads of the same address, which must not wait for each other).
+type Key = (&'static str, String, String);
 
-fn key(f: &Finding) -> Key {
-    (f.rule.code, f.workload.address.clone())
+fn key(out: &Outcome, f: &Finding) -> Key {
+    let file = out.sources.get(f.primary.file);
+    (
+        f.rule.code,
+        f.workload.address.clone(),
+        file.map(|s| s.display.clone()).unwrap_or_default(),
+    )
 }
 
 fn label(k: &Key) -> String {
@@ -58,9 +68,10 @@ pub struct FilePatch {
 }
 
 impl FilePatch {
-    /// The unified diff of this file.
-    pub fn diff(&self) -> String {
-        unified_diff(&self.display, &self.original, &self.patched)
+    /// The unified diff of this file, its path relative to the repository
+    /// root (what `git apply` expects), else as displayed.
+    pub fn diff(&self, repo: &RepoPaths) -> String {
+        unified_diff(&repo.shown(&self.display), &self.original, &self.patched)
     }
 }
 
@@ -86,9 +97,31 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The unified diff of every file the plan changes.
-    pub fn diff(&self) -> String {
-        self.patches.iter().map(FilePatch::diff).collect()
+    /// The unified diff of every file the plan changes (paths as in [`FilePatch::diff`]).
+    pub fn diff(&self, repo: &RepoPaths) -> String {
+        self.patches.iter().map(|p| p.diff(repo)).collect()
+    }
+
+    /// Takes out the patches of files outside `boundary` (the scanned paths
+    /// and their git work tree): a module the configuration calls from
+    /// elsewhere is not the scanned change's to edit. Returns a line for
+    /// stderr per file held back.
+    pub fn hold_outside(&mut self, boundary: &Boundary) -> String {
+        let (inside, outside): (Vec<FilePatch>, Vec<FilePatch>) = std::mem::take(&mut self.patches)
+            .into_iter()
+            .partition(|p| {
+                std::fs::canonicalize(&p.path).is_ok_and(|real| boundary.contains(&real))
+            });
+        self.patches = inside;
+        outside
+            .iter()
+            .map(|p| {
+                format!(
+                    "scopelint: not patching {}: outside the scanned paths and their git work tree (--fix-outside allows it)\n",
+                    visible(&p.display)
+                )
+            })
+            .collect()
     }
 
     /// What is not applied and why, each with its patch, for stderr.
@@ -183,7 +216,7 @@ fn select(out: &Outcome, refused: &BTreeMap<Key, String>) -> Selection {
         let Some(fix) = f.fix.as_ref().filter(|x| !x.edits.is_empty()) else {
             continue;
         };
-        let k = key(f);
+        let k = key(out, f);
         if sel.applied.values().any(|keys| keys.contains(&k)) {
             continue;
         }
@@ -318,7 +351,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     let mut withheld = Vec::new();
     let still_applicable: BTreeSet<Key> = reasons.applied.values().flatten().cloned().collect();
     for f in &last.findings {
-        let k = key(f);
+        let k = key(last, f);
         let reason = match (reasons.withheld.remove(&k), reasons.deferred.remove(&k)) {
             (Some(r), _) | (None, Some(r)) => r,
             (None, None) if exhausted && still_applicable.contains(&k) => {
@@ -335,12 +368,12 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
         });
     }
 
-    let remaining: BTreeSet<Key> = last.findings.iter().map(key).collect();
+    let remaining: BTreeSet<Key> = last.findings.iter().map(|f| key(last, f)).collect();
     let fixed = initial
         .findings
         .iter()
         .filter(|f| f.fix.is_some())
-        .map(key)
+        .map(|f| key(initial, f))
         .filter(|k| !remaining.contains(k))
         .map(|k| label(&k))
         .collect::<BTreeSet<_>>()
@@ -405,6 +438,7 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".to_string());
+    remove_stale_temporaries(&dir, &name);
     let (tmp, mut file) = (0..1000)
         .find_map(|n| {
             let tmp = dir.join(format!(".{name}.scopelint-{}-{n}.tmp", std::process::id()));
@@ -445,6 +479,35 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
         let _ = d.sync_all();
     }
     result
+}
+
+/// A temporary file older than this was left by a run that was killed (a
+/// live run keeps one for milliseconds).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the temporary files of `name` that killed runs left in `dir`.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.scopelint-");
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        let ours = n.starts_with(&prefix) && n.ends_with(".tmp");
+        let stale = e
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if ours && stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Gives the temporary file the owner and group of the file it replaces; when
@@ -519,5 +582,27 @@ mod tests {
             .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
             .unwrap_or_default();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn temporary_files_of_killed_runs_are_removed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("a.tf");
+        std::fs::write(&path, "old").unwrap_or_else(|e| panic!("{e}"));
+        let stale = dir.path().join(".a.tf.scopelint-4242-0.tmp");
+        let fresh = dir.path().join(".a.tf.scopelint-4243-0.tmp");
+        for p in [&stale, &fresh] {
+            std::fs::write(p, "").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let old = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .and_then(|f| f.set_modified(old))
+            .unwrap_or_else(|e| panic!("{e}"));
+        write_atomic(&path, b"new", Some(b"old")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!stale.exists());
+        // Possibly a concurrent run's: kept.
+        assert!(fresh.exists());
     }
 }

@@ -89,7 +89,7 @@ pub struct Config {
     #[serde(default)]
     pub rules: BTreeMap<String, RuleSetting>,
     /// Globs of paths not to analyse (relative to the config file).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "texts")]
     pub exclude: Vec<String>,
     /// Roles held by service accounts whose IAM lives outside the scanned code.
     #[serde(default)]
@@ -109,6 +109,40 @@ pub struct Config {
     pub fix: FixConfig,
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+}
+
+/// A list of strings that refuses numbers and booleans (`exclude: [1, 2]`)
+/// instead of reading them as text: they are mistakes, not globs.
+fn texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Text(String);
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+            struct Visitor;
+            impl serde::de::Visitor<'_> for Visitor {
+                type Value = Text;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string (quote it)")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                    Ok(Text(v.to_string()))
+                }
+            }
+            d.deserialize_any(Visitor)
+        }
+    }
+    Ok(Vec::<Text>::deserialize(d)?
+        .into_iter()
+        .map(|t| t.0)
+        .collect())
+}
+
+/// Whether `s` has the shape of a service account email (`name@domain`).
+fn is_email(s: &str) -> bool {
+    s.split_once('@').is_some_and(|(name, domain)| {
+        !name.is_empty()
+            && domain.contains('.')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
 }
 
 /// A configuration problem, with where it is.
@@ -302,7 +336,25 @@ fn validate(c: &Config, kb: &Knowledge, _text: &str) -> Vec<(String, String)> {
             }
         }
     }
+    for email in c
+        .identities
+        .keys()
+        .chain(c.default_service_account.iter())
+        .filter(|e| !is_email(e))
+    {
+        errors.push((
+            email.clone(),
+            format!(
+                "`{email}` is not a service account email (name@project.iam.gserviceaccount.com)"
+            ),
+        ));
+    }
     for (api, o) in &c.api_scopes {
+        if !kb.apis.contains_key(api) {
+            let hint = nearest(api, kb.apis.keys().map(String::as_str))
+                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
+            errors.push((api.clone(), format!("unknown API `{api}`{hint}")));
+        }
         for s in o.read.iter().chain(&o.write) {
             if kb.terraform_scope(s).is_none() && !kb.scopes.known.contains(s) {
                 errors.push((s.clone(), format!("unknown scope `{s}` for {api}")));

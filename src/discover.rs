@@ -8,6 +8,7 @@
 //! names (or a shebang); a JSON plan by its content, whatever its name (in a
 //! walked directory, only `.json` files are looked into).
 
+use crate::read::Links;
 use std::path::{Path, PathBuf};
 
 /// What kind of input a file is, decided from its name (or, for plans, its content).
@@ -33,7 +34,10 @@ pub enum FileKind {
 
 impl FileKind {
     pub fn of(path: &Path) -> Option<FileKind> {
-        let name = path.file_name()?.to_str()?;
+        // A name that is not UTF-8 is judged by its readable part: the file
+        // is analysed (shown with U+FFFD), not dropped without a word.
+        let name = path.file_name()?.to_string_lossy();
+        let name = name.as_ref();
         if name.ends_with(".tf") || name.ends_with(".tofu") {
             Some(FileKind::Terraform)
         } else if name.ends_with(".tf.json") || name.ends_with(".tofu.json") {
@@ -67,15 +71,8 @@ impl FileKind {
 
     /// Whether the file is a Terraform JSON plan: a JSON object whose first keys are
     /// `format_version` and `terraform_version`, as `terraform show -json` writes them.
-    pub fn sniff(path: &Path) -> Option<FileKind> {
-        use std::io::Read;
-        let mut head = Vec::with_capacity(SNIFF_BYTES);
-        std::fs::File::open(path)
-            .ok()?
-            .take(SNIFF_BYTES as u64)
-            .read_to_end(&mut head)
-            .ok()?;
-        FileKind::sniff_bytes(&head)
+    pub fn sniff(path: &Path, links: Links) -> Option<FileKind> {
+        FileKind::sniff_bytes(&crate::read::head(path, SNIFF_BYTES, links)?)
     }
 
     /// [`FileKind::sniff`] on bytes already in memory (only their head is looked at).
@@ -90,19 +87,16 @@ impl FileKind {
 
     /// Like [`FileKind::of`], and an extension-less file is a shell script when
     /// its first line is a sh/bash shebang.
-    pub fn detect(path: &Path) -> Option<FileKind> {
+    pub fn detect(path: &Path, links: Links) -> Option<FileKind> {
         if let Some(k) = FileKind::of(path) {
             return Some(k);
         }
-        let name = path.file_name()?.to_str()?;
+        let name = path.file_name()?.to_string_lossy();
         if name.contains('.') {
             return None;
         }
-        let mut head = [0u8; 128];
-        let n = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-            .ok()?;
-        crate::shell::has_shell_shebang(head.get(..n)?).then_some(FileKind::Shell)
+        let head = crate::read::head(path, 128, links)?;
+        crate::shell::has_shell_shebang(&head).then_some(FileKind::Shell)
     }
 
     /// Whether files of this kind are Terraform (grouped into modules).
@@ -179,7 +173,8 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                 // here (by name only: opening it could block) and rejected when
                 // it is read.
                 let kind = if meta.is_file() {
-                    FileKind::detect(root).or_else(|| FileKind::sniff(root))
+                    FileKind::detect(root, Links::Follow)
+                        .or_else(|| FileKind::sniff(root, Links::Follow))
                 } else {
                     FileKind::of(root)
                 };
@@ -216,7 +211,8 @@ fn siblings(file: &Path, files: &mut Vec<Candidate>) {
         } else {
             e.path()
         };
-        if let (true, Some(kind)) = (is_file, FileKind::detect(&path)) {
+        // Only a regular file is opened to look for a shebang: a FIFO would block.
+        if let (true, Some(kind)) = (is_file, FileKind::detect(&path, Links::Refuse)) {
             files.push(Candidate { path, kind });
         }
     }
@@ -238,9 +234,10 @@ fn walk_dir(root: &Path, found: &mut Discovery) {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
                 let kind = if is_file {
-                    FileKind::detect(entry.path()).or_else(|| {
+                    FileKind::detect(entry.path(), Links::Refuse).or_else(|| {
                         let json = entry.path().extension().is_some_and(|e| e == "json");
-                        json.then(|| FileKind::sniff(entry.path())).flatten()
+                        json.then(|| FileKind::sniff(entry.path(), Links::Refuse))
+                            .flatten()
                     })
                 } else {
                     FileKind::of(entry.path())

@@ -217,7 +217,8 @@ pub fn scopes_edits(
             }
         }
     };
-    verified(sources, edits)
+    let json = file.path.extension().is_some_and(|e| e == "json");
+    verified(json, text, base, edits)
 }
 
 /// The leading whitespace of the line that contains byte `at` of `text`.
@@ -252,19 +253,35 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Option<String> {
 }
 
 /// Keeps the edits only if the patched file still parses.
-fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
-    let first = edits.first()?;
-    let file = sources.get(first.loc.file)?;
-    let refs: Vec<&Edit> = edits.iter().collect();
-    let patched = apply(&file.text, &refs)?;
-    let body = patched.get(file.bom..)?;
+///
+/// The edits all fall inside one list literal (`list`, at byte `base` of a
+/// file that parses), so the file parses after them exactly when the patched
+/// literal still parses as a list. Only the literal is parsed again: parsing
+/// the whole file once per finding made a file with many findings quadratic.
+fn verified(json: bool, list: &str, base: usize, edits: Vec<Edit>) -> Option<Vec<Edit>> {
+    let local: Vec<Edit> = edits
+        .iter()
+        .map(|e| {
+            let start = e.loc.span.start.checked_sub(base)?;
+            let end = e.loc.span.end.checked_sub(base)?;
+            (start <= end && end <= list.len()).then(|| Edit {
+                loc: Loc::new(e.loc.file, start..end),
+                replacement: e.replacement.clone(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    let refs: Vec<&Edit> = local.iter().collect();
+    let patched = apply(list, &refs)?;
     // Terraform's JSON syntax (`.tf.json`, `.tfvars.json`) must stay valid JSON.
-    if file.path.extension().is_some_and(|e| e == "json") {
-        crate::terraform::json::is_valid(body).then_some(())?;
+    let still_a_list = if json {
+        patched.trim_start().starts_with('[') && crate::terraform::json::is_valid(&patched)
     } else {
-        hcl::edit::parser::parse_body(body).ok()?;
-    }
-    Some(edits)
+        matches!(
+            hcl::edit::parser::parse_expr(&patched),
+            Ok(Expression::Array(_))
+        )
+    };
+    still_a_list.then_some(edits)
 }
 
 /// A unified diff of `before` → `after` for one file.
@@ -274,4 +291,75 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         .context_radius(2)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// A file whose scopes list is at `list` and whose other text is `rest`.
+    fn one_file(name: &str, text: &str) -> (Sources, Scopes) {
+        let mut sources = Sources::default();
+        let start = text.find('[').unwrap_or(0);
+        let end = text.find(']').map_or(text.len(), |i| i + 1);
+        let id = sources.push(SourceFile::new(name.into(), name.into(), text.into()));
+        let scopes = Scopes {
+            defined: Some(Loc::new(id, start..end)),
+            ..Scopes::default()
+        };
+        (sources, scopes)
+    }
+
+    fn patched(sources: &Sources, scopes: &Scopes, strategy: Strategy) -> Option<String> {
+        let kb = Knowledge::get().ok()?;
+        let edits = scopes_edits(kb, sources, scopes, strategy, &["logging.write".into()])?;
+        let refs: Vec<&Edit> = edits.iter().collect();
+        apply(&sources.get(scopes.defined.as_ref()?.file)?.text, &refs)
+    }
+
+    /// Verification reads the patched list, not the file around it: text
+    /// outside the list is never parsed again, so a file with many patched
+    /// lists costs one list parse per patch, not one file parse per patch.
+    #[test]
+    fn verification_parses_only_the_patched_list() {
+        // What follows the list is not HCL: a whole-file re-parse would refuse the patch.
+        let text = "scopes = [\"storage-ro\"]\n}}} not = = hcl {{\n";
+        let (sources, scopes) = one_file("main.tf", text);
+        let out = patched(&sources, &scopes, Strategy::Minimal);
+        assert_eq!(
+            out.as_deref(),
+            Some("scopes = [\"storage-ro\", \"logging-write\"]\n}}} not = = hcl {{\n")
+        );
+    }
+
+    #[test]
+    fn a_json_list_stays_json() {
+        let text =
+            "{\"scopes\": [\"https://www.googleapis.com/auth/devstorage.read_only\"]} trailing";
+        let (sources, scopes) = one_file("main.tf.json", text);
+        let out = patched(&sources, &scopes, Strategy::CloudPlatform);
+        assert_eq!(
+            out.as_deref(),
+            Some("{\"scopes\": [\"https://www.googleapis.com/auth/cloud-platform\"]} trailing")
+        );
+    }
+
+    #[test]
+    fn a_patch_that_breaks_the_list_is_refused() {
+        let list = "[\"storage-ro\"]";
+        let base = 4;
+        let broken = Edit {
+            loc: Loc::new(crate::source::FileId(0), base + 1..base + 1),
+            replacement: "\"unterminated".into(),
+        };
+        assert!(verified(false, list, base, vec![broken.clone()]).is_none());
+        assert!(verified(true, list, base, vec![broken]).is_none());
+        // An edit outside the list cannot be checked on it, so it is refused too.
+        let outside = Edit {
+            loc: Loc::new(crate::source::FileId(0), 0..1),
+            replacement: String::new(),
+        };
+        assert!(verified(false, list, base, vec![outside]).is_none());
+    }
 }

@@ -9,13 +9,16 @@
 
 pub mod apply;
 pub mod baseline;
+pub mod boundary;
 pub mod check;
+pub mod comments;
 pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod fix;
 pub mod knowledge;
 pub mod model;
+pub mod read;
 pub mod render;
 pub mod shell;
 pub mod source;
@@ -29,7 +32,6 @@ use model::Model;
 use rayon::prelude::*;
 use source::{FileId, SourceFile, Sources};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are reported and not analysed, unless
@@ -78,6 +80,9 @@ pub struct Options {
     /// Larger files are reported as errors and not analysed; `None` means
     /// [`DEFAULT_MAX_FILE_SIZE`], `Some(u64::MAX)` no limit.
     pub max_file_size: Option<u64>,
+    /// Directories outside the scanned paths (and their git work tree) from
+    /// which files that the configuration references may be read.
+    pub allow_read_outside: Vec<PathBuf>,
 }
 
 enum Loaded {
@@ -108,7 +113,7 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         discover::discover(&opts.paths),
         &|path: &Path| match overlay.get(path) {
             Some(text) => Ok(text.clone().into_bytes()),
-            None => read_input(path, limit),
+            None => read_input(opts, path, limit),
         },
     )
 }
@@ -118,7 +123,9 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 /// as unreadable).
 pub fn run_discovered(opts: &Options, kb: &Knowledge, found: Discovery) -> Outcome {
     let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    analyse(opts, kb, found, &|path: &Path| read_input(path, limit))
+    analyse(opts, kb, found, &|path: &Path| {
+        read_input(opts, path, limit)
+    })
 }
 
 /// Runs the analysis on files given in memory as `(path, content)` (fuzzing,
@@ -158,7 +165,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     let Discovery {
         files: mut candidates,
         errors: walk_errors,
-        skipped,
+        mut skipped,
     } = found;
     candidates.retain(|c| !excluded(&opts.config, &c.path));
     let mut errors: Vec<InputError> = walk_errors
@@ -202,12 +209,33 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         }
     }
 
-    let mut model = terraform_model(inputs, deferred, &mut sources, &mut errors, kb, read);
+    // Files the configuration points at are read only inside the boundary.
+    let boundary = boundary::Boundary::new(&opts.paths, &opts.allow_read_outside);
+    let referenced = |path: &Path| match boundary.admit(path) {
+        Ok(_) => read(path),
+        Err(refusal) => Err(refusal.to_string()),
+    };
+    let mut model = terraform_model(
+        inputs,
+        deferred,
+        (&mut sources, &mut errors),
+        kb,
+        (&referenced, &boundary),
+    );
     for m in scripts {
         model.extend(m);
     }
     // Startup scripts may be files no front end read yet: read them now.
-    shell::startup::resolve(&mut model, &mut sources, kb, read);
+    shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
+    skipped.extend(
+        boundary
+            .take_refused()
+            .into_iter()
+            .map(|(path, refusal)| discover::Skipped {
+                path,
+                reason: refusal.reason(),
+            }),
+    );
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -437,30 +465,26 @@ fn push_broken(
     errors.push(err);
 }
 
-/// Reads the configuration files of a module directory (not its subdirectories).
+/// How files outside the scanned inputs are read: the reader, and where it may read.
+type Referenced<'r> = (Reader<'r>, &'r boundary::Boundary);
+
+/// Reads the configuration files of a module directory (not its
+/// subdirectories), when the directory is inside the boundary.
 fn load_module_dir(
     dir: &std::path::Path,
     sources: &mut Sources,
     errors: &mut Vec<InputError>,
     kb: &Knowledge,
-    read: Reader<'_>,
+    (read, boundary): Referenced<'_>,
 ) -> Vec<terraform::module::ParsedFile> {
-    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        std::path::Path::new(".")
-    } else {
-        dir
-    }) else {
+    if boundary.admit(dir).is_err() {
         return Vec::new();
-    };
-    let mut candidates: Vec<Candidate> = entries
-        .filter_map(|e| {
-            let path = e.ok()?.path();
+    }
+    let mut candidates: Vec<Candidate> = read::regular_files(dir)
+        .into_iter()
+        .filter_map(|path| {
             let kind = discover::FileKind::of(&path).filter(|k| k.is_configuration())?;
-            let name = path.file_name()?;
-            path.is_file().then(|| Candidate {
-                path: dir.join(name),
-                kind,
-            })
+            Some(Candidate { path, kind })
         })
         .collect();
     candidates.sort();
@@ -483,42 +507,15 @@ fn load_module_dir(
     files
 }
 
-/// Reads one input file: only a regular file, and at most `limit` bytes of it.
-///
-/// The checks come before the file is opened, so a FIFO never blocks the run;
-/// the read itself is bounded too, in case the file grows in the meantime.
-fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
-    if !meta.is_file() {
-        let what = if meta.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file"
-        };
-        return Err(format!("cannot read file: {what}"));
-    }
-    let too_large = |size: u64| {
-        format!(
-            "file is {}, over the {} limit: not analysed (raise it with --max-file-size)",
-            human_size(size),
-            human_size(limit)
-        )
+/// Reads one input file through the guarded reader; a final symbolic link
+/// is followed only in a path the user named.
+fn read_input(opts: &Options, path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let links = if opts.paths.iter().any(|p| p == path) {
+        read::Links::Follow
+    } else {
+        read::Links::Refuse
     };
-    if meta.len() > limit {
-        return Err(too_large(meta.len()));
-    }
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-    (&mut file)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read file: {e}"))?;
-    if bytes.len() as u64 > limit {
-        // It grew since it was measured.
-        let size = file.metadata().map_or(0, |m| m.len());
-        return Err(too_large(size.max(bytes.len() as u64)));
-    }
-    Ok(bytes)
+    read::file(path, limit, links)
 }
 
 /// `10 MiB`, `1.5 KiB`, `12 bytes`.
@@ -653,10 +650,9 @@ fn parse_source(
 fn terraform_model(
     mut inputs: terraform::project::Inputs,
     deferred: Vec<(&Candidate, FileId)>,
-    sources: &mut Sources,
-    errors: &mut Vec<InputError>,
+    (sources, errors): (&mut Sources, &mut Vec<InputError>),
     kb: &Knowledge,
-    read: Reader<'_>,
+    read: Referenced<'_>,
 ) -> Model {
     let parse = |files: &[(&Candidate, FileId)], sources: &Sources| {
         files
@@ -787,14 +783,7 @@ type GroupResult = (Vec<(PathBuf, Model)>, Vec<InputError>);
 
 /// Whether `dir` holds a Terraform configuration file (a module to load).
 fn has_configuration_files(dir: &Path) -> bool {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .filter_map(Result::ok)
-            .any(|e| discover::FileKind::of(&e.path()).is_some_and(|k| k.is_configuration()))
-    })
+    read::regular_files(dir)
+        .iter()
+        .any(|path| discover::FileKind::of(path).is_some_and(|k| k.is_configuration()))
 }

@@ -5,6 +5,8 @@
 //! findings there; `# scopelint:ignore-file SL001 reason` for the whole file;
 //! `until=YYYY-MM-DD` makes it expire. A suppression without a reason, or one
 //! that suppresses nothing, is reported as SL900 so suppressions do not rot.
+//! Only comments of the file's language count ([`crate::comments`]); an
+//! `until=` that is not a date is reported and suppresses nothing.
 
 use crate::config::{Loaded, parse_date, today};
 use crate::finding::{Finding, RuleMeta, Severity, WorkloadRef};
@@ -40,16 +42,20 @@ fn scan(sources: &Sources) -> Vec<Suppression> {
         if !file.text.contains("scopelint:ignore") {
             continue;
         }
-        let mut offset = 0;
-        for (i, line) in file.text.split_inclusive('\n').enumerate() {
-            if let Some(at) = line.find("scopelint:ignore") {
-                let before = line.get(..at).unwrap_or("");
-                let comment = before.trim_end().ends_with('#') || before.trim_end().ends_with("//");
-                if comment {
-                    out.push(parse(id, i + 1, offset + at, line.get(at..).unwrap_or("")));
-                }
+        // Only a comment of the file's language: never text in a string.
+        for start in crate::comments::line_comments(&file.path, &file.text) {
+            let rest = file.text.get(start..).unwrap_or_default();
+            let comment = rest.lines().next().unwrap_or_default();
+            let body = comment
+                .strip_prefix("//")
+                .or_else(|| comment.strip_prefix('#'))
+                .unwrap_or_default();
+            let text = body.trim_start();
+            if text.starts_with("scopelint:ignore") {
+                let at = start + (comment.len() - text.len());
+                let line = file.position(at).line;
+                out.push(parse(id, line, at, text));
             }
-            offset += line.len();
         }
     }
     out
@@ -140,6 +146,10 @@ pub fn apply(
                 continue;
             }
             s.used = true;
+            if s.bad_date.is_some() {
+                // Reported as SL900; a date that cannot be read never hides a finding.
+                continue;
+            }
             match s.until {
                 Some(until) if until < today => {
                     f.help.push(format!(

@@ -234,6 +234,50 @@ fn crlf_line_endings_give_the_same_findings_and_patches_keep_them() {
 }
 
 #[test]
+fn patches_of_crlf_scripts_and_yaml_keep_crlf() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in ["gcloud_patch_styles", "gcloud_cloud_build"] {
+        support::copy_dir(&fixture(name), &tmp.path().join(name));
+    }
+    for e in walk(tmp.path()) {
+        let name = e.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".sh") || name.ends_with(".yaml") {
+            let text = std::fs::read_to_string(&e).unwrap();
+            std::fs::write(&e, text.replace('\n', "\r\n")).unwrap();
+            files.push(e);
+        }
+    }
+    let run = check(tmp.path(), &["."]);
+    assert_eq!(run.report["errors"], json!([]));
+    let changed = apply_fixes(tmp.path(), &run.report);
+    assert!(changed.len() >= 2, "{changed:?}");
+    for path in files {
+        let patched = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            patched.matches('\n').count(),
+            patched.matches("\r\n").count(),
+            "a bare LF was introduced in {}",
+            path.display()
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
 fn a_100_mb_file_is_skipped_with_a_note_above_the_size_limit() {
     let tmp = tree_with_finding();
     // Sparse: 100 MiB without writing them. All NUL bytes, so when it is read
@@ -565,6 +609,40 @@ fn startup_script_files_are_read_like_inputs() {
     let device = check(tmp.path(), &["."]);
     assert_eq!(device.report["errors"], json!([]));
     assert_eq!(sl006(&device), want);
+}
+
+/// `terraform init`'s module manifest is read through the same guarded reader
+/// as the inputs: as a FIFO it is not a regular file, so it is not read, and
+/// the root beside it is analysed as if there were none.
+#[cfg(unix)]
+#[test]
+fn a_fifo_module_manifest_never_blocks_the_run() {
+    let tmp = tree_with_finding();
+    let modules = tmp.path().join("vm/.terraform/modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(modules.join("modules.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [&["."][..], &["vm/main.tf"][..]] {
+        let out = scopelint()
+            .timeout(Duration::from_secs(30))
+            .current_dir(tmp.path())
+            .arg("check")
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} did not finish normally"
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["errors"], json!([]));
+        one_field_note_finding(&report);
+    }
 }
 
 #[cfg(unix)]

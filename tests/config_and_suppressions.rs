@@ -157,6 +157,35 @@ fn a_file_wide_suppression_covers_the_file() {
 }
 
 #[test]
+fn suppressions_inside_strings_and_heredocs_are_not_comments() {
+    let p = project("", None);
+    let text = std::fs::read_to_string(p.path().join("main.tf")).unwrap();
+    // A heredoc startup script and a string value that hold the words of a
+    // file-wide suppression.
+    let hostile = text.replace(
+        "  zone = \"europe-west1-b\"\n",
+        "  zone = \"europe-west1-b\"\n  description = \"# scopelint:ignore-file SL001 x\"\n  \
+         metadata_startup_script = <<-EOT\n    # scopelint:ignore-file SL001 sandbox\n    EOT\n",
+    );
+    assert_ne!(hostile, text);
+    std::fs::write(p.path().join("main.tf"), hostile).unwrap();
+    std::fs::write(
+        p.path().join("extra.tf.json"),
+        r##"{"locals": {"note": "# scopelint:ignore-file SL001 in JSON"}}"##,
+    )
+    .unwrap();
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+}
+
+#[test]
+fn a_suppression_with_an_invalid_date_suppresses_nothing() {
+    let p = project("# scopelint:ignore SL001 until=2026-13-45 waiting", None);
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error", "SL900 warning"]);
+}
+
+#[test]
 fn configuration_changes_severity_and_turns_rules_off() {
     let p = project("", Some("rules:\n  SL001: warning\n"));
     let (r, code, _) = check(p.path(), &["--fail-level", "error"]);
@@ -382,5 +411,28 @@ fn every_rule_has_a_documentation_page() {
                 .join(format!("rules/{code}.md"))
                 .is_file()
         );
+    }
+}
+
+#[test]
+fn configuration_refuses_unknown_apis_non_email_identities_and_non_string_globs() {
+    for (config, message) in [
+        (
+            "api_scopes:\n  nosuchapi.googleapis.com: {read: [cloud-platform]}\n",
+            ".scopelint.yaml:2:3: configuration error: unknown API `nosuchapi.googleapis.com`",
+        ),
+        (
+            "identities:\n  not-an-email: [roles/viewer]\n",
+            ".scopelint.yaml:2:3: configuration error: `not-an-email` is not a service account email",
+        ),
+        (
+            "exclude: [1, 2]\n",
+            ".scopelint.yaml:1:11: configuration error: invalid type: integer `1`, expected a string",
+        ),
+    ] {
+        let p = project("", Some(config));
+        let (_, code, stderr) = check(p.path(), &[]);
+        assert_eq!(code, 2, "{config}");
+        assert!(stderr.contains(message), "{config}: {stderr}");
     }
 }

@@ -561,3 +561,24 @@ fn pretty_output_is_coloured_only_on_a_terminal_without_no_color() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'));
 }
+
+/// Ten root modules with a workload of the same address each: independent,
+/// so all are fixed in one round instead of one per round.
+#[test]
+fn independent_roots_with_one_address_are_fixed_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = root().join("fixtures/sl001_field_note_default_sa");
+    for i in 0..10 {
+        copy_inputs(&fixture, &tmp.path().join(format!("env{i}")));
+    }
+    let out = scopelint()
+        .current_dir(tmp.path())
+        .args(["check", ".", "--fix", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("did not settle"), "{stderr}");
+    assert_eq!(stderr.matches("scopelint: fixed").count(), 10, "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]));
+}

@@ -121,6 +121,8 @@ fn a_module_outside_the_scanned_paths_called_twice_is_read_once() {
     }
     std::fs::create_dir_all(tmp.path().join("modules/vm")).unwrap();
     std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    // Outside the scanned paths but inside their git work tree.
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
     let (report, _) = check(tmp.path(), &["envs/prod", "envs/staging"]);
     let files: Vec<&str> = report["findings"]
         .as_array()
@@ -155,6 +157,14 @@ fn local_modules_outside_the_scanned_paths_are_read() {
     )
     .unwrap();
     std::fs::write(tmp.path().join("modules/vm/main.tf"), VM).unwrap();
+    // Without a git work tree around them, only the scanned paths are read.
+    let (alone, stderr) = check(tmp.path(), &["envs/prod", "--verbose"]);
+    assert_eq!(addresses(&alone), Vec::<String>::new());
+    assert!(
+        stderr.contains("modules/vm: skipped: not read: outside the scanned paths"),
+        "{stderr}"
+    );
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
     let (report, _) = check(tmp.path(), &["envs/prod"]);
     assert_eq!(
         addresses(&report),
@@ -164,4 +174,60 @@ fn local_modules_outside_the_scanned_paths_are_read() {
         report["findings"][0]["location"]["file"],
         "envs/prod/main.tf"
     );
+}
+
+/// A module outside the repository, read with `--allow-read-outside`: its
+/// patch is shown but neither written nor put in the diff unless
+/// `--fix-outside` allows it; diff paths are relative to the repository.
+#[test]
+fn fix_and_diff_stay_inside_the_work_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join("envs/prod")).unwrap();
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("shared/vm")).unwrap();
+    let root = "module \"vm\" {\n  source = \"../../../shared/vm\"\n}\n";
+    std::fs::write(repo.join("envs/prod/main.tf"), IAM.to_string() + root).unwrap();
+    let shared = tmp.path().join("shared/vm/main.tf");
+    std::fs::write(&shared, VM).unwrap();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("scopelint")
+            .unwrap()
+            .current_dir(repo.join("envs"))
+            .env("NO_COLOR", "1")
+            .args(["check", "prod", "--allow-read-outside", "../../shared"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (diff, stderr) = run(&["--diff"]);
+    assert_eq!(diff, "", "{stderr}");
+    assert!(stderr.contains("not patching"), "{stderr}");
+    let (_, stderr) = run(&["--fix"]);
+    assert!(stderr.contains("not patching"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&shared).unwrap(), VM);
+
+    let (diff, _) = run(&["--diff", "--fix-outside"]);
+    assert!(diff.contains("+++ b/"), "{diff}");
+    run(&["--fix", "--fix-outside"]);
+    assert_ne!(std::fs::read_to_string(&shared).unwrap(), VM);
+
+    // A file of the repository outside the working directory: a path from
+    // the repository root, which `git apply` takes.
+    let root = ROOT.replace("[\"cloud-platform\"]", "[\"storage-ro\"]");
+    std::fs::write(repo.join("envs/prod/main.tf"), IAM.to_string() + &root).unwrap();
+    std::fs::create_dir_all(repo.join("envs/vm")).unwrap();
+    std::fs::write(repo.join("envs/vm/main.tf"), VM).unwrap();
+    let out = assert_cmd::Command::cargo_bin("scopelint")
+        .unwrap()
+        .current_dir(repo.join("envs/prod"))
+        .args(["check", ".", "--diff"])
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(diff.contains("--- a/envs/prod/main.tf"), "{diff}");
 }

@@ -1,7 +1,9 @@
 //! What the fuzz targets share: run one fuzzed input through the whole
-//! pipeline (read, parse, model, checks, suppressions, patches) and both
+//! pipeline (read, parse, model, checks, suppressions, patches) and the
 //! renderers, inside a module whose other files give it grants to match.
-//! Any panic is a bug; diagnostics are the expected answer to bad input.
+//! Any panic is a bug, and so is a control character or a line that starts
+//! a CI log command in human output; diagnostics are the expected answer to
+//! bad input.
 
 use scopelint::knowledge::Knowledge;
 use scopelint::{Options, config, render};
@@ -72,7 +74,7 @@ pub fn analyse(files: Vec<(PathBuf, Vec<u8>)>) {
     let all: Vec<_> = outcome.findings.iter().collect();
     let json = render::json::render(&outcome, &all);
     assert!(json.starts_with('{'));
-    render::pretty::render(
+    let pretty = render::pretty::render(
         &outcome,
         &all,
         render::pretty::Style {
@@ -80,6 +82,15 @@ pub fn analyse(files: Vec<(PathBuf, Vec<u8>)>) {
             width: 80,
         },
     );
+    let compact = render::compact::render(&outcome, &all);
+    // Text from the input is shown, never obeyed by a terminal or CI log.
+    for text in [&pretty, &compact] {
+        assert!(!text.contains(['\u{1b}', '\u{7}']), "{text}");
+        assert!(
+            text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{text}"
+        );
+    }
 }
 
 /// Loads `data` as `.scopelint.yaml` (the configuration reader takes a path).

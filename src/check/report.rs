@@ -6,7 +6,9 @@ use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, Workload
 use crate::fix::{Strategy, minimal_scopes, scopes_edits};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
+use crate::shell::quote::quote;
 use crate::source::Loc;
+use std::collections::BTreeSet;
 
 pub fn workload_ref(w: &Workload) -> WorkloadRef {
     WorkloadRef {
@@ -104,11 +106,17 @@ pub fn scope_finding(
         .iter()
         .flat_map(|a| a.failing.iter().copied())
         .collect();
-    let (strategy, why) = cx.strategy.resolve(identity);
+    let (strategy, _) = cx.strategy.resolve(identity);
     let add = match strategy {
         Strategy::CloudPlatform => vec![CLOUD_PLATFORM.to_string()],
         _ => minimal_scopes(cx.kb, &failing),
     };
+    let adds_cloud_platform = add.iter().any(|s| s == CLOUD_PLATFORM);
+    let why = patch_reason(cx.strategy, strategy, identity, adds_cloud_platform, apis);
+    // gcloud patches that bring cloud-platform write it in place of the listed
+    // scopes (it covers them): that is a replacement, and is called one.
+    let replaces = strategy == Strategy::CloudPlatform
+        || (scopes.dialect == crate::model::Dialect::Gcloud && adds_cloud_platform);
     let mut new_scopes: Vec<String> = match strategy {
         Strategy::CloudPlatform => add.clone(),
         _ => a
@@ -123,9 +131,9 @@ pub fn scope_finding(
     let fix = scopes_edits(cx.kb, cx.sources, scopes, strategy, &add).map(|edits| Fix {
         description: format!(
             "{} {}",
-            match strategy {
-                Strategy::CloudPlatform => "Replace the scopes with cloud-platform:".to_string(),
-                _ => format!(
+            match replaces {
+                true => "Replace the scopes with cloud-platform:".to_string(),
+                false => format!(
                     "Add {}:",
                     add.iter()
                         .map(|s| spell(cx.kb, s))
@@ -152,8 +160,14 @@ pub fn scope_finding(
             "the scopes come from {via}; check that every workload using it should get the new scopes"
         ));
     }
+    if fix.is_some() {
+        help.extend(apply_note(w));
+    }
     if w.is_instance {
-        help.push(live_remediation(w, cx.kb, &new_scopes));
+        help.extend(live_remediation(w, cx.kb, &new_scopes));
+    }
+    if identity.is_default_compute() && adds_cloud_platform {
+        help.extend(dedicated_account(w, scopes.dialect, apis));
     }
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
@@ -176,13 +190,137 @@ pub fn scope_finding(
     })
 }
 
-/// How to fix a VM that already exists: scopes change only while it is stopped.
-fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
-    let zone = w.zone.as_deref().unwrap_or("ZONE");
+/// What applying a Terraform scopes patch does to what already runs.
+fn apply_note(w: &Workload) -> Option<String> {
+    match w.kind.as_str() {
+        "google_compute_instance" => Some(
+            "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
+        ),
+        "google_container_node_pool" | "google_container_cluster" => Some(
+            "changing oauth_scopes replaces the node pool (or the cluster's default pool): to roll it without downtime, create a new pool with the new scopes, cordon and drain the old nodes (kubectl cordon, kubectl drain), then delete the old pool".to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// Why the patch widens the scopes the way it does, in words that match it.
+fn patch_reason(
+    requested: Strategy,
+    strategy: Strategy,
+    identity: &crate::model::Identity,
+    adds_cloud_platform: bool,
+    apis: &[&ApiVerdict<'_>],
+) -> String {
+    match (requested, strategy) {
+        (Strategy::CloudPlatform, _) => "uses cloud-platform, as requested".to_string(),
+        (Strategy::Minimal, _) => "adds the narrowest sufficient scopes, as requested".to_string(),
+        (Strategy::Auto, Strategy::CloudPlatform) => "uses cloud-platform, Google's recommendation for a dedicated service account: IAM roles still limit what it can do".to_string(),
+        (Strategy::Auto, _) if identity.is_default_compute() && adds_cloud_platform => {
+            let names: Vec<&str> = apis.iter().map(|a| a.service.as_str()).collect();
+            format!(
+                "{} {} no narrower scope, so the VM gets cloud-platform and can then use everything the Compute Engine default service account's roles allow (often roles/editor on the whole project); a dedicated service account holding only the roles it needs is the better fix",
+                names.join(", "),
+                if names.len() == 1 { "accepts" } else { "accept" }
+            )
+        }
+        (Strategy::Auto, _) => "adds the narrowest sufficient scopes: the Compute Engine default service account often holds roles/editor, and cloud-platform would open the whole project to the VM".to_string(),
+    }
+}
+
+/// The better fix for a default-account VM that needs cloud-platform: a
+/// service account of its own that holds just the roles it uses. One help
+/// line each, the lines to write indented.
+fn dedicated_account(
+    w: &Workload,
+    dialect: crate::model::Dialect,
+    apis: &[&ApiVerdict<'_>],
+) -> Vec<String> {
+    let roles: BTreeSet<&str> = apis
+        .iter()
+        .flat_map(|a| a.named_roles().iter().map(String::as_str))
+        .collect();
+    let id = account_id(&w.name);
+    let project = w
+        .project
+        .clone()
+        .unwrap_or_else(|| "PROJECT_ID".to_string());
+    let mut out = vec![format!(
+        "better: run {} as a dedicated service account that holds only {}:",
+        w.name,
+        roles.iter().copied().collect::<Vec<_>>().join(", ")
+    )];
+    match dialect {
+        crate::model::Dialect::Terraform => {
+            let project = project.replace('\\', "\\\\").replace('"', "\\\"");
+            out.push(format!("  resource \"google_service_account\" \"{id}\" {{"));
+            out.push(format!("    account_id = \"{id}\""));
+            out.push("  }".to_string());
+            for (i, role) in roles.iter().enumerate() {
+                out.push(format!(
+                    "  resource \"google_project_iam_member\" \"{id}-{i}\" {{"
+                ));
+                out.push(format!("    project = \"{project}\""));
+                out.push(format!("    role    = \"{role}\""));
+                out.push(format!(
+                    "    member  = \"serviceAccount:${{google_service_account.{id}.email}}\""
+                ));
+                out.push("  }".to_string());
+            }
+            out.push("  and in the VM's service_account block:".to_string());
+            out.push(format!("    email  = google_service_account.{id}.email"));
+            out.push("    scopes = [\"cloud-platform\"]".to_string());
+        }
+        crate::model::Dialect::Gcloud => {
+            let project = quote(&project);
+            let email = format!("{id}@{project}.iam.gserviceaccount.com");
+            out.push(format!(
+                "  gcloud iam service-accounts create {id} --project={project}"
+            ));
+            for role in &roles {
+                out.push(format!(
+                    "  gcloud projects add-iam-policy-binding {project} --member=serviceAccount:{email} --role={}",
+                    quote(role)
+                ));
+            }
+            out.push(format!(
+                "  and create the VM with --service-account={email} --scopes=cloud-platform"
+            ));
+        }
+    }
+    out
+}
+
+/// A service account ID made from a workload name: lowercase letters, digits
+/// and hyphens, 6 to 30 characters, starting with a letter.
+fn account_id(name: &str) -> String {
+    let mut id: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    id = id.trim_matches('-').to_string();
+    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id.insert_str(0, "vm-");
+    }
+    id.truncate(26);
+    let id = id.trim_end_matches('-').to_string();
+    format!("{id}-sa")
+}
+
+/// How to fix a VM that already exists: scopes change only while it is
+/// stopped. One help line each, the commands indented; every word from the
+/// scanned files is shell-quoted, so a hostile name never runs when pasted.
+fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> Vec<String> {
+    let zone = w.zone.as_deref().map_or("ZONE".into(), quote);
     let project = w
         .project
         .as_ref()
-        .map(|p| format!(" --project={p}"))
+        .map(|p| format!(" --project={}", quote(p)))
         .unwrap_or_default();
     let list: Vec<String> = scopes
         .iter()
@@ -195,9 +333,15 @@ fn live_remediation(w: &Workload, kb: &Knowledge, scopes: &[String]) -> String {
                 .map_or_else(|| Knowledge::url(s), |(k, _)| k.clone())
         })
         .collect();
-    let name = &w.name;
-    format!(
-        "for a VM that already exists, scopes change only while it is stopped:\n  gcloud compute instances stop {name} --zone={zone}{project}\n  gcloud compute instances set-service-account {name} --zone={zone}{project} --scopes={}\n  gcloud compute instances start {name} --zone={zone}{project}",
-        list.join(",")
-    )
+    let name = quote(&w.name);
+    let at = format!("--zone={zone}{project}");
+    vec![
+        "for a VM that already exists, scopes change only while it is stopped:".to_string(),
+        format!("  gcloud compute instances stop {name} {at}"),
+        format!(
+            "  gcloud compute instances set-service-account {name} {at} --scopes={}",
+            quote(&list.join(","))
+        ),
+        format!("  gcloud compute instances start {name} {at}"),
+    ]
 }

@@ -1,12 +1,14 @@
 //! `scopelint check`: analyse, render, and map the outcome to an exit code.
 
+use super::output;
 use clap::ValueEnum;
+use scopelint::boundary::Boundary;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
+use scopelint::render::visible::{not_a_log_command, visible};
 use scopelint::render::{self, Format, RepoPaths, pretty};
 use scopelint::{Options, Outcome, apply, config};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,7 +20,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
     format: Format,
-    /// Write the report (or the diff) to FILE instead of standard output.
+    /// Write the report (or the diff) to FILE instead of standard output
+    /// (`-`: standard output); never to an input, a device or a FIFO.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit with 1 when a finding is at or above this severity.
@@ -33,6 +36,10 @@ pub struct CheckArgs {
     /// Apply the suggested patches to the files, then report what remains.
     #[arg(long)]
     fix: bool,
+    /// Let `--fix` and `--diff` patch files outside the scanned paths and
+    /// their git work tree (modules read with --allow-read-outside).
+    #[arg(long)]
+    fix_outside: bool,
     /// Also say what could not be resolved.
     #[arg(long, short)]
     verbose: bool,
@@ -60,6 +67,11 @@ pub struct CheckArgs {
     /// Report larger files as errors instead of analysing them (`10MiB`, `512KiB`, bytes; 0: no limit).
     #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
     max_file_size: u64,
+    /// Also read files that the configuration references (startup scripts,
+    /// modules) inside DIR, which is outside the scanned paths and their git
+    /// work tree (repeatable).
+    #[arg(long, value_name = "DIR")]
+    allow_read_outside: Vec<PathBuf>,
 }
 
 /// Parses `10MiB`, `10M`, `512KiB`, `512k`, `1GiB` or a plain number of bytes; 0 means no limit.
@@ -120,7 +132,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 for e in errors {
                     eprintln!(
                         "{}:{}:{}: configuration error: {}",
-                        e.file, e.line, e.column, e.message
+                        visible(&e.file),
+                        e.line,
+                        e.column,
+                        visible(&e.message)
                     );
                 }
                 return ExitCode::from(2);
@@ -145,8 +160,26 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         inline_suppressions: !args.no_inline_suppressions,
         baseline: args.baseline.clone(),
         max_file_size: Some(args.max_file_size),
+        allow_read_outside: args.allow_read_outside.clone(),
     };
     let outcome = scopelint::run(&opts, kb);
+    let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!(
+                "scopelint: refusing to write the report to {}: {why}",
+                visible(
+                    &args
+                        .output
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                        .to_string()
+                )
+            );
+            return ExitCode::from(2);
+        }
+    };
     if let Some(path) = &args.write_baseline
         && let Err(e) = scopelint::baseline::write(path, &outcome.findings, &outcome.sources)
     {
@@ -174,17 +207,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             exit_code(outcome, fail_level)
         }
     };
-    if args.diff {
-        let plan = apply::plan(&opts, kb, &outcome);
+    let plan = || {
+        let mut plan = apply::plan(&opts, kb, &outcome);
         eprint!("{}", plan.withheld_report());
-        if emit(args.output.as_deref(), &plan.diff()).is_err() {
+        if !args.fix_outside {
+            eprint!("{}", plan.hold_outside(&Boundary::new(&args.paths, &[])));
+        }
+        plan
+    };
+    if args.diff {
+        let plan = plan();
+        if output::emit(&destination, &plan.diff(&RepoPaths::detect())).is_err() {
             return ExitCode::from(2);
         }
         return exit(&outcome);
     }
     if args.fix {
-        let plan = apply::plan(&opts, kb, &outcome);
-        eprint!("{}", plan.withheld_report());
+        let plan = plan();
         let mut failed = false;
         for patch in &plan.patches {
             match apply::write(patch) {
@@ -201,14 +240,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
         // Report what remains, as the files now are on disk.
         let after = scopelint::run(&opts, kb);
-        let written = emit(args.output.as_deref(), &report(args, &after)).is_ok();
+        let written = output::emit(&destination, &report(args, &after)).is_ok();
         return if failed || !written {
             ExitCode::from(2)
         } else {
             exit(&after)
         };
     }
-    if emit(args.output.as_deref(), &report(args, &outcome)).is_err() {
+    if output::emit(&destination, &report(args, &outcome)).is_err() {
         return ExitCode::from(2);
     }
     exit(&outcome)
@@ -218,30 +257,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 fn report(args: &CheckArgs, outcome: &Outcome) -> String {
     let findings: Vec<&Finding> = outcome.findings.iter().collect();
     let cx = render::Context {
-        style: pretty::Style::detect(args.output.is_none()),
+        style: pretty::Style::detect(
+            args.output
+                .as_deref()
+                .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
+        ),
         repo: RepoPaths::detect(),
     };
     render::render(args.format, outcome, &findings, &cx)
-}
-
-/// Writes `text` to the output file (atomically) or to stdout.
-fn emit(output: Option<&Path>, text: &str) -> Result<(), ()> {
-    match output {
-        Some(path) => {
-            // Replace what a symbolic link points to, not the link.
-            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            apply::write_atomic(&target, text.as_bytes(), None).map_err(|e| {
-                eprintln!("scopelint: cannot write {}: {e}", path.display());
-            })
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|_| ())
-        }
-    }
 }
 
 fn known_rule(r: &str) -> bool {
@@ -277,26 +300,38 @@ fn report_joins(outcome: &Outcome, kb: &Knowledge) {
         };
         let p = f.position(w.block.span.start);
         for line in cx.joins_from_other_units(w) {
-            eprintln!("{}:{}:{}: {line}", f.display, p.line, p.column);
+            eprintln!(
+                "{}:{}:{}: {}",
+                visible(&f.display),
+                p.line,
+                p.column,
+                visible(&line)
+            );
         }
     }
 }
 
+/// What `--verbose` adds, on stderr; names from the input shown escaped.
 fn report_unresolved(outcome: &Outcome) {
     for s in &outcome.skipped {
-        eprintln!(
+        let line = format!(
             "{}: skipped: {}",
-            scopelint::discover::display_path(&s.path),
+            visible(&scopelint::discover::display_path(&s.path)),
             s.reason
         );
+        eprintln!("{}", not_a_log_command(&line));
     }
     for u in &outcome.model.unresolved {
         if let Some(f) = outcome.sources.get(u.loc.file) {
             let p = f.position(u.loc.span.start);
-            eprintln!(
+            let line = format!(
                 "{}:{}:{}: unresolved: {}",
-                f.display, p.line, p.column, u.what
+                visible(&f.display),
+                p.line,
+                p.column,
+                visible(&u.what)
             );
+            eprintln!("{}", not_a_log_command(&line));
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod explain;
 pub mod kb;
+pub mod output;
 pub mod rule;
 
 use clap::ValueEnum;

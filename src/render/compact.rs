@@ -2,8 +2,10 @@
 //! the shape editors' problem matchers, `grep` and `vim`'s quickfix expect.
 //! Files that could not be read or parsed are lines too, as `error[input]`.
 //! Paths are relative to the working directory; lines and columns are 1-based,
-//! columns count characters.
+//! columns count characters. Control characters from the input are shown
+//! escaped, so a name never starts a line of its own.
 
+use super::visible::{not_a_log_command, visible};
 use super::{one_line, positions};
 use crate::Outcome;
 use crate::finding::Finding;
@@ -12,24 +14,29 @@ use crate::finding::Finding;
 pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {
     let mut out = String::new();
     for e in &outcome.errors {
-        out.push_str(&format!(
-            "{}:{}:{}: error[input] {}\n",
-            e.file,
+        let line = format!(
+            "{}:{}:{}: error[input] {}",
+            visible(&e.file),
             e.line.max(1),
             e.column.max(1),
-            one_line(&e.message)
-        ));
+            visible(&one_line(&e.message))
+        );
+        out.push_str(&not_a_log_command(&line));
+        out.push('\n');
     }
     for f in findings {
         let (file, start, _) = positions(&outcome.sources, &f.primary);
-        out.push_str(&format!(
-            "{file}:{}:{}: {}[{}] {}\n",
+        let line = format!(
+            "{}:{}:{}: {}[{}] {}",
+            visible(&file),
             start.line,
             start.column,
             f.severity.as_str(),
             f.rule.code,
-            one_line(&f.message)
-        ));
+            visible(&one_line(&f.message))
+        );
+        out.push_str(&not_a_log_command(&line));
+        out.push('\n');
     }
     out
 }

@@ -6,6 +6,7 @@
 //! the repository root, as the runner resolves them against the workspace.
 //! Escaping follows the runner: in the message `%`, CR and LF become `%25`,
 //! `%0D` and `%0A`; in property values also `:` and `,` (`%3A`, `%2C`).
+//! Other control characters are shown escaped (`\u{1b}`), never emitted.
 //! Columns are only given when the span starts and ends on one line, as
 //! GitHub ignores them otherwise.
 
@@ -15,7 +16,8 @@ use crate::finding::{Finding, Severity};
 
 /// Escapes the data part of a workflow command.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    super::visible::visible_lines(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

@@ -10,6 +10,7 @@ pub mod paths;
 pub mod pretty;
 pub mod rules;
 pub mod sarif;
+pub mod visible;
 
 use crate::Outcome;
 use crate::finding::Finding;

@@ -1,6 +1,10 @@
 //! `--format pretty`: miette diagnostics with source snippets, labels on the
 //! scopes and on every IAM grant involved, help text and the patch as a diff.
+//! Text from the input (names, file names, snippets, diffs) is shown with its
+//! control characters escaped ([`super::visible`]): the terminal or CI log
+//! reading it never obeys it, and a name never starts a line of its own.
 
+use super::visible::{not_a_log_command, visible, visible_lines};
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
@@ -114,8 +118,14 @@ impl Diagnostic for Diag {
     }
 }
 
-fn span(loc: &Loc) -> SourceSpan {
-    (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
+/// Where `loc` is in the text shown for `source` (the file's own text but
+/// for its escaped control characters).
+fn span(source: Option<&Rc<Source>>, loc: &Loc) -> SourceSpan {
+    let (start, end) = match source {
+        Some(s) => (s.shown(loc.span.start), s.shown(loc.span.end)),
+        None => (loc.span.start, loc.span.end),
+    };
+    (start, end.saturating_sub(start)).into()
 }
 
 /// Each file's [`Source`], built once for all the diagnostics that show it.
@@ -128,7 +138,7 @@ impl Cache {
             return Some(Rc::clone(s));
         }
         let f = sources.get(file)?;
-        let s = Rc::new(Source::new(&f.display, f.text.clone()));
+        let s = Rc::new(Source::new(&visible(&f.display), &f.text));
         self.0.insert(file, Rc::clone(&s));
         Some(s)
     }
@@ -141,13 +151,23 @@ impl Cache {
 #[derive(Debug)]
 struct Source {
     name: String,
+    /// The file's text with its control characters escaped.
     text: String,
     /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
     starts: Vec<usize>,
+    /// For each escaped character: its offset in the file, and how many bytes
+    /// the escapes up to and including it added.
+    shifts: Vec<(usize, usize)>,
 }
 
 impl Source {
-    fn new(name: &str, text: String) -> Source {
+    fn new(name: &str, original: &str) -> Source {
+        let text = visible_lines(original).into_owned();
+        let shifts = if text.len() == original.len() {
+            Vec::new()
+        } else {
+            shifts(original)
+        };
         let mut starts = vec![0];
         if !text.contains('\r') {
             // The common case, found with a fast search.
@@ -156,6 +176,7 @@ impl Source {
                 name: name.to_string(),
                 text,
                 starts,
+                shifts,
             };
         }
         let bytes = text.as_bytes();
@@ -173,8 +194,35 @@ impl Source {
             name: name.to_string(),
             text,
             starts,
+            shifts,
         }
     }
+
+    /// The offset in the shown text of offset `at` of the file.
+    fn shown(&self, at: usize) -> usize {
+        let before = self.shifts.partition_point(|(o, _)| *o < at);
+        let added = before
+            .checked_sub(1)
+            .and_then(|i| self.shifts.get(i))
+            .map_or(0, |(_, n)| *n);
+        at + added
+    }
+}
+
+/// The escapes [`visible_lines`] makes in `text`, as [`Source::shifts`].
+fn shifts(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut added = 0;
+    for (at, c) in text.char_indices() {
+        let mut buf = [0; 4];
+        let one = c.encode_utf8(&mut buf);
+        let shown = visible_lines(one);
+        if shown.len() != one.len() {
+            added += shown.len() - one.len();
+            out.push((at, added));
+        }
+    }
+    out
 }
 
 impl SourceCode for Source {
@@ -223,48 +271,55 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
     for (file, edits) in by_file {
         let src = sources.get(file)?;
         let patched = apply(&src.text, &edits)?;
-        out.push_str(&unified_diff(&src.display, &src.text, &patched));
+        out.push_str(&unified_diff(&visible(&src.display), &src.text, &patched));
     }
     Some(out)
 }
 
 fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
+    let source = cache.get(sources, f.primary.file);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(f.label.clone()),
-        span(&f.primary),
+        Some(visible(&f.label).into_owned()),
+        span(source.as_ref(), &f.primary),
     )];
     let mut related = Vec::new();
     for r in &f.related {
+        let message = visible(&r.message).into_owned();
         if r.loc.file == f.primary.file {
             labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                span(&r.loc),
+                Some(message),
+                span(source.as_ref(), &r.loc),
             ));
         } else {
+            let other = cache.get(sources, r.loc.file);
             related.push(Diag {
-                message: r.message.clone(),
+                message: message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
-                source: cache.get(sources, r.loc.file),
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    span(&r.loc),
+                    Some(message),
+                    span(other.as_ref(), &r.loc),
                 )],
+                source: other,
                 help: None,
                 related: Vec::new(),
             });
         }
     }
-    let mut help = f.help.join("\n");
+    // Each help item is one line; the diff keeps its lines, each prefixed.
+    let lines: Vec<String> = f.help.iter().map(|h| visible(h).into_owned()).collect();
+    let mut help = lines.join("\n");
     if let Some(diff) = fix_diff(sources, f) {
         help.push_str("\n\n");
-        help.push_str(diff.trim_end());
+        let shown = visible_lines(diff.trim_end());
+        let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
+        help.push_str(&lines.join("\n"));
     }
     Diag {
-        message: f.message.clone(),
+        message: visible(&f.message).into_owned(),
         code: Some(format!("{} {}", f.rule.code, f.rule.name)),
         severity: severity(f.severity),
-        source: cache.get(sources, f.primary.file),
+        source,
         labels,
         help: (!help.is_empty()).then_some(help),
         related,
@@ -304,9 +359,13 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
             Some((id, s)) if e.line > 0 => {
                 let offset =
                     miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
-                let label =
-                    LabeledSpan::new_primary_with_span(Some(e.message.clone()), (offset, 0));
-                (cache.get(&outcome.sources, id), vec![label])
+                let source = cache.get(&outcome.sources, id);
+                let at = source.as_ref().map_or(offset, |s| s.shown(offset));
+                let label = LabeledSpan::new_primary_with_span(
+                    Some(visible(&e.message).into_owned()),
+                    (at, 0),
+                );
+                (source, vec![label])
             }
             _ => (None, Vec::new()),
         };
@@ -316,7 +375,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String 
             String::new()
         };
         let d = Diag {
-            message: format!("{}{position}: {}", e.file, e.message),
+            message: format!("{}{position}: {}", visible(&e.file), visible(&e.message)),
             code: None,
             severity: miette::Severity::Error,
             source,

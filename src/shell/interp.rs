@@ -865,7 +865,24 @@ impl<'s, 't> Interp<'s, 't> {
         push_unescaped(text, base, out);
     }
 
+    /// The pieces of one word part. Parts nest (`${a:-${b:-...}}`, quotes in
+    /// substitutions) as deep as the input likes: past [`MAX_DEPTH`] the part
+    /// is unknown rather than followed, so the stack stays bounded.
     fn pieces(&mut self, n: Node<'t>, quoted: bool, assign: bool, out: &mut Vec<Piece>) {
+        if self.depth >= MAX_DEPTH {
+            self.skip(n, "expansions nest too deep to follow");
+            out.push(Piece::Seg(Seg::unknown()));
+            if !quoted && !assign {
+                out.push(Piece::Splat);
+            }
+            return;
+        }
+        self.depth += 1;
+        self.part(n, quoted, assign, out);
+        self.depth -= 1;
+    }
+
+    fn part(&mut self, n: Node<'t>, quoted: bool, assign: bool, out: &mut Vec<Piece>) {
         match n.kind() {
             "word" | "number" | "variable_name" | "special_variable_name" => {
                 if quoted {

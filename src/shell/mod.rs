@@ -7,13 +7,15 @@
 //! command lines, [`facts`] turns them into workloads, grants and enabled
 //! APIs, [`yaml`] and [`embed`] find scripts inside other files and map them
 //! back to file offsets, [`startup`] reads what a VM's startup script calls,
-//! and [`patch`] edits `--scopes` flags.
+//! [`patch`] edits `--scopes` flags, and [`quote`] quotes the words of the
+//! commands scopelint prints.
 
 pub mod argv;
 pub mod embed;
 pub mod facts;
 pub mod interp;
 pub mod patch;
+pub mod quote;
 pub mod startup;
 pub mod syntax;
 pub mod word;

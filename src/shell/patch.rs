@@ -4,6 +4,7 @@
 //! list style). Every patch is applied in memory and the file re-parsed
 //! before it is offered.
 
+use super::quote;
 use crate::finding::Edit;
 use crate::fix::{Strategy, apply, outside_cloud_platform};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
@@ -77,6 +78,17 @@ pub fn scopes_edits(
     let site = scopes.flag.as_ref()?;
     let value = new_value(kb, &site.written, strategy, add)?;
     let yaml = !matches!(site.style, ArgStyle::Shell { .. });
+    // Scopes written in the file with characters a shell or YAML would read
+    // (`a;id`): only a whole flag of a script is rewritten, quoted.
+    let plain = quote::is_plain(&value);
+    if !plain && (yaml || matches!(site.replace, Some((_, FlagText::Value)))) {
+        return None;
+    }
+    let value = if plain {
+        value
+    } else {
+        quote::quote(&value).into_owned()
+    };
     let edit = match &site.replace {
         Some((loc, FlagText::Flag)) => Edit {
             loc: loc.clone(),
@@ -92,13 +104,16 @@ pub fn scopes_edits(
         },
         None => {
             let at = site.insert_after.span.end;
+            let eol = sources
+                .get(site.insert_after.file)
+                .map_or("\n", |f| line_break(&f.text, at));
             let replacement = match &site.style {
                 ArgStyle::Shell {
                     continuation: Some(indent),
-                } => format!(" \\\n{indent}--scopes={value}"),
+                } => format!(" \\{eol}{indent}--scopes={value}"),
                 ArgStyle::Shell { continuation: None } => format!(" --scopes={value}"),
                 ArgStyle::YamlFlow => format!(", '--scopes={value}'"),
-                ArgStyle::YamlBlock { indent } => format!("\n{indent}- '--scopes={value}'"),
+                ArgStyle::YamlBlock { indent } => format!("{eol}{indent}- '--scopes={value}'"),
             };
             Edit {
                 loc: Loc::new(site.insert_after.file, at..at),
@@ -107,6 +122,16 @@ pub fn scopes_edits(
         }
     };
     verified(sources, vec![edit])
+}
+
+/// The line break of the line at `at` (`\r\n` in a CRLF file), so that an
+/// inserted line does not mix line endings.
+fn line_break(text: &str, at: usize) -> &'static str {
+    let crlf = match text.get(at..).and_then(|rest| rest.find('\n')) {
+        Some(i) => i + at > 0 && text.as_bytes().get(i + at - 1) == Some(&b'\r'),
+        None => text.contains("\r\n"),
+    };
+    if crlf { "\r\n" } else { "\n" }
 }
 
 /// Keeps the edits only if the patched file still parses as well as before:

@@ -11,7 +11,7 @@ use super::interp::{self, Cmd};
 use super::word::Word;
 use super::{syntax, yaml};
 use crate::knowledge::{Access, CommandUse, Knowledge, RoleUse};
-use crate::model::{ApiCall, Model, ScriptSource, Template};
+use crate::model::{ApiCall, Model, ScriptSource, Template, Unresolved};
 use crate::source::{FileId, Loc, SourceFile, Sources};
 use crate::terraform::eval::normalize;
 use rayon::prelude::*;
@@ -43,11 +43,14 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge, read: R
         .collect();
     // Script files that are not inputs are read now, one at a time (they join `sources`).
     let mut known = Known::default();
-    let files: Vec<Option<FileId>> = located
+    let mut not_read: HashMap<(ScriptSource, bool), String> = HashMap::new();
+    let files: Vec<Option<FileId>> = scripts
         .iter()
-        .map(|l| match l {
+        .zip(&located)
+        .map(|(key, l)| match l {
             Some(ScriptSource::File { paths, .. }) => {
-                paths.iter().find_map(|p| known.file_id(sources, p, read))
+                let found = known.first_readable(sources, paths, read);
+                found.map_err(|why| not_read.insert(key.clone(), why)).ok()
             }
             _ => None,
         })
@@ -65,6 +68,14 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge, read: R
             (key, Read { located, calls })
         })
         .collect();
+    for s in model.workloads.iter().flat_map(|w| &w.startup) {
+        if let Some(why) = not_read.get(&(s.source.clone(), s.user_data)) {
+            model.unresolved.push(Unresolved {
+                loc: s.at.clone(),
+                what: format!("startup script {why}"),
+            });
+        }
+    }
     for s in model.workloads.iter_mut().flat_map(|w| &mut w.startup) {
         let Some(r) = read.get(&(s.source.clone(), s.user_data)) else {
             continue;
@@ -261,14 +272,38 @@ struct Known {
 }
 
 impl Known {
+    /// The first of `paths` (candidates, most likely first) that is a source
+    /// file or can be read; else why the first that exists was not read.
+    fn first_readable(
+        &mut self,
+        sources: &mut Sources,
+        paths: &[PathBuf],
+        read: ReadFile<'_>,
+    ) -> Result<FileId, String> {
+        let mut why = None;
+        for p in paths {
+            match self.file_id(sources, p, read) {
+                Ok(id) => return Ok(id),
+                Err(e) => {
+                    let exists = std::fs::symlink_metadata(p).is_ok();
+                    if why.is_none() && exists {
+                        why = Some(format!("{}: {e}", crate::discover::display_path(p)));
+                    }
+                }
+            }
+        }
+        Err(why.unwrap_or_else(|| "not found".to_string()))
+    }
+
     /// The source file at `path`: one already read, or read now like an input
-    /// (a regular file within the size limit); a symbolic link is not followed.
+    /// through the guarded reader (a regular file within the size limit, a
+    /// symbolic link not followed).
     fn file_id(
         &mut self,
         sources: &mut Sources,
         path: &Path,
         read: ReadFile<'_>,
-    ) -> Option<FileId> {
+    ) -> Result<FileId, String> {
         let by_path = self.by_path.get_or_insert_with(|| {
             sources
                 .iter()
@@ -277,16 +312,13 @@ impl Known {
         });
         let path = normalize(path);
         if let Some(id) = by_path.get(&path) {
-            return Some(*id);
+            return Ok(*id);
         }
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return None;
-        }
-        let text = String::from_utf8(read(&path).ok()?).ok()?;
+        let text = String::from_utf8(read(&path)?).map_err(|_| "not valid UTF-8".to_string())?;
         let display = crate::discover::display_path(&path);
         let id = sources.push(SourceFile::new(display, path.clone(), text));
         by_path.insert(path, id);
-        Some(id)
+        Ok(id)
     }
 }
 

@@ -17,6 +17,7 @@ use super::module::{Index, ParsedFile, Res, call_source, is_local_source};
 use super::object::{self, Resources};
 use super::plan::{self, PlanInput};
 use crate::model::{Model, Unit};
+use crate::read::Links;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -164,10 +165,13 @@ pub fn module_name(dir: &Path) -> String {
     if s.is_empty() { ".".to_string() } else { s }
 }
 
-/// `.terraform/modules/modules.json` of a root module, when `terraform init` wrote one.
+/// `.terraform/modules/modules.json` of a root module, when `terraform init`
+/// wrote one: read like an input (a regular file, not a link, within the
+/// default size limit), or not at all.
 pub fn read_manifest(dir: &Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(dir.join(".terraform/modules/modules.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let path = dir.join(".terraform/modules/modules.json");
+    let bytes = crate::read::file(&path, crate::DEFAULT_MAX_FILE_SIZE, Links::Refuse).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let mut m = Manifest::default();
     for e in v.get("Modules")?.as_array()? {
         let (Some(key), Some(d)) = (

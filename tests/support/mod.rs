@@ -61,10 +61,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// `scopelint check ARGS --format json` run in `dir`: the report, stderr and exit code.
+/// `scopelint check ARGS --format json` run in `dir`: the report, stderr and
+/// exit code. No run may hang: it is stopped after a few minutes.
 pub fn check_json(dir: &Path, args: &[&str]) -> (Value, String, i32) {
     let out = assert_cmd::Command::cargo_bin("scopelint")
         .unwrap()
+        .timeout(std::time::Duration::from_secs(300))
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .arg("check")

@@ -9,6 +9,7 @@
 
 use crate::Result;
 use crate::corpus::{self, GENERATOR_VERSION, Spec};
+use crate::shapes;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +29,8 @@ usage: cargo run --release -p xtask -- bench [options]
                            table (default 0: every workload has its own account)
   --default-sa-sizes <n,..> sizes of a second table with 25% of the modules on the
                            default compute account (default 100,1000,5000; \"\" skips)
+  --one-file-vms <n,..>    VMs in one .tf file, each needing a scopes patch
+                           (default 500,1000,2000; \"\" skips)
 ";
 
 /// The checkov release the comparison installs.
@@ -44,6 +47,7 @@ pub struct Args {
     pub precommit_runs: usize,
     pub default_sa_percent: usize,
     pub default_sa_sizes: Vec<usize>,
+    pub one_file_vms: Vec<usize>,
 }
 
 fn sizes(list: &str) -> Result<Vec<usize>> {
@@ -66,12 +70,14 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         precommit_runs: 30,
         default_sa_percent: 0,
         default_sa_sizes: vec![100, 1000, 5000],
+        one_file_vms: vec![500, 1000, 2000],
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--sizes" => a.sizes = sizes(&value()?)?,
             "--default-sa-sizes" => a.default_sa_sizes = sizes(&value()?)?,
+            "--one-file-vms" => a.one_file_vms = sizes(&value()?)?,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -317,7 +323,9 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
         "Every workload with a dedicated service account (--default-sa-percent {}):",
         a.default_sa_percent
     );
-    table(&bin, checkov.as_deref(), a, &a.sizes, a.default_sa_percent)?;
+    if !a.sizes.is_empty() {
+        table(&bin, checkov.as_deref(), a, &a.sizes, a.default_sa_percent)?;
+    }
     if !a.default_sa_sizes.is_empty() {
         println!();
         println!(
@@ -328,8 +336,27 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
     if a.precommit_runs > 0 {
         precommit(&bin, a)?;
     }
+    if !a.one_file_vms.is_empty() {
+        one_file(&bin, a)?;
+    }
     println!("\nload average {} at the end", load_average());
     Ok(())
+}
+
+/// The fastest of `repeat` runs of `scopelint check DIR --format json`.
+fn check_json(bin: &Path, dir: &Path, repeat: usize) -> Result<Sample> {
+    let args = [
+        "check".as_ref(),
+        dir.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "--exit-zero".as_ref(),
+    ];
+    let s = best_of(repeat, bin, &args, None)?;
+    if s.status != Some(0) {
+        return Err(format!("scopelint exited with {:?} on {}", s.status, dir.display()).into());
+    }
+    Ok(s)
 }
 
 /// One table row per corpus size.
@@ -369,19 +396,7 @@ fn table(
         let cat_args = ["-0".as_ref(), "cat".as_ref()];
         timed(xargs, &cat_args, Some(&list))?;
         let floor = best_of(a.repeat, xargs, &cat_args, Some(&list))?;
-        let args = [
-            "check".as_ref(),
-            dir.as_os_str(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "--exit-zero".as_ref(),
-        ];
-        let s = best_of(a.repeat, bin, &args, None)?;
-        if s.status != Some(0) {
-            return Err(
-                format!("scopelint exited with {:?} on {}", s.status, dir.display()).into(),
-            );
-        }
+        let s = check_json(bin, &dir, a.repeat)?;
         let wall = s.wall.as_secs_f64();
         let mut row = format!(
             "| {} | {:.1} | {} | {} | {:.0} | {:.1} | {} | {} | {:.1} | {} |",
@@ -472,6 +487,49 @@ fn precommit(bin: &Path, a: &Args) -> Result<()> {
             secs(walls[0]),
             secs(at(0.5)),
             secs(at(0.9))
+        );
+    }
+    Ok(())
+}
+
+/// Many workloads in one file, each needing a patch, beside the same findings
+/// with nothing to patch: the patch column grows with the product of the two
+/// when every patch re-reads its whole file.
+fn one_file(bin: &Path, a: &Args) -> Result<()> {
+    println!();
+    println!(
+        "One .tf file with many VMs, each with one finding; patched: every finding carries a verified scopes patch, unpatched: the same findings with the scopes behind `concat` (nothing to patch):"
+    );
+    println!();
+    println!("| VMs | MB | patched | peak RSS | unpatched | patched ÷ unpatched | load |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for &vms in &a.one_file_vms {
+        let mut walls = Vec::with_capacity(2);
+        let mut patched_rss = None;
+        let mut bytes = 0;
+        for scopes in [shapes::Scopes::Literal, shapes::Scopes::Computed] {
+            let dir = shapes::patched_vms_dir(&a.work, vms, scopes)?;
+            if scopes == shapes::Scopes::Literal {
+                bytes = std::fs::metadata(dir.join("main.tf"))?.len();
+            }
+            let s = check_json(bin, &dir, a.repeat)?;
+            if scopes == shapes::Scopes::Literal {
+                patched_rss = s.rss_kib;
+            }
+            walls.push(s.wall);
+        }
+        let (patched, unpatched) = match walls.as_slice() {
+            [p, u] => (*p, *u),
+            _ => return Err("a shape was not measured".into()),
+        };
+        println!(
+            "| {vms} | {:.1} | {} | {} | {} | {:.1} | {} |",
+            bytes as f64 / 1e6,
+            secs(patched),
+            mib(patched_rss),
+            secs(unpatched),
+            patched.as_secs_f64() / unpatched.as_secs_f64(),
+            load_average(),
         );
     }
     Ok(())

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod inputs;
 pub mod jsonout;
 pub mod roles;
+pub mod shapes;
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -1,0 +1,58 @@
+//! Where `--output` may write: the report replaces a regular file (or
+//! creates one), never an input of the run, a device, a FIFO or a socket;
+//! `-` and `/dev/stdout` mean standard output.
+
+use scopelint::source::Sources;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    /// A regular file (the target of a link, when `--output` names one).
+    File(PathBuf),
+}
+
+/// The destination `--output` names, or why it is refused.
+pub fn destination(output: Option<&Path>, inputs: &Sources) -> Result<Destination, String> {
+    let Some(path) = output else {
+        return Ok(Destination::Stdout);
+    };
+    if path == Path::new("-") || path == Path::new("/dev/stdout") {
+        return Ok(Destination::Stdout);
+    }
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        // A new file (or a dangling link, which is replaced).
+        Err(_) => return Ok(Destination::File(path.to_path_buf())),
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| format!("cannot write: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file (a device, FIFO, socket or directory)".to_string());
+    }
+    let is_input = inputs
+        .iter()
+        .any(|(_, f)| std::fs::canonicalize(&f.path).is_ok_and(|p| p == target));
+    if is_input {
+        return Err("it is an input of this run".to_string());
+    }
+    Ok(Destination::File(target))
+}
+
+/// Writes `text` to the destination (a file atomically).
+pub fn emit(to: &Destination, text: &str) -> Result<(), ()> {
+    match to {
+        Destination::File(path) => scopelint::apply::write_atomic(path, text.as_bytes(), None)
+            .map_err(|e| {
+                eprintln!("scopelint: cannot write {}: {e}", path.display());
+            }),
+        Destination::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|_| ())
+        }
+    }
+}
