@@ -15,7 +15,7 @@ use super::word::{Seg, Word};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{
     Account, ArgStyle, EnabledApi, FlagSite, FlagText, Grant, Identity, Model, Project, ScopeItem,
-    Scopes, ScriptSource, Startup, Template, Unit, Unresolved, Workload,
+    Scopes, ScriptSource, Startup, Template, Unit, Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::{FileId, Loc};
 use std::collections::BTreeMap;
@@ -784,6 +784,9 @@ fn create(
     let zone = flag_text(inv, &["--zone", "--region", "--location"]);
     let project = flag_text(inv, &["--project"]).or(project.map(str::to_string));
     let mut account = account_of(inv, creates, cmd, sc, kb, project.as_deref());
+    if let Account::Attached { scopes, .. } = &mut account {
+        scopes.workload_identity = workload_identity(inv, creates, pending);
+    }
     // From an instance template: without any account flag, the template's account applies.
     let account_flags = [
         "--scopes",
@@ -863,6 +866,44 @@ fn create(
                 unit: Unit::default(),
             },
         });
+    }
+}
+
+/// Whether pods on the nodes a GKE command creates get their tokens from
+/// Workload Identity (then the node's scopes only bound what the node itself
+/// does). A cluster has it with `--workload-pool`; a node pool with
+/// `--workload-metadata=GKE_METADATA`, else as its cluster, when the script
+/// created that cluster, else it is not known.
+fn workload_identity(inv: &Invocation, creates: Creates, pending: &[Pending]) -> WorkloadIdentity {
+    let text = |names: &[&str]| {
+        inv.flag(names)
+            .map(|f| f.value.as_ref().and_then(Word::text))
+    };
+    match creates {
+        Creates::Cluster => match text(&["--workload-pool"]) {
+            None => WorkloadIdentity::Off,
+            Some(Some(pool)) if !pool.trim().is_empty() => WorkloadIdentity::On,
+            Some(Some(_)) => WorkloadIdentity::Off,
+            Some(None) => WorkloadIdentity::Unknown,
+        },
+        Creates::NodePool => match text(&["--workload-metadata"]) {
+            Some(Some(mode)) if mode.eq_ignore_ascii_case("GKE_METADATA") => WorkloadIdentity::On,
+            Some(Some(_)) => WorkloadIdentity::Off,
+            Some(None) => WorkloadIdentity::Unknown,
+            None => {
+                let cluster = text(&["--cluster"]).flatten();
+                pending
+                    .iter()
+                    .rev()
+                    .find(|p| p.creates == Creates::Cluster && Some(&p.w.name) == cluster.as_ref())
+                    .and_then(|p| match &p.w.account {
+                        Account::Attached { scopes, .. } => Some(scopes.workload_identity),
+                        _ => None,
+                    })
+                    .unwrap_or(WorkloadIdentity::Unknown)
+            }
+        },
+        _ => WorkloadIdentity::Off,
     }
 }
 
