@@ -53,6 +53,8 @@ pub struct Stats {
     pub known: usize,
     /// Baselined findings that no longer occur.
     pub gone: usize,
+    /// The baseline file does not exist yet (the first run): every finding counts.
+    pub missing: bool,
 }
 
 /// Drops the findings recorded in the baseline at `path`.
@@ -61,8 +63,17 @@ pub fn apply(
     findings: Vec<Finding>,
     sources: &Sources,
 ) -> Result<(Vec<Finding>, Stats), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let stats = Stats {
+                missing: true,
+                ..Stats::default()
+            };
+            return Ok((findings, stats));
+        }
+        Err(e) => return Err(format!("{}: cannot read baseline: {e}", path.display())),
+    };
     let file: BaselineFile = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a scopelint baseline: {e}", path.display()))?;
     let recorded: BTreeSet<&str> = file

@@ -142,21 +142,24 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
         },
     };
-    if let Some(unknown) = args
-        .select
-        .iter()
-        .chain(&args.ignore)
-        .find(|r| !known_rule(r))
-    {
-        eprintln!("scopelint: unknown rule `{unknown}` in --select/--ignore");
+    let select: Vec<String> = args.select.iter().map(|r| rule_name(r)).collect();
+    let ignore: Vec<String> = args.ignore.iter().map(|r| rule_name(r)).collect();
+    if let Some(unknown) = select.iter().chain(&ignore).find(|r| !known_rule(r)) {
+        let hint = nearest_rule(unknown)
+            .map(|r| format!(" (did you mean `{r}`?)"))
+            .unwrap_or_default();
+        eprintln!(
+            "scopelint: unknown rule `{}` in --select/--ignore{hint}",
+            visible(unknown)
+        );
         return ExitCode::from(2);
     }
     let opts = Options {
         paths: args.paths.clone(),
         strategy: args.fix_strategy,
         config,
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select,
+        ignore,
         inline_suppressions: !args.no_inline_suppressions,
         baseline: args.baseline.clone(),
         max_file_size: Some(args.max_file_size),
@@ -180,20 +183,37 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(path) = &args.write_baseline
-        && let Err(e) = scopelint::baseline::write(path, &outcome.findings, &outcome.sources)
-    {
-        eprintln!("scopelint: cannot write baseline {}: {e}", path.display());
-        return ExitCode::from(2);
-    }
-    if let Some(stats) = outcome.baseline {
+    if let Some(path) = &args.write_baseline {
+        if let Err(e) = scopelint::baseline::write(path, &outcome.findings, &outcome.sources) {
+            eprintln!("scopelint: cannot write baseline {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        let n = outcome.findings.len();
         eprintln!(
+            "scopelint: baseline {} written: {n} finding{} recorded",
+            visible(&path.display().to_string()),
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    match outcome.baseline {
+        Some(stats) if stats.missing => eprintln!(
+            "scopelint: no baseline yet ({} does not exist): every finding is reported",
+            visible(
+                &args
+                    .baseline
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        ),
+        Some(stats) => eprintln!(
             "scopelint: baseline: {} known finding{} hidden, {} baselined finding{} gone",
             stats.known,
             if stats.known == 1 { "" } else { "s" },
             stats.gone,
             if stats.gone == 1 { " is" } else { "s are" }
-        );
+        ),
+        None => {}
     }
     if args.verbose {
         report_unresolved(&outcome);
@@ -201,7 +221,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     let fail_level = args.fail_level.severity();
     let exit = |outcome: &Outcome| {
-        if args.exit_zero && outcome.errors.is_empty() {
+        // Recording a baseline is not a failing check.
+        if (args.exit_zero || args.write_baseline.is_some()) && outcome.errors.is_empty() {
             ExitCode::SUCCESS
         } else {
             exit_code(outcome, fail_level)
@@ -265,6 +286,43 @@ fn report(args: &CheckArgs, outcome: &Outcome) -> String {
         repo: RepoPaths::detect(),
     };
     render::render(args.format, outcome, &findings, &cx)
+}
+
+/// A rule as written on the command line: spaces around it dropped, a code
+/// in any case (`sl001`) read as the code.
+fn rule_name(r: &str) -> String {
+    let r = r.trim();
+    let code = r.len() == 5
+        && r.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("sl"))
+        && r.get(2..)
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    if code {
+        r.to_ascii_uppercase()
+    } else {
+        r.to_string()
+    }
+}
+
+/// The known rule an unknown one was probably meant to be: a code with its
+/// digits padded (`SL01` is `SL001`), or a name it starts or ends.
+fn nearest_rule(r: &str) -> Option<&'static str> {
+    let metas = || {
+        scopelint::check::RULES
+            .iter()
+            .map(|x| x.meta())
+            .chain(std::iter::once(&scopelint::suppress::UNUSED))
+    };
+    let digits: String = r.chars().filter(char::is_ascii_digit).collect();
+    if let Ok(n) = digits.parse::<u32>()
+        && let Some(m) =
+            metas().find(|m| m.code.get(2..).and_then(|d| d.parse::<u32>().ok()) == Some(n))
+    {
+        return Some(m.code);
+    }
+    let lower = r.to_ascii_lowercase();
+    metas()
+        .find(|m| !lower.is_empty() && (m.name.starts_with(&lower) || lower.starts_with(m.name)))
+        .map(|m| m.name)
 }
 
 fn known_rule(r: &str) -> bool {
