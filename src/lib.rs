@@ -435,7 +435,7 @@ fn apply_config_identities(config: &config::Loaded, model: &mut Model, sources: 
             member,
             address: format!("{} {key}", config::FILE_NAME),
             loc: at(role),
-            unit: model::Unit::everywhere(),
+            unit: model::Unit::everywhere().clone(),
         });
     };
     for (email, roles) in &c.identities {

@@ -8,7 +8,7 @@ use crate::knowledge::RoleUse;
 use crate::source::Loc;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A deployment unit: the files whose facts may meet (a Terraform root module
 /// with the module instances it creates, one script, one workflow file, one
@@ -26,12 +26,13 @@ impl Unit {
 
     /// Facts that hold in every unit: roles the configuration file says an
     /// identity holds outside the scanned code.
-    pub fn everywhere() -> Unit {
-        Unit(Arc::from("\u{0}everywhere"))
+    pub fn everywhere() -> &'static Unit {
+        static EVERYWHERE: LazyLock<Unit> = LazyLock::new(|| Unit(Arc::from("\u{0}everywhere")));
+        &EVERYWHERE
     }
 
     pub fn is_everywhere(&self) -> bool {
-        *self == Unit::everywhere()
+        self == Unit::everywhere()
     }
 
     /// How the unit is named to users.

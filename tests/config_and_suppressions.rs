@@ -440,61 +440,30 @@ fn configuration_refuses_unknown_apis_non_email_identities_and_non_string_globs(
 
 #[test]
 fn select_accepts_spaces_and_any_case_and_names_the_nearest_rule() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let run = |select: &str| {
-        assert_cmd::Command::cargo_bin("scopelint")
-            .unwrap()
-            .current_dir(root)
-            .args([
-                "check",
-                "fixtures/sl001_field_note_default_sa",
-                "--format",
-                "compact",
-                "--select",
-                select,
-            ])
-            .output()
-            .unwrap()
-    };
-    let out = run("sl001, SL002");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("error[SL001]"));
-    let out = run("SL01");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("did you mean `SL001`?"), "{stderr}");
+    let p = project("", None);
+    let (r, code, _) = check(p.path(), &["--select", "sl001, SL002"]);
+    assert_eq!(code, 1);
+    let got = rules(&r);
+    assert!(
+        !got.is_empty() && got.iter().all(|r| r.starts_with("SL001 ")),
+        "{got:?}"
+    );
+    let (_, code, err) = check(p.path(), &["--select", "SL01"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `SL001`?"), "{err}");
 }
 
 #[test]
 fn a_missing_baseline_is_the_first_run_and_writing_one_exits_zero() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let baseline = tmp.path().join("baseline.json");
-    let run = |flag: &str| {
-        assert_cmd::Command::cargo_bin("scopelint")
-            .unwrap()
-            .current_dir(root)
-            .args([
-                "check",
-                "fixtures/sl001_field_note_default_sa",
-                "--format",
-                "compact",
-                flag,
-            ])
-            .arg(&baseline)
-            .output()
-            .unwrap()
-    };
-    let first = run("--baseline");
-    assert_eq!(first.status.code(), Some(1), "every finding is judged");
-    assert!(String::from_utf8_lossy(&first.stderr).contains("no baseline yet"));
-    let written = run("--write-baseline");
-    assert_eq!(written.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&written.stderr).contains("1 finding recorded"),
-        "{}",
-        String::from_utf8_lossy(&written.stderr)
-    );
-    let again = run("--baseline");
-    assert_eq!(again.status.code(), Some(0), "the finding is baselined");
+    let p = project("", None);
+    let base = p.path().join("baseline.json");
+    let base = base.to_str().unwrap();
+    let (_, code, err) = check(p.path(), &["--baseline", base]);
+    assert_eq!(code, 1, "every finding is judged");
+    assert!(err.contains("no baseline yet"), "{err}");
+    let (_, code, err) = check(p.path(), &["--write-baseline", base]);
+    assert_eq!(code, 0);
+    assert!(err.contains("1 finding recorded"), "{err}");
+    let (_, code, _) = check(p.path(), &["--baseline", base]);
+    assert_eq!(code, 0, "the finding is baselined");
 }

@@ -107,7 +107,7 @@ impl<'m> Context<'m> {
         let mut joined: Vec<Indexed<'m, Grant>> = Vec::new();
         match id {
             Identity::DefaultCompute(project) => {
-                for u in [unit, &everywhere] {
+                for u in [unit, everywhere] {
                     if let Some(by) = self.default_grants.get(u) {
                         joined.extend(by.of(project.as_ref()));
                     }
@@ -118,7 +118,7 @@ impl<'m> Context<'m> {
             }
             _ if id.is_literal() => joined.extend(self.by_email.get(id).into_iter().flatten()),
             _ => {
-                for u in [unit, &everywhere] {
+                for u in [unit, everywhere] {
                     joined.extend(self.by_unit_identity.get(&(u, id)).into_iter().flatten());
                 }
             }
