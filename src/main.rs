@@ -17,9 +17,35 @@ struct Cli {
     command: Command,
 }
 
+const CHECK_ABOUT: &str = "\
+Analyse the files under PATHS and report Compute Engine workloads (VMs,
+instance templates, GKE nodes, Dataproc clusters) whose OAuth scopes do not
+cover the APIs that their service account's IAM roles are for.
+
+Read, in directories walked recursively (.gitignore honoured):
+  Terraform and OpenTofu   *.tf, *.tofu, *.tf.json, *.tofu.json, terraform.tfvars,
+                           *.auto.tfvars (and .json), installed modules
+  plans                    terraform show -json PLANFILE output (*.json)
+  shell scripts            *.sh, *.bash, or a sh/bash shebang: gcloud commands
+  GitHub Actions workflows .github/workflows/*.yml: gcloud in run: steps
+  Cloud Build configs      cloudbuild*.yaml: gcloud in build steps
+Startup scripts inside Terraform and gcloud commands are read too.";
+
+const CHECK_EXITS: &str = "\
+Exit status:
+  0  no finding at or above --fail-level, and every input was read
+  1  a finding at or above --fail-level
+  2  an input could not be read or parsed, or a usage, configuration or
+     output error; the report is still written with every finding and error
+
+--exit-zero turns 1 into 0; it never hides 2. With --write-baseline a run
+that records its findings exits 0 (or 2).";
+
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse Terraform configurations and report scope mismatches.
+    /// Analyse Terraform, plans, scripts, workflows and Cloud Build configs
+    /// and report workloads whose scopes do not cover their roles.
+    #[command(long_about = CHECK_ABOUT, after_long_help = CHECK_EXITS)]
     Check(cli::check::CheckArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(cli::rule::RuleArgs),

@@ -143,3 +143,60 @@ fn fail_level_decides_the_exit_code() {
     assert_eq!(code("warning"), Some(0));
     assert_eq!(code("note"), Some(1));
 }
+
+/// A run that finds nothing to read says so, and fails only when asked to.
+#[test]
+fn an_empty_run_is_not_silent() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "nothing here\n").unwrap();
+    let out = scopelint()
+        .current_dir(tmp.path())
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "scopelint: no Terraform, scripts, workflows or Cloud Build configs found under .\n"
+    );
+    let out = scopelint()
+        .current_dir(tmp.path())
+        .args(["check", ".", "--fail-on-empty", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The report is still written.
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]));
+    let quiet = scopelint()
+        .current_dir(tmp.path())
+        .args(["check", ".", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(quiet.stderr.is_empty());
+}
+
+/// `check --help` says what is read and what the exit codes mean, in the
+/// user's words.
+#[test]
+fn check_help_names_the_inputs_and_exits() {
+    let out = scopelint().args(["check", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for what in [
+        "Terraform",
+        "plans",
+        "shell scripts",
+        "GitHub Actions workflows",
+        "Cloud Build",
+        "--exit-zero turns 1 into 0; it never hides 2",
+        "--color <WHEN>",
+        "--statistics",
+        "--fail-on-empty",
+    ] {
+        assert!(help.contains(what), "{what}:\n{help}");
+    }
+    assert!(!help.to_lowercase().contains("miette"), "{help}");
+    let short = scopelint().args(["check", "-h"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&short.stdout).contains("miette"));
+}

@@ -551,7 +551,7 @@ fn pretty_output_is_coloured_only_on_a_terminal_without_no_color() {
         !plain.contains("\u{1b}["),
         "colour despite NO_COLOR:\n{plain}"
     );
-    assert!(plain.contains("SL001 insufficient-scope"));
+    assert!(plain.contains("error[SL001]: "));
     // Piped: no colour even without NO_COLOR.
     let piped = std::process::Command::new(&bin)
         .arg("check")

@@ -6,6 +6,7 @@ use scopelint::boundary::Boundary;
 use scopelint::finding::{Finding, Severity};
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
+use scopelint::render::pretty::ColorChoice;
 use scopelint::render::visible::{not_a_log_command, visible};
 use scopelint::render::{self, Format, RepoPaths, pretty};
 use scopelint::{Options, Outcome, apply, config};
@@ -40,9 +41,22 @@ pub struct CheckArgs {
     /// their git work tree (modules read with --allow-read-outside).
     #[arg(long)]
     fix_outside: bool,
-    /// Also say what could not be resolved.
-    #[arg(long, short)]
+    /// Also say which configuration was loaded and what could not be
+    /// resolved or was skipped, on standard error.
+    #[arg(long, short, conflicts_with = "quiet")]
     verbose: bool,
+    /// Print the findings only: no summary line, no notes on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print how many findings each rule has, instead of the findings
+    /// (text, or JSON with --format json).
+    #[arg(long, conflicts_with_all = ["diff", "fix"])]
+    statistics: bool,
+    /// When to colour the pretty output: auto (on a terminal, unless NO_COLOR
+    /// is set or TERM=dumb; FORCE_COLOR or CLICOLOR_FORCE turn it on, for CI
+    /// logs), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Configuration file (default: .scopelint.yaml in the first path or a parent).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -61,9 +75,15 @@ pub struct CheckArgs {
     /// Record the current findings in a baseline file.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
-    /// Always exit 0 when the analysis ran (report-only runs).
+    /// Exit 0 instead of 1 when there are findings (report-only runs); an
+    /// input that cannot be read or parsed, a configuration error or a
+    /// report that cannot be written still exits 2.
     #[arg(long)]
     exit_zero: bool,
+    /// Exit 2 when no input file is found under PATHS (default: say so on
+    /// standard error and exit 0).
+    #[arg(long)]
+    fail_on_empty: bool,
     /// Report larger files as errors instead of analysing them (`10MiB`, `512KiB`, bytes; 0: no limit).
     #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
     max_file_size: u64,
@@ -113,6 +133,12 @@ impl FailLevel {
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    if args.statistics && !matches!(args.format, Format::Pretty | Format::Compact | Format::Json) {
+        eprintln!(
+            "scopelint: --statistics prints text or JSON: use it with --format pretty, compact or json"
+        );
+        return ExitCode::from(2);
+    }
     let kb = match Knowledge::get() {
         Ok(kb) => kb,
         Err(e) => {
@@ -196,6 +222,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         );
     }
     match outcome.baseline {
+        _ if args.quiet => {}
         Some(stats) if stats.missing => eprintln!(
             "scopelint: no baseline yet ({} does not exist): every finding is reported",
             visible(
@@ -215,6 +242,18 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         ),
         None => {}
     }
+    let empty = outcome.sources.is_empty() && outcome.errors.is_empty();
+    if empty && !args.quiet {
+        let paths: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| visible(&p.display().to_string()).into_owned())
+            .collect();
+        eprintln!(
+            "scopelint: no Terraform, scripts, workflows or Cloud Build configs found under {}",
+            paths.join(", ")
+        );
+    }
     if args.verbose {
         report_unresolved(&outcome);
         report_joins(&outcome, kb);
@@ -222,7 +261,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let fail_level = args.fail_level.severity();
     let exit = |outcome: &Outcome| {
         // Recording a baseline is not a failing check.
-        if (args.exit_zero || args.write_baseline.is_some()) && outcome.errors.is_empty() {
+        if empty && args.fail_on_empty {
+            ExitCode::from(2)
+        } else if (args.exit_zero || args.write_baseline.is_some()) && outcome.errors.is_empty() {
             ExitCode::SUCCESS
         } else {
             exit_code(outcome, fail_level)
@@ -262,6 +303,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         // Report what remains, as the files now are on disk.
         let after = scopelint::run(&opts, kb);
         let written = output::emit(&destination, &report(args, &after)).is_ok();
+        summary_to_stderr(args, &destination, &after);
         return if failed || !written {
             ExitCode::from(2)
         } else {
@@ -271,7 +313,18 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if output::emit(&destination, &report(args, &outcome)).is_err() {
         return ExitCode::from(2);
     }
+    summary_to_stderr(args, &destination, &outcome);
     exit(&outcome)
+}
+
+/// The summary line on stderr when the report went to a file, so that a CI
+/// log says what the report holds (and that inputs failed) without opening it.
+fn summary_to_stderr(args: &CheckArgs, to: &output::Destination, outcome: &Outcome) {
+    if args.quiet || *to == output::Destination::Stdout {
+        return;
+    }
+    let findings: Vec<&Finding> = outcome.findings.iter().collect();
+    eprint!("{}", pretty::summary(outcome, &findings));
 }
 
 /// The report of `outcome` in the requested format.
@@ -282,10 +335,51 @@ fn report(args: &CheckArgs, outcome: &Outcome) -> String {
             args.output
                 .as_deref()
                 .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
+            args.color,
         ),
         repo: RepoPaths::detect(),
     };
+    if args.statistics {
+        return statistics(args.format, &findings);
+    }
+    if args.quiet && args.format == Format::Pretty {
+        return pretty::render_findings(outcome, &findings, cx.style);
+    }
     render::render(args.format, outcome, &findings, &cx)
+}
+
+/// `--statistics`: findings per rule, most first, as ruff prints them;
+/// `[*]` marks rules with a patch for some of their findings.
+fn statistics(format: Format, findings: &[&Finding]) -> String {
+    let mut rules: Vec<(&scopelint::finding::RuleMeta, usize, bool)> = Vec::new();
+    for f in findings {
+        match rules.iter_mut().find(|(r, ..)| r.code == f.rule.code) {
+            Some((_, n, fixable)) => {
+                *n += 1;
+                *fixable |= f.fix.is_some();
+            }
+            None => rules.push((f.rule, 1, f.fix.is_some())),
+        }
+    }
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code.cmp(b.0.code)));
+    if format == Format::Json {
+        let list: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(r, n, fixable)| {
+                serde_json::json!({"code": r.code, "name": r.name, "count": n, "fixable": fixable})
+            })
+            .collect();
+        return serde_json::to_string_pretty(&list).unwrap_or_default() + "\n";
+    }
+    let mut out = String::new();
+    for (r, n, fixable) in &rules {
+        let mark = if *fixable { "[*] " } else { "    " };
+        out.push_str(&format!("{n:>5}\t{}\t{mark}{}\n", r.code, r.name));
+    }
+    if rules.iter().any(|(_, _, fixable)| *fixable) {
+        out.push_str("[*] has a patch: `scopelint check --diff` shows it, `--fix` applies it\n");
+    }
+    out
 }
 
 /// A rule as written on the command line: spaces around it dropped, a code

@@ -10,6 +10,7 @@ pub mod paths;
 pub mod pretty;
 pub mod rules;
 pub mod sarif;
+mod snippet;
 pub mod visible;
 mod window;
 
@@ -21,7 +22,7 @@ pub use paths::RepoPaths;
 /// The output formats of `scopelint check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Diagnostics with source snippets, help and the patch (miette).
+    /// Diagnostics with source snippets, help and the patch.
     Pretty,
     /// One line per finding: `path:line:col: severity[CODE] message`.
     Compact,

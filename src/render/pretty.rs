@@ -1,21 +1,21 @@
-//! `--format pretty`: miette diagnostics with source snippets, labels on the
-//! scopes and on every IAM grant involved, help text and the patch as a diff.
-//! Text from the input (names, file names, snippets, diffs) is shown with its
-//! control characters escaped ([`super::visible`]): the terminal or CI log
-//! reading it never obeys it, and a name never starts a line of its own.
+//! `--format pretty`: diagnostics shaped as rustc and ruff print them. The
+//! first line is `error[SL001]: message`, the next the location it is about
+//! (`--> main.tf:34:14`, the scopes), then a snippet; the grants and other
+//! places the finding refers to follow, each under its own heading, then the
+//! help and the patch as a diff. Drawn by hand rather than with a diagnostics
+//! crate, which cannot put the code on the first line nor the location on the
+//! second. Text from the input (names, file names, snippets, diffs) is shown
+//! with its control characters escaped ([`super::visible`]): the terminal or
+//! CI log reading it never obeys it, and a name never starts a line of its own.
 
+use super::snippet::{self, Ink, Label, Paint, Source};
 use super::visible::{not_a_log_command, visible, visible_lines};
 use super::window;
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::fix::{apply, unified_diff};
 use crate::source::{FileId, Loc, Sources};
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
-    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
-};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::rc::Rc;
 
 /// How the pretty output looks.
@@ -28,105 +28,116 @@ pub struct Style {
 /// The width when neither `COLUMNS` nor the terminal says.
 pub const DEFAULT_WIDTH: usize = 100;
 
-impl Style {
-    /// The style for output to stdout (`to_stdout`) or to a file: colour only
-    /// on a terminal and never when `NO_COLOR` is set (to anything but the
-    /// empty string); the width from `COLUMNS`, else from the terminal.
-    pub fn detect(to_stdout: bool) -> Style {
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR or CLICOLOR_FORCE turn it on.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// What the environment says about colour and width.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub terminal: bool,
+    pub no_color: Option<String>,
+    pub force_color: Option<String>,
+    pub clicolor_force: Option<String>,
+    pub term: Option<String>,
+    pub columns: Option<String>,
+    pub terminal_width: Option<usize>,
+}
+
+impl Env {
+    /// The environment of this process, for output to stdout (`to_stdout`) or to a file.
+    pub fn detect(to_stdout: bool) -> Env {
         use std::io::IsTerminal;
         let terminal = to_stdout && std::io::stdout().is_terminal();
-        let size = if terminal {
-            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
-        } else {
-            None
-        };
-        Style::decide(
+        let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        Env {
             terminal,
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::env::var("COLUMNS").ok().as_deref(),
-            size,
-        )
+            no_color: var("NO_COLOR"),
+            force_color: var("FORCE_COLOR"),
+            clicolor_force: var("CLICOLOR_FORCE"),
+            term: var("TERM"),
+            columns: var("COLUMNS"),
+            terminal_width: if terminal {
+                terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// A variable set to something other than the empty string or `0`.
+fn set(v: Option<&String>) -> bool {
+    v.is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+impl Style {
+    /// The style for output to stdout (`to_stdout`) or to a file.
+    pub fn detect(to_stdout: bool, choice: ColorChoice) -> Style {
+        Style::decide(&Env::detect(to_stdout), choice)
     }
 
-    /// The decision of [`Style::detect`], from its inputs.
-    pub fn decide(
-        terminal: bool,
-        no_color: Option<&std::ffi::OsStr>,
-        columns: Option<&str>,
-        terminal_width: Option<usize>,
-    ) -> Style {
-        let color = terminal && no_color.is_none_or(|v| v.is_empty());
-        let width = columns
+    /// The decision of [`Style::detect`]: `--color always|never` wins; else
+    /// `NO_COLOR` turns colour off, `FORCE_COLOR`/`CLICOLOR_FORCE` on (CI
+    /// logs such as GitHub's show colour but are no terminal), `TERM=dumb`
+    /// off, and otherwise a terminal has it. The width is `COLUMNS`, else
+    /// the terminal's, else [`DEFAULT_WIDTH`].
+    pub fn decide(env: &Env, choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                if env.no_color.as_ref().is_some_and(|v| !v.is_empty()) {
+                    false
+                } else if set(env.force_color.as_ref()) || set(env.clicolor_force.as_ref()) {
+                    true
+                } else {
+                    env.terminal && env.term.as_deref() != Some("dumb")
+                }
+            }
+        };
+        let width = env
+            .columns
+            .as_deref()
             .and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|w| *w >= 20)
-            .or(terminal_width.filter(|w| *w >= 20))
+            .or(env.terminal_width.filter(|w| *w >= 20))
             .unwrap_or(DEFAULT_WIDTH);
         Style { color, width }
     }
 }
 
-/// One miette diagnostic: a finding, a related location in another file, or an input error.
-#[derive(Debug)]
-struct Diag {
-    message: String,
-    code: Option<String>,
-    severity: miette::Severity,
-    source: Option<Rc<Source>>,
-    labels: Vec<LabeledSpan>,
-    help: Option<String>,
-    related: Vec<Diag>,
-}
-
-impl fmt::Display for Diag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+/// `text` broken at spaces into lines of at most `width` columns, the first
+/// `first` columns and every other `indent` columns shorter (taken by what
+/// precedes them). A word longer than a line gets a line of its own, whole.
+pub fn wrap(text: &str, width: usize, first: usize, indent: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        let room = width.saturating_sub(if lines.is_empty() { first } else { indent });
+        if !line.is_empty() && used + 1 + len > room {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(word);
+        used += len;
     }
-}
-
-impl std::error::Error for Diag {}
-
-impl Diagnostic for Diag {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.code
-            .as_ref()
-            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
     }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(self.severity)
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_deref().map(|s| s as &dyn miette::SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty())
-            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        (!self.related.is_empty()).then(|| {
-            Box::new(self.related.iter().map(|d| d as &dyn Diagnostic))
-                as Box<dyn Iterator<Item = &dyn Diagnostic>>
-        })
-    }
-}
-
-/// Where `loc` is in the text shown for `source` (the file's own text but
-/// for its escaped control characters).
-fn span(source: Option<&Rc<Source>>, loc: &Loc) -> SourceSpan {
-    let (start, end) = match source {
-        Some(s) => (s.shown(loc.span.start), s.shown(loc.span.end)),
-        None => (loc.span.start, loc.span.end),
-    };
-    (start, end.saturating_sub(start)).into()
+    lines
 }
 
 /// Each file's [`Source`], built once for all the diagnostics that show it.
@@ -139,164 +150,9 @@ impl Cache {
             return Some(Rc::clone(s));
         }
         let f = sources.get(file)?;
-        let s = Rc::new(Source::new(&visible(&f.display), &f.text));
+        let s = Rc::new(Source::new(&f.text));
         self.0.insert(file, Rc::clone(&s));
         Some(s)
-    }
-}
-
-/// The source and labels of one snippet: the file as it is shown, or, when a
-/// line the snippet shows is long, a window of it with the labels moved into it.
-fn snippet(
-    source: Option<Rc<Source>>,
-    labels: Vec<LabeledSpan>,
-) -> (Option<Rc<Source>>, Vec<LabeledSpan>) {
-    let Some(source) = source else {
-        return (None, labels);
-    };
-    let spans: Vec<std::ops::Range<usize>> = labels
-        .iter()
-        .map(|l| l.offset()..l.offset() + l.len())
-        .collect();
-    let Some(w) = window::window(&source.text, &source.starts, &spans) else {
-        return (Some(source), labels);
-    };
-    // The window is cut from text already shown (escaped), so it shows as it is.
-    let mut shown = Source::new(&source.name, &w.text);
-    shown.line_base = w.first_line;
-    let labels = labels
-        .into_iter()
-        .zip(w.spans)
-        .map(|(l, s)| {
-            let span = SourceSpan::new(s.start.into(), s.len());
-            if l.primary() {
-                LabeledSpan::new_primary_with_span(l.label().map(str::to_string), span)
-            } else {
-                LabeledSpan::new_with_span(l.label().map(str::to_string), span)
-            }
-        })
-        .collect();
-    (Some(Rc::new(shown)), labels)
-}
-
-/// A file's text for miette, which on its own scans a file from its first byte
-/// for every label: with many findings in one file that is quadratic. This
-/// finds the label's line in an index of line starts and lets miette read
-/// from a few lines before it, shifting its answer back: the same output.
-#[derive(Debug)]
-struct Source {
-    name: String,
-    /// The file's text with its control characters escaped.
-    text: String,
-    /// Where each line starts, after miette's line breaks (`\n`, `\r\n`, `\r`).
-    starts: Vec<usize>,
-    /// For each escaped character: its offset in the file, and how many bytes
-    /// the escapes up to and including it added.
-    shifts: Vec<(usize, usize)>,
-    /// The file's line (0-based) that `text` starts with: a window of a
-    /// file with long lines starts where its snippet does.
-    line_base: usize,
-}
-
-impl Source {
-    fn new(name: &str, original: &str) -> Source {
-        let text = visible_lines(original).into_owned();
-        let shifts = if text.len() == original.len() {
-            Vec::new()
-        } else {
-            shifts(original)
-        };
-        let mut starts = vec![0];
-        if !text.contains('\r') {
-            // The common case, found with a fast search.
-            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-            return Source {
-                name: name.to_string(),
-                text,
-                starts,
-                shifts,
-                line_base: 0,
-            };
-        }
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                i += 1;
-            }
-            if b == b'\n' || b == b'\r' {
-                starts.push(i + 1);
-            }
-            i += 1;
-        }
-        Source {
-            name: name.to_string(),
-            text,
-            starts,
-            shifts,
-            line_base: 0,
-        }
-    }
-
-    /// The offset in the shown text of offset `at` of the file.
-    fn shown(&self, at: usize) -> usize {
-        let before = self.shifts.partition_point(|(o, _)| *o < at);
-        let added = before
-            .checked_sub(1)
-            .and_then(|i| self.shifts.get(i))
-            .map_or(0, |(_, n)| *n);
-        at + added
-    }
-}
-
-/// The escapes [`visible_lines`] makes in `text`, as [`Source::shifts`].
-fn shifts(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut added = 0;
-    for (at, c) in text.char_indices() {
-        let mut buf = [0; 4];
-        let one = c.encode_utf8(&mut buf);
-        let shown = visible_lines(one);
-        if shown.len() != one.len() {
-            added += shown.len() - one.len();
-            out.push((at, added));
-        }
-    }
-    out
-}
-
-impl SourceCode for Source {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let line = self
-            .starts
-            .partition_point(|&s| s <= span.offset())
-            .saturating_sub(1);
-        let first = line.saturating_sub(context_lines_before);
-        let start = self.starts.get(first).copied().unwrap_or(0);
-        let window = self.text.as_bytes().get(start..).unwrap_or_default();
-        let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
-        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
-            inner.data(),
-            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
-            inner.line() + first + self.line_base,
-            inner.column(),
-            inner.line_count() + first + self.line_base,
-        )))
-    }
-}
-
-fn severity(s: Severity) -> miette::Severity {
-    match s {
-        Severity::Error => miette::Severity::Error,
-        Severity::Warning => miette::Severity::Warning,
-        Severity::Note => miette::Severity::Advice,
     }
 }
 
@@ -316,127 +172,229 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
     Some(out)
 }
 
-fn finding_diag(sources: &Sources, cache: &mut Cache, f: &Finding) -> Diag {
-    let source = cache.get(sources, f.primary.file);
-    let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(visible(&f.label).into_owned()),
-        span(source.as_ref(), &f.primary),
-    )];
-    let mut related = Vec::new();
-    for r in &f.related {
-        let message = visible(&r.message).into_owned();
-        if r.loc.file == f.primary.file {
-            labels.push(LabeledSpan::new_with_span(
-                Some(message),
-                span(source.as_ref(), &r.loc),
-            ));
-        } else {
-            let other = cache.get(sources, r.loc.file);
-            let label = LabeledSpan::new_primary_with_span(
-                Some(message.clone()),
-                span(other.as_ref(), &r.loc),
-            );
-            let (other, labels) = snippet(other, vec![label]);
-            related.push(Diag {
-                message,
-                code: None,
-                severity: miette::Severity::Advice,
-                labels,
-                source: other,
-                help: None,
-                related: Vec::new(),
-            });
+/// Writes pretty output: one style, one cache of shown files.
+struct Writer<'a> {
+    sources: &'a Sources,
+    style: Style,
+    paint: Paint,
+    cache: Cache,
+    out: String,
+}
+
+/// A place a finding refers to in another file than the one it is about,
+/// with everything said about it there.
+struct Elsewhere {
+    loc: Loc,
+    messages: Vec<String>,
+}
+
+impl Writer<'_> {
+    /// `head: message`, the message wrapped under itself.
+    fn heading(&mut self, head: &str, ink: Ink, message: &str) {
+        let indent = head.chars().count() + 2;
+        let lines = wrap(message, self.style.width, indent, indent);
+        let mut first = true;
+        for line in lines {
+            if first {
+                self.out.push_str(&self.paint.ink(ink, head));
+                self.out
+                    .push_str(&self.paint.ink(Ink::Bold, &format!(": {line}")));
+                first = false;
+            } else {
+                self.out.push_str(&" ".repeat(indent));
+                self.out.push_str(&self.paint.ink(Ink::Bold, &line));
+            }
+            self.out.push('\n');
         }
     }
-    // Each help item is one line; the diff keeps its lines, each prefixed.
-    let lines: Vec<String> = f.help.iter().map(|h| visible(h).into_owned()).collect();
-    let mut help = lines.join("\n");
-    if let Some(diff) = fix_diff(sources, f) {
-        help.push_str("\n\n");
-        let cut = window::diff(&diff);
-        let shown = visible_lines(cut.trim_end());
-        let lines: Vec<String> = shown.lines().map(not_a_log_command).collect();
-        help.push_str(&lines.join("\n"));
-    }
-    let (source, labels) = snippet(source, labels);
-    Diag {
-        message: visible(&f.message).into_owned(),
-        code: Some(format!("{} {}", f.rule.code, f.rule.name)),
-        severity: severity(f.severity),
-        source,
-        labels,
-        help: (!help.is_empty()).then_some(help),
-        related,
-    }
-}
 
-fn handler(style: Style) -> GraphicalReportHandler {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false)
-        // Keep commands and diffs in the help copy-pasteable.
-        .with_wrap_lines(false)
-}
-
-fn render_diag(h: &GraphicalReportHandler, d: &Diag, out: &mut String) {
-    if h.render_report(out, d).is_err() {
-        out.push_str(&d.message);
+    /// `--> file:line:col`.
+    fn arrow(&mut self, loc: &Loc, pad: usize) {
+        let (file, start, _) = super::positions(self.sources, loc);
+        let at = format!("{}:{}:{}", visible(&file), start.line, start.column);
+        self.out.push_str(&format!(
+            "{}{} {}\n",
+            " ".repeat(pad),
+            self.paint.ink(Ink::Frame, "-->"),
+            not_a_log_command(&at)
+        ));
     }
-    out.push('\n');
-}
 
-/// Renders every finding and input error, then a summary line.
-pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    let h = handler(style);
-    let mut out = String::new();
-    let mut cache = Cache::default();
-    for e in &outcome.errors {
-        let src = e
-            .source
-            .and_then(|id| outcome.sources.get(id).map(|s| (id, s)));
-        let (source, labels) = match src {
-            Some((id, s)) if e.line > 0 => {
-                let offset =
-                    miette::SourceOffset::from_location(&s.text, e.line, e.column).offset();
-                let source = cache.get(&outcome.sources, id);
-                let at = source.as_ref().map_or(offset, |s| s.shown(offset));
-                let label = LabeledSpan::new_primary_with_span(
-                    Some(visible(&e.message).into_owned()),
-                    (at, 0),
-                );
-                (source, vec![label])
+    fn label(&self, source: Option<&Rc<Source>>, loc: &Loc, text: &str, primary: bool) -> Label {
+        let span = match source {
+            Some(s) => s.shown(loc.span.start)..s.shown(loc.span.end),
+            None => loc.span.clone(),
+        };
+        Label {
+            span,
+            text: text.to_string(),
+            primary,
+        }
+    }
+
+    fn finding(&mut self, f: &Finding) {
+        let (word, ink) = match f.severity {
+            Severity::Error => ("error", Ink::Error),
+            Severity::Warning => ("warning", Ink::Warning),
+            Severity::Note => ("note", Ink::Note),
+        };
+        self.heading(
+            &format!("{word}[{}]", f.rule.code),
+            ink,
+            &visible(&f.message),
+        );
+        let source = self.cache.get(self.sources, f.primary.file);
+        let mut labels = vec![self.label(source.as_ref(), &f.primary, &visible(&f.label), true)];
+        let mut elsewhere: Vec<Elsewhere> = Vec::new();
+        for r in &f.related {
+            let message = visible(&r.message).into_owned();
+            if r.loc.file == f.primary.file {
+                let label = self.label(source.as_ref(), &r.loc, &message, false);
+                match labels.iter_mut().find(|l| l.span == label.span) {
+                    // One marker per place: what is said about it joined.
+                    Some(l) if !l.primary && !l.text.contains(&message) => {
+                        l.text = format!("{}; {message}", l.text);
+                    }
+                    Some(_) => {}
+                    None => labels.push(label),
+                }
+            } else {
+                match elsewhere.iter_mut().find(|e| e.loc == r.loc) {
+                    Some(e) if !e.messages.contains(&message) => e.messages.push(message),
+                    Some(_) => {}
+                    None => elsewhere.push(Elsewhere {
+                        loc: r.loc.clone(),
+                        messages: vec![message],
+                    }),
+                }
             }
-            _ => (None, Vec::new()),
-        };
-        let position = if e.line > 0 {
-            format!(":{}:{}", e.line, e.column)
-        } else {
-            String::new()
-        };
-        let d = Diag {
-            message: format!("{}{position}: {}", visible(&e.file), visible(&e.message)),
-            code: None,
-            severity: miette::Severity::Error,
-            source,
-            labels,
-            help: None,
-            related: Vec::new(),
-        };
-        render_diag(&h, &d, &mut out);
+        }
+        // One line-number column for the whole diagnostic, as rustc does.
+        let mut pad = source.as_ref().map_or(1, |s| snippet::gutter(s, &labels));
+        let mut others = Vec::new();
+        for e in &elsewhere {
+            let other = self.cache.get(self.sources, e.loc.file);
+            let label = self.label(other.as_ref(), &e.loc, "", false);
+            if let Some(o) = &other {
+                pad = pad.max(snippet::gutter(o, std::slice::from_ref(&label)));
+            }
+            others.push((other, label));
+        }
+        self.arrow(&f.primary, pad);
+        if let Some(s) = &source {
+            snippet::draw(&mut self.out, s, &labels, pad, self.paint, ink);
+        }
+        for (e, (other, label)) in elsewhere.iter().zip(others) {
+            let grant = e.messages.iter().any(|m| m.contains(" grant"));
+            let head = if grant { "grant" } else { "related" };
+            self.heading(head, Ink::Frame, &e.messages.join("; "));
+            self.arrow(&e.loc, pad);
+            if let Some(o) = &other {
+                snippet::draw(&mut self.out, o, &[label], pad, self.paint, ink);
+            }
+        }
+        self.help(f);
     }
-    for f in findings {
-        render_diag(&h, &finding_diag(&outcome.sources, &mut cache, f), &mut out);
+
+    /// The help: prose wrapped, indented lines (commands, Terraform) and the
+    /// diff kept whole so that they can be copied.
+    fn help(&mut self, f: &Finding) {
+        const INDENT: usize = 6;
+        let mut lines: Vec<String> = Vec::new();
+        for h in &f.help {
+            let h = visible(h);
+            if h.starts_with(' ') {
+                lines.push(not_a_log_command(&h));
+            } else {
+                lines.extend(wrap(&h, self.style.width, INDENT, INDENT));
+            }
+        }
+        if let Some(diff) = fix_diff(self.sources, f) {
+            lines.push(String::new());
+            let cut = window::diff(&diff);
+            lines.extend(visible_lines(cut.trim_end()).lines().map(not_a_log_command));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                self.out.push_str(&self.paint.ink(Ink::Bold, "help"));
+                self.out.push_str(": ");
+            } else if !line.is_empty() {
+                self.out.push_str(&" ".repeat(INDENT));
+            }
+            self.out.push_str(line);
+            self.out.push('\n');
+        }
     }
+
+    fn error(&mut self, e: &crate::InputError) {
+        let at = e
+            .source
+            .filter(|_| e.line > 0)
+            .and_then(|id| Some((id, self.sources.get(id)?)));
+        let Some((id, file)) = at else {
+            let message = format!("{}: {}", visible(&e.file), visible(&e.message));
+            self.heading("error", Ink::Error, &message);
+            return;
+        };
+        let offset = offset_of(&file.text, e.line, e.column);
+        let loc = Loc::new(id, offset..offset);
+        self.heading("error", Ink::Error, &visible(&e.message));
+        let source = self.cache.get(self.sources, id);
+        let label = self.label(source.as_ref(), &loc, "", true);
+        let pad = source
+            .as_ref()
+            .map_or(1, |s| snippet::gutter(s, std::slice::from_ref(&label)));
+        self.arrow(&loc, pad);
+        if let Some(s) = &source {
+            snippet::draw(&mut self.out, s, &[label], pad, self.paint, Ink::Error);
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and character column in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = text.get(start..).unwrap_or("");
+    let rest = rest.split('\n').next().unwrap_or("");
+    start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+/// Renders every input error and finding, then a summary line.
+pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
+    let mut out = render_findings(outcome, findings, style);
     out.push_str(&summary(outcome, findings));
     out
 }
 
-/// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 file could not be read or parsed"
+/// Renders every input error and finding, a blank line after each.
+pub fn render_findings(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
+    let mut w = Writer {
+        sources: &outcome.sources,
+        style,
+        paint: Paint { on: style.color },
+        cache: Cache::default(),
+        out: String::new(),
+    };
+    for e in &outcome.errors {
+        w.error(e);
+        w.out.push('\n');
+    }
+    for f in findings {
+        w.finding(f);
+        w.out.push('\n');
+    }
+    w.out
+}
+
+/// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 input could not be read or parsed"
 pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let plural = |n: usize, w: &str| {
@@ -466,21 +424,73 @@ pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsStr;
+
+    fn env(terminal: bool) -> Env {
+        Env {
+            terminal,
+            ..Env::default()
+        }
+    }
 
     #[test]
-    fn colour_only_on_a_terminal_without_no_color() {
-        assert!(Style::decide(true, None, None, None).color);
-        assert!(Style::decide(true, Some(OsStr::new("")), None, None).color);
-        assert!(!Style::decide(true, Some(OsStr::new("1")), None, None).color);
-        assert!(!Style::decide(false, None, None, None).color);
+    fn colour_on_a_terminal_unless_told_otherwise() {
+        let auto = |e: &Env| Style::decide(e, ColorChoice::Auto).color;
+        assert!(auto(&env(true)));
+        assert!(!auto(&env(false)));
+        let no_color = |v: &str| Env {
+            no_color: Some(v.into()),
+            ..env(true)
+        };
+        assert!(auto(&no_color("")));
+        assert!(!auto(&no_color("1")));
+        let dumb = Env {
+            term: Some("dumb".into()),
+            ..env(true)
+        };
+        assert!(!auto(&dumb));
+        let forced = |f: Option<&str>, c: Option<&str>| Env {
+            force_color: f.map(Into::into),
+            clicolor_force: c.map(Into::into),
+            ..env(false)
+        };
+        assert!(auto(&forced(Some("1"), None)));
+        assert!(auto(&forced(None, Some("1"))));
+        assert!(!auto(&forced(Some("0"), None)));
+        // NO_COLOR wins over FORCE_COLOR; --color wins over both.
+        let both = Env {
+            no_color: Some("1".into()),
+            ..forced(Some("1"), None)
+        };
+        assert!(!auto(&both));
+        assert!(Style::decide(&both, ColorChoice::Always).color);
+        assert!(!Style::decide(&forced(Some("1"), None), ColorChoice::Never).color);
     }
 
     #[test]
     fn width_from_columns_then_the_terminal() {
-        assert_eq!(Style::decide(true, None, Some("120"), Some(80)).width, 120);
-        assert_eq!(Style::decide(true, None, None, Some(80)).width, 80);
-        assert_eq!(Style::decide(true, None, Some("x"), Some(80)).width, 80);
-        assert_eq!(Style::decide(false, None, None, None).width, DEFAULT_WIDTH);
+        let e = |columns: Option<&str>, tty: Option<usize>| Env {
+            columns: columns.map(Into::into),
+            terminal_width: tty,
+            ..env(true)
+        };
+        let width = |e: &Env| Style::decide(e, ColorChoice::Auto).width;
+        assert_eq!(width(&e(Some("120"), Some(80))), 120);
+        assert_eq!(width(&e(None, Some(80))), 80);
+        assert_eq!(width(&e(Some("x"), Some(80))), 80);
+        assert_eq!(width(&env(false)), DEFAULT_WIDTH);
+    }
+
+    #[test]
+    fn prose_wraps_at_spaces_only() {
+        let text = "aaa bbbb cc dddddddddddddddddddd e";
+        let lines = wrap(text, 10, 2, 0);
+        assert_eq!(lines, ["aaa bbbb", "cc", "dddddddddddddddddddd", "e"]);
+        assert_eq!(lines.join(" "), text);
+    }
+
+    #[test]
+    fn offsets_of_error_positions() {
+        assert_eq!(offset_of("ab\ncé d\n", 2, 3), 6);
+        assert_eq!(offset_of("ab\n", 9, 9), 3);
     }
 }
