@@ -140,11 +140,24 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A fingerprint that identifies the finding across runs: it depends on the
-    /// rule, file, workload and APIs, not on line numbers, so it survives
-    /// unrelated edits (SARIF `partialFingerprints`, baselines).
+    /// A fingerprint that identifies the finding across runs: the FNV-1a hash
+    /// of the rule code, the file, the workload and the APIs, never a line
+    /// number, so it survives unrelated edits (SARIF `partialFingerprints`,
+    /// GitLab, baselines). A Terraform workload is its resource address; a
+    /// workload a script creates is its command and the name it creates
+    /// (its address, `file:line`, would move with every line added above).
     pub fn fingerprint(&self, file: &str) -> String {
-        let mut key = format!("{}|{file}|{}", self.rule.code, self.workload.address);
+        let w = &self.workload;
+        let scripted = w
+            .address
+            .rsplit_once(':')
+            .is_some_and(|(_, l)| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
+        let workload = if scripted {
+            format!("{} {}", w.kind, w.name)
+        } else {
+            w.address.clone()
+        };
+        let mut key = format!("{}|{file}|{workload}", self.rule.code);
         for api in &self.apis {
             key.push('|');
             key.push_str(&api.service);

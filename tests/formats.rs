@@ -393,3 +393,84 @@ fn github_commands_escape_and_summarise() {
     }
     assert!(lines.last().unwrap().starts_with("scopelint: 1 error"));
 }
+
+/// Fingerprints of findings on workloads that scripts create do not move
+/// with the script's lines either: in SARIF, GitLab and baselines.
+#[test]
+fn script_fingerprints_survive_a_line_inserted_above() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = root().join("fixtures/gcloud_set_service_account");
+    for e in std::fs::read_dir(&fixture).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tmp.path().join(e.file_name())).unwrap();
+    }
+    let run = |args: &[&str]| -> (String, Option<i32>) {
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .current_dir(tmp.path())
+            .arg("check")
+            .arg(".")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+        )
+    };
+    let fingerprints = || -> (Vec<Value>, Vec<Value>, Vec<u64>) {
+        let sarif: Value = serde_json::from_str(&run(&["--format", "sarif"]).0).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap().clone();
+        let gitlab: Value = serde_json::from_str(&run(&["--format", "gitlab"]).0).unwrap();
+        (
+            results
+                .iter()
+                .map(|r| r["partialFingerprints"].clone())
+                .collect(),
+            gitlab
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["fingerprint"].clone())
+                .collect(),
+            results
+                .iter()
+                .map(|r| {
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap()
+                })
+                .collect(),
+        )
+    };
+    let baseline = tmp.path().join("baseline.json");
+    let (_, code) = run(&["--write-baseline", baseline.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let (sarif_before, gitlab_before, lines_before) = fingerprints();
+    assert!(sarif_before.len() >= 2, "{sarif_before:?}");
+    // Unique fingerprints carry no occurrence suffix.
+    for f in &sarif_before {
+        let f = f["scopelintFinding/v2"].as_str().unwrap();
+        assert_eq!(f.len(), 16, "{f}");
+    }
+    for e in std::fs::read_dir(tmp.path()).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "sh") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (first, rest) = text.split_once('\n').unwrap();
+            std::fs::write(&path, format!("{first}\n# a new comment\n\n{rest}")).unwrap();
+        }
+    }
+    let (sarif_after, gitlab_after, lines_after) = fingerprints();
+    assert_eq!(
+        lines_after,
+        lines_before.iter().map(|l| l + 2).collect::<Vec<_>>()
+    );
+    assert_eq!(sarif_before, sarif_after);
+    assert_eq!(gitlab_before, gitlab_after);
+    // The baseline still knows every finding.
+    let (out, code) = run(&["--baseline", baseline.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{out}");
+    assert_eq!(code, Some(0));
+}

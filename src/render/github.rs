@@ -8,9 +8,12 @@
 //! `%0D` and `%0A`; in property values also `:` and `,` (`%3A`, `%2C`).
 //! Other control characters are shown escaped (`\u{1b}`), never emitted.
 //! Columns are only given when the span starts and ends on one line, as
-//! GitHub ignores them otherwise.
+//! GitHub ignores them otherwise. An annotation carries the message, the
+//! places it refers to and one line of help; the whole help is in the SARIF
+//! report. GitHub shows only the first 10 annotations of a level per step,
+//! so the log says so when there are more.
 
-use super::{RepoPaths, positions, pretty};
+use super::{RepoPaths, positions, pretty, short_help};
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 
@@ -79,9 +82,9 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
                 r.message
             ));
         }
-        if !f.help.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(&f.help.join("\n"));
+        if let Some(help) = short_help(f) {
+            text.push_str("\nhelp: ");
+            text.push_str(&help);
         }
         out.push_str(&format!(
             "::{} {}::{}\n",
@@ -91,7 +94,35 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
         ));
     }
     out.push_str(&pretty::summary(outcome, findings));
+    out.push_str(&shown_limit(outcome, findings));
     out
+}
+
+/// How many annotations of one level GitHub shows per step.
+const SHOWN_PER_LEVEL: usize = 10;
+
+/// A line saying that GitHub shows only the first annotations of a level
+/// when there are more, and where the rest are.
+fn shown_limit(outcome: &Outcome, findings: &[&Finding]) -> String {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let levels = [
+        ("error", count(Severity::Error) + outcome.errors.len()),
+        ("warning", count(Severity::Warning)),
+        ("notice", count(Severity::Note)),
+    ];
+    let over: Vec<String> = levels
+        .iter()
+        .filter(|(_, n)| *n > SHOWN_PER_LEVEL)
+        .map(|(level, n)| format!("{n} {level}s"))
+        .collect();
+    if over.is_empty() {
+        return String::new();
+    }
+    format!(
+        "scopelint: {} annotated: GitHub shows only the first {SHOWN_PER_LEVEL} annotations of each level per step; \
+         this log and the SARIF report (--format sarif, uploaded to code scanning) have them all\n",
+        over.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! `--format gitlab`: a GitLab Code Quality report (the Code Climate subset
-//! GitLab reads): a JSON array of issues with description, check_name, a
+//! GitLab reads): a JSON array of issues with description (the message and
+//! the remediation, which is what GitLab shows), check_name, a
 //! unique fingerprint, severity (error → critical, warning → major,
 //! note → info), and location.path (repository-relative) with lines.begin
 //! and lines.end. Files that could not be read or parsed are issues too
 //! (check_name `scopelint-input-error`, severity critical). Written without a
 //! byte order mark, which GitLab's parser rejects.
 
-use super::{RepoPaths, one_line, positions};
+use super::{RepoPaths, one_line, positions, short_help};
 use crate::Outcome;
 use crate::finding::{Finding, Severity};
 use serde::Serialize;
@@ -70,6 +71,22 @@ fn unique(seen: &mut BTreeSet<String>, fp: String) -> String {
     candidate
 }
 
+/// What GitLab shows of a finding: the message, then what to do about it
+/// (the first piece of advice and the patch), since `content.body` is not
+/// shown in merge requests.
+fn description(f: &Finding) -> String {
+    let mut out = one_line(&f.message);
+    if let Some(help) = short_help(f) {
+        out.push_str(". Help: ");
+        out.push_str(&help);
+    }
+    if let Some(fix) = &f.fix {
+        out.push_str(". Suggested patch (scopelint check --fix): ");
+        out.push_str(&one_line(&fix.description));
+    }
+    out
+}
+
 /// The report, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
     let mut seen = BTreeSet::new();
@@ -106,7 +123,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
         issues.push(Issue {
             kind: "issue",
             check_name: f.rule.code.to_string(),
-            description: one_line(&f.message),
+            description: description(f),
             content: Content { body },
             categories: vec!["Bug Risk"],
             severity: severity(f.severity),

@@ -66,6 +66,12 @@ struct JsonFinding<'a> {
     identity: &'a str,
     apis: &'a [ApiUse],
     related: Vec<RelatedLocation<'a>>,
+    /// The advice, one item a line (indented items are commands or code).
+    help: &'a [String],
+    /// The gcloud commands of the advice, as they would be typed.
+    commands: Vec<String>,
+    /// Whether the finding has a patch (`fix`), which `--diff` shows and `--fix` applies.
+    fixable: bool,
     fix: Option<JsonFix<'a>>,
 }
 
@@ -95,6 +101,9 @@ fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
                 message: &r.message,
             })
             .collect(),
+        help: &f.help,
+        commands: super::commands(f),
+        fixable: f.fix.is_some(),
         fix: f.fix.as_ref().map(|fix| JsonFix {
             description: &fix.description,
             edits: fix

@@ -344,7 +344,14 @@ impl Writer<'_> {
         let pad = source
             .as_ref()
             .map_or(1, |s| snippet::gutter(s, std::slice::from_ref(&label)));
-        self.arrow(&loc, pad);
+        // The position as the error gives it, as the other formats do.
+        let at = format!("{}:{}:{}", visible(&e.file), e.line, e.column.max(1));
+        self.out.push_str(&format!(
+            "{}{} {}\n",
+            " ".repeat(pad),
+            self.paint.ink(Ink::Frame, "-->"),
+            not_a_log_command(&at)
+        ));
         if let Some(s) = &source {
             snippet::draw(&mut self.out, s, &[label], pad, self.paint, Ink::Error);
         }

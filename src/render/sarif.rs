@@ -7,8 +7,11 @@
 //! `problem.severity`); results with ruleId, ruleIndex, level, message, one
 //! physical location with a repository-relative URI against `%SRCROOT%` and a
 //! full region (columns in UTF-16 code units, as the run's `columnKind`
-//! says), `relatedLocations` for the grants, `partialFingerprints` that do not
-//! depend on line numbers, and `fixes` for every finding with a patch. Files
+//! says), a plain-text message that links each of its `relatedLocations`
+//! (the grants) as `[text](id)`, `partialFingerprints` that do not depend on
+//! line numbers ([`Finding::fingerprint`]), and `fixes` for every finding
+//! with a patch. No `security-severity`: the rule pages give no basis for a
+//! CVSS-like number, and the level already says how bad a finding is. Files
 //! that could not be read or parsed become `toolExecutionNotifications`, and
 //! `executionSuccessful` is false then.
 
@@ -24,7 +27,7 @@ const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const SRCROOT: &str = "%SRCROOT%";
 /// The `partialFingerprints` key; bump the version when the fingerprint changes meaning.
-pub const FINGERPRINT_KEY: &str = "scopelintFinding/v1";
+pub const FINGERPRINT_KEY: &str = "scopelintFinding/v2";
 
 #[derive(Serialize)]
 struct Log {
@@ -239,9 +242,13 @@ fn rule(meta: &RuleMeta) -> Rule {
         full_description: message(doc.map_or(meta.summary, |d| d.full_description)),
         help: Help {
             text: doc.map_or(meta.summary, |d| d.help).to_string(),
-            markdown: doc.map_or_else(
-                || format!("# {} {}\n\n{}\n", meta.code, meta.name, meta.summary),
-                |d| d.markdown.to_string(),
+            markdown: format!(
+                "{}\n[The rule's page]({})\n",
+                doc.map_or_else(
+                    || format!("# {} {}\n\n{}\n", meta.code, meta.name, meta.summary),
+                    |d| d.markdown.to_string(),
+                ),
+                rules::help_uri(meta.code)
             ),
         },
         help_uri: rules::help_uri(meta.code),
@@ -254,6 +261,35 @@ fn rule(meta: &RuleMeta) -> Rule {
             problem_severity: rules::problem_severity(meta.severity),
         },
     }
+}
+
+/// Text for `message.text`, which GitHub shows as it is: no Markdown backticks.
+fn plain(text: &str) -> String {
+    text.replace('`', "")
+}
+
+/// The message with a link to each related location (`[text](id)`), so
+/// that code scanning links the alert to the grants it is about.
+fn linked(text: &str, related: &[Location]) -> String {
+    let mut out = plain(text);
+    let links: Vec<String> = related
+        .iter()
+        .filter_map(|l| {
+            let text = l
+                .message
+                .as_ref()?
+                .text
+                .replace('[', "\\[")
+                .replace(']', "\\]");
+            Some(format!("[{text}]({})", l.id?))
+        })
+        .collect();
+    if !links.is_empty() {
+        out.push_str(". See: ");
+        out.push_str(&links.join("; "));
+        out.push('.');
+    }
+    out
 }
 
 /// Percent-encodes what may not appear in a URI path (RFC 3986), keeping `/`.
@@ -329,12 +365,12 @@ fn result(
         .get(f.primary.file)
         .map(|s| s.display.as_str())
         .unwrap_or_default();
-    let related = f
+    let related: Vec<Location> = f
         .related
         .iter()
         .filter_map(|r| {
             let mut l = location(sources, repo, &r.loc)?;
-            l.message = Some(message(&r.message));
+            l.message = Some(message(plain(&r.message)));
             Some(l)
         })
         .enumerate()
@@ -378,16 +414,21 @@ fn result(
     // The fingerprint names the file as the repository sees it, so it does not
     // depend on where scopelint was started.
     // Findings that share a fingerprint (two suppressions in one file) are
-    // told apart by their order, as GitHub's own line hashes are.
+    // told apart by their order, as GitHub's own line hashes are: the second
+    // gets `:2`, the third `:3`; the first has no suffix.
     let fingerprint = f.fingerprint(&repo.shown(display));
     let n = seen.entry(fingerprint.clone()).or_default();
     *n += 1;
-    let fingerprint = format!("{fingerprint}:{n}");
+    let fingerprint = if *n == 1 {
+        fingerprint
+    } else {
+        format!("{fingerprint}:{n}")
+    };
     SarifResult {
         rule_id: f.rule.code,
         rule_index: index.get(f.rule.code).copied().unwrap_or(0),
         level: rules::sarif_level(f.severity),
-        message: message(&f.message),
+        message: message(linked(&f.message, &related)),
         locations: location(sources, repo, &f.primary).into_iter().collect(),
         related_locations: related,
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
@@ -424,7 +465,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
             });
             Notification {
                 level: "error",
-                message: message(format!("{}: {}", e.file, e.message)),
+                message: message(plain(&format!("{}: {}", e.file, e.message))),
                 locations: vec![Location {
                     id: None,
                     physical_location: PhysicalLocation {
