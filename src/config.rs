@@ -226,14 +226,37 @@ pub fn load(path: &Path, kb: &Knowledge) -> Result<Loaded, Vec<ConfigError>> {
     })
 }
 
-/// The first line of a serde-saphyr error without its "line N column M:" prefix.
+/// The first line of a serde-saphyr error without its "line N column M:"
+/// prefix, in the words of the configuration file rather than the parser's.
 fn saphyr_message(rendered: &str) -> String {
     let first = rendered.lines().next().unwrap_or(rendered);
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.split_once(": ") {
-        Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
-        _ => first.to_string(),
+    let message = match first.split_once(": ") {
+        Some((pos, rest)) if pos.starts_with("line ") => rest,
+        _ => first,
+    };
+    plain_words(message)
+}
+
+/// The parser's phrases that name its internals, said as what the file lacks.
+fn plain_words(message: &str) -> String {
+    const PLAIN: [(&str, &str); 4] = [
+        (
+            "externally tagged enum expected scalar or mapping",
+            "expected a single word here (such as off or warning), not a list",
+        ),
+        ("externally tagged enum", "a choice of words"),
+        (
+            "expected mapping start",
+            "expected `key: value` entries here",
+        ),
+        ("expected sequence start", "expected a list here"),
+    ];
+    let mut out = message.to_string();
+    for (jargon, plain) in PLAIN {
+        out = out.replace(jargon, plain);
     }
+    out
 }
 
 /// Adds "did you mean" to serde's unknown-field and unknown-variant messages.
@@ -370,7 +393,15 @@ pub fn parse_date(s: &str) -> Option<u32> {
     let y: u32 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
-    (parts.next().is_none() && (1..=12).contains(&m) && (1..=31).contains(&d))
+    let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    // A day the month does not have (2030-02-30) is a typo, not a date.
+    (parts.next().is_none() && (1..=12).contains(&m) && (1..=days).contains(&d) && y <= 9999)
         .then_some(y * 10000 + m * 100 + d)
 }
 
@@ -407,6 +438,10 @@ mod tests {
     fn dates() {
         assert_eq!(parse_date("2027-03-31"), Some(20270331));
         assert_eq!(parse_date("2027-13-01"), None);
+        assert_eq!(parse_date("2030-02-30"), None);
+        assert_eq!(parse_date("2030-04-31"), None);
+        assert_eq!(parse_date("2028-02-29"), Some(20280229));
+        assert_eq!(parse_date("2100-02-29"), None);
         assert!(today() > 20240101);
     }
 

@@ -257,7 +257,12 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         .or(opts.config.config.fix.strategy.map(Into::into))
         .unwrap_or(fix::Strategy::Auto);
     let findings = check::run(&model, kb, &sources, strategy);
-    let findings = suppress::apply(findings, &sources, &opts.config, opts.inline_suppressions);
+    let findings = suppress::apply(
+        findings,
+        &mut sources,
+        &opts.config,
+        opts.inline_suppressions,
+    );
     let requested = requested_files(&sources, &opts.paths);
     let mut findings: Vec<Finding> = findings
         .into_iter()

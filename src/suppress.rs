@@ -133,12 +133,13 @@ fn covers(s: &Suppression, f: &Finding, sources: &Sources) -> bool {
 /// Removes suppressed and waived findings; adds SL900 findings and expiry notes.
 pub fn apply(
     findings: Vec<Finding>,
-    sources: &Sources,
+    sources: &mut Sources,
     config: &Loaded,
     inline: bool,
 ) -> Vec<Finding> {
     let today = today();
     let mut sups = if inline { scan(sources) } else { Vec::new() };
+    let mut used_waivers = vec![false; config.config.waivers.len()];
     let mut out = Vec::new();
     'findings: for mut f in findings {
         for s in sups.iter_mut() {
@@ -161,7 +162,10 @@ pub fn apply(
                 _ => continue 'findings,
             }
         }
-        if let Some(w) = waiver(&f, sources, config, today) {
+        if let Some((i, w)) = waiver(&f, sources, config, today) {
+            if let Some(u) = used_waivers.get_mut(i) {
+                *u = true;
+            }
             match w {
                 Ok(()) => continue 'findings,
                 Err(note) => f.help.push(note),
@@ -191,13 +195,77 @@ pub fn apply(
             None
         };
         if let Some(message) = problem {
-            out.push(sl900(s.loc.clone(), message));
+            out.push(sl900(
+                s.loc.clone(),
+                message,
+                "give a reason after the rule codes, or remove the comment",
+            ));
         }
     }
+    unused_waivers(&mut out, sources, config, &used_waivers);
     out
 }
 
-fn sl900(loc: Loc, message: String) -> Finding {
+/// SL900 for each configuration waiver that matches files of this run but
+/// waives no finding in them: stale, or naming the wrong rule. A waiver for
+/// files outside the run says nothing (a run over one directory of a
+/// repository with one configuration).
+fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded, used: &[bool]) {
+    let Some(path) = &config.path else {
+        return;
+    };
+    let (Ok(base), true) = (std::path::absolute(&config.base), used.contains(&false)) else {
+        return;
+    };
+    let relative: Vec<String> = sources
+        .iter()
+        .filter_map(|(_, f)| {
+            let abs = std::path::absolute(&f.path).ok()?;
+            Some(
+                abs.strip_prefix(&base)
+                    .ok()?
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            )
+        })
+        .collect();
+    let stale: Vec<&crate::config::Waiver> = config
+        .config
+        .waivers
+        .iter()
+        .zip(used)
+        .filter(|(w, used)| !**used && relative.iter().any(|r| glob_match(&w.path, r)))
+        .map(|(w, _)| w)
+        .collect();
+    if stale.is_empty() {
+        return;
+    }
+    let read = sources
+        .iter()
+        .find(|(_, f)| f.path == *path)
+        .map(|(id, _)| id);
+    let file = match read {
+        Some(id) => id,
+        None => sources.push(crate::source::SourceFile::new(
+            crate::discover::display_path(path),
+            path.clone(),
+            config.text.clone(),
+        )),
+    };
+    for w in stale {
+        let start = config.text.find(&w.path).unwrap_or(0);
+        out.push(sl900(
+            Loc::new(file, start..start + w.path.len()),
+            format!(
+                "the configuration's waiver of {} for `{}` waives nothing: no finding of {} in the files it matches",
+                w.rule, w.path, w.rule
+            ),
+            "remove the waiver, or correct its rule or path",
+        ));
+    }
+}
+
+fn sl900(loc: Loc, message: String, help: &str) -> Finding {
     Finding {
         rule: &UNUSED,
         severity: UNUSED.severity,
@@ -213,18 +281,18 @@ fn sl900(loc: Loc, message: String) -> Finding {
         identity: String::new(),
         apis: Vec::new(),
         related: Vec::new(),
-        help: vec!["give a reason after the rule codes, or remove the comment".to_string()],
+        help: vec![help.to_string()],
         fix: None,
     }
 }
 
-/// A configuration waiver that matches `f`: `Ok` to drop it, `Err(note)` when expired.
+/// The configuration waiver that matches `f`, by index: `Ok` to drop it, `Err(note)` when expired.
 fn waiver(
     f: &Finding,
     sources: &Sources,
     config: &Loaded,
     today: u32,
-) -> Option<Result<(), String>> {
+) -> Option<(usize, Result<(), String>)> {
     let file = sources.get(f.primary.file)?;
     let abs = std::path::absolute(&file.path).ok()?;
     let base = std::path::absolute(&config.base).ok()?;
@@ -233,17 +301,20 @@ fn waiver(
         .ok()?
         .to_string_lossy()
         .replace('\\', "/");
-    for w in &config.config.waivers {
+    for (i, w) in config.config.waivers.iter().enumerate() {
         if (w.rule == f.rule.code || w.rule == f.rule.name) && glob_match(&w.path, &rel) {
-            return Some(match w.expires.as_deref().and_then(parse_date) {
-                Some(d) if d < today => Err(format!(
-                    "the waiver for {} on `{}` expired on {}",
-                    w.rule,
-                    w.path,
-                    format_date(d)
-                )),
-                _ => Ok(()),
-            });
+            return Some((
+                i,
+                match w.expires.as_deref().and_then(parse_date) {
+                    Some(d) if d < today => Err(format!(
+                        "the waiver for {} on `{}` expired on {}",
+                        w.rule,
+                        w.path,
+                        format_date(d)
+                    )),
+                    _ => Ok(()),
+                },
+            ));
         }
     }
     None

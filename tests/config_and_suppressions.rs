@@ -467,3 +467,142 @@ fn a_missing_baseline_is_the_first_run_and_writing_one_exits_zero() {
     let (_, code, _) = check(p.path(), &["--baseline", base]);
     assert_eq!(code, 0, "the finding is baselined");
 }
+
+#[test]
+fn a_day_the_month_does_not_have_is_no_date() {
+    let p = project("# scopelint:ignore SL001 until=2030-02-30 waiting", None);
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error", "SL900 warning"]);
+    let p = project(
+        "",
+        Some(
+            "waivers:\n  - path: \"*.tf\"\n    rule: SL001\n    reason: owned by the data team\n    expires: 2030-02-30\n",
+        ),
+    );
+    let (_, code, err) = check(p.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            ".scopelint.yaml:5:14: configuration error: `2030-02-30` is not a date (YYYY-MM-DD)"
+        ),
+        "{err}"
+    );
+}
+
+/// A waiver that matches files of the run but waives nothing there is
+/// reported, as an unused comment is; one for other files is not.
+#[test]
+fn a_waiver_that_waives_nothing_is_reported() {
+    let p = project(
+        "",
+        Some(
+            "waivers:\n  - path: \"*.tf\"\n    rule: SL003\n    reason: old layout\n  - path: \"other/**\"\n    rule: SL001\n    reason: another team\n",
+        ),
+    );
+    let (r, _, _) = check(p.path(), &[]);
+    assert_eq!(rules(&r), ["SL001 error", "SL900 warning"]);
+    let sl900 = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "SL900")
+        .unwrap();
+    assert_eq!(sl900["location"]["file"], ".scopelint.yaml");
+    assert_eq!(sl900["location"]["start"]["line"], 2);
+    assert!(
+        sl900["message"]
+            .as_str()
+            .unwrap()
+            .contains("waiver of SL003 for `*.tf` waives nothing"),
+        "{sl900:#}"
+    );
+}
+
+/// An expired waiver's note is in every format, not only the pretty one.
+#[test]
+fn expiry_notes_reach_every_format() {
+    let p = project(
+        "",
+        Some(
+            "waivers:\n  - path: \"*.tf\"\n    rule: SL001\n    reason: owned by the data team\n    expires: 2026-06-30\n",
+        ),
+    );
+    let note = "the waiver for SL001 on `*.tf` expired on 2026-06-30";
+    for format in ["pretty", "json", "sarif", "gitlab", "github"] {
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .current_dir(p.path())
+            .env("SCOPELINT_TODAY", "2026-11-29")
+            .args(["check", ".", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(note), "{format}:\n{text}");
+    }
+}
+
+/// Configuration errors speak of the file, not of the parser.
+#[test]
+fn configuration_errors_are_in_plain_words() {
+    let p = project("", Some("rules:\n  SL001: [1]\n"));
+    let (_, code, err) = check(p.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(!err.contains("externally tagged"), "{err}");
+    assert!(err.contains("expected a single word here"), "{err}");
+    let p = project("", None);
+    let (_, code, err) = check(p.path(), &["--config", "missing.yaml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("missing.yaml: configuration error: cannot read"),
+        "{err}"
+    );
+    assert!(!err.contains(":0:0"), "{err}");
+}
+
+#[test]
+fn a_diff_is_never_written_as_another_format() {
+    let p = project("", None);
+    let (_, code, err) = check(p.path(), &["--diff", "-o", "x.sarif"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--diff prints a unified diff, not a json report"),
+        "{err}"
+    );
+    assert!(!p.path().join("x.sarif").exists());
+}
+
+#[test]
+fn verbose_names_the_configuration_and_unknown_roles_and_scopes() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("main.tf"),
+        VM.replace("MARKER", "")
+            .replace("roles/aiplatform.user", "roles/nosuch.role")
+            .replace(
+                "\"logging-write\"",
+                "\"https://www.googleapis.com/auth/nosuchscope\"",
+            ),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join(".scopelint.yaml"), "rules: {}\n").unwrap();
+    std::fs::write(
+        tmp.path().join("rollout.sh"),
+        "#!/bin/bash\ngcloud compute instances set-service-account vm1 --zone=us-east1-b --scopes=storage-ro\n",
+    )
+    .unwrap();
+    let (_, _, err) = check(tmp.path(), &["--verbose"]);
+    assert!(
+        err.contains("rollout.sh:2:1: skipped rollout.sh:2 (vm1): its service account or its scopes are not known"),
+        "{err}"
+    );
+    assert!(err.contains("scopelint: configuration: "), "{err}");
+    assert!(err.contains(".scopelint.yaml"), "{err}");
+    assert!(
+        err.contains("main.tf:4:13: unknown role `roles/nosuch.role` (google_project_iam_member.vertex): not judged"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown scope `https://www.googleapis.com/auth/nosuchscope` on google_compute_instance.app"),
+        "{err}"
+    );
+}

@@ -860,3 +860,47 @@ fn version_names_the_data_versions() {
     // `-V` stays one line.
     assert_eq!(pretty(&["-V"]).lines().count(), 1);
 }
+
+/// `--scopes` takes what `gcloud compute instances describe
+/// --format="value(serviceAccounts.scopes)"` prints, the field note's first step.
+#[test]
+fn scopes_as_gcloud_describe_prints_them() {
+    let a = "https://www.googleapis.com/auth/devstorage.read_only";
+    let b = "https://www.googleapis.com/auth/logging.write";
+    let mut answers = Vec::new();
+    for given in [
+        format!("['{a}', '{b}']"),
+        format!("{a};{b}"),
+        format!("{a},{b}"),
+    ] {
+        let (v, err, code) = run(&[
+            "explain",
+            "--format",
+            "json",
+            "--scopes",
+            &given,
+            "--role",
+            "roles/aiplatform.user",
+        ]);
+        assert_eq!(code, 0, "{given}: {err}");
+        answers.push(v);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], answers[2]);
+    assert_eq!(answers[0]["verdict"], "insufficient", "{:#}", answers[0]);
+}
+
+/// `explain` on a basic role speaks to its user: no notes meant for the
+/// tool's authors, no file that is not shipped.
+#[test]
+fn basic_roles_are_explained_for_users() {
+    for role in ["roles/editor", "roles/owner", "roles/viewer"] {
+        let text = pretty(&["explain", role]);
+        assert!(!text.contains("An analyzer should"), "{text}");
+        assert!(!text.contains("role-services.yaml"), "{text}");
+        assert!(
+            text.contains("source: IAM basic role (rules/SOURCES.md)"),
+            "{text}"
+        );
+    }
+}

@@ -133,6 +133,16 @@ impl FailLevel {
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    // A diff is no report: written to `-o x.sarif` it would pass for one.
+    if args.diff && args.format != Format::Pretty {
+        eprintln!(
+            "scopelint: --diff prints a unified diff, not a {} report: drop --format (the sarif and json reports carry the patches as fixes)",
+            args.format
+                .to_possible_value()
+                .map_or(String::new(), |v| v.get_name().to_string())
+        );
+        return ExitCode::from(2);
+    }
     if args.statistics && !matches!(args.format, Format::Pretty | Format::Compact | Format::Json) {
         eprintln!(
             "scopelint: --statistics prints text or JSON: use it with --format pretty, compact or json"
@@ -150,17 +160,21 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         .config
         .clone()
         .or_else(|| args.paths.first().and_then(|p| config::find(p)));
-    let config = match config_path {
+    let config = match config_path.clone() {
         None => config::Loaded::default(),
         Some(path) => match config::load(&path, kb) {
             Ok(c) => c,
             Err(errors) => {
                 for e in errors {
+                    // No `:0:0` when the error has no place in the file.
+                    let at = if e.line > 0 {
+                        format!(":{}:{}", e.line, e.column.max(1))
+                    } else {
+                        String::new()
+                    };
                     eprintln!(
-                        "{}:{}:{}: configuration error: {}",
+                        "{}{at}: configuration error: {}",
                         visible(&e.file),
-                        e.line,
-                        e.column,
                         visible(&e.message)
                     );
                 }
@@ -255,6 +269,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         );
     }
     if args.verbose {
+        match &config_path {
+            Some(p) => eprintln!(
+                "scopelint: configuration: {}",
+                visible(&p.display().to_string())
+            ),
+            None => eprintln!("scopelint: configuration: none (no .scopelint.yaml found)"),
+        }
+        report_unknown(&outcome, kb, &opts.config);
         report_unresolved(&outcome);
         report_joins(&outcome, kb);
     }
@@ -459,6 +481,62 @@ fn report_joins(outcome: &Outcome, kb: &Knowledge) {
                 p.column,
                 visible(&line)
             );
+        }
+    }
+}
+
+/// Roles and scopes the knowledge base does not know, and workloads whose
+/// account or scopes are unknown, none of which is judged: `--verbose` names
+/// each, where it is written.
+fn report_unknown(outcome: &Outcome, kb: &Knowledge, config: &config::Loaded) {
+    let at = |loc: &scopelint::source::Loc| {
+        outcome.sources.get(loc.file).map(|f| {
+            let p = f.position(loc.span.start);
+            format!("{}:{}:{}", visible(&f.display), p.line, p.column)
+        })
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for g in &outcome.model.grants {
+        let known =
+            kb.roles.contains_key(&g.role) || config.config.custom_roles.contains_key(&g.role);
+        if known || !seen.insert(g.role.clone()) {
+            continue;
+        }
+        let line = format!(
+            "{}: unknown role `{}` ({}): not judged; a custom role can be described under custom_roles in .scopelint.yaml",
+            at(&g.loc).unwrap_or_default(),
+            visible(&g.role),
+            visible(&g.address)
+        );
+        eprintln!("{}", not_a_log_command(&line));
+    }
+    for w in &outcome.model.workloads {
+        if matches!(w.account, scopelint::model::Account::Unknown) {
+            let line = format!(
+                "{}: skipped {} ({}): its service account or its scopes are not known (set nowhere in the files read, or from values that cannot be resolved)",
+                at(&w.block).unwrap_or_default(),
+                visible(&w.address),
+                visible(&w.name)
+            );
+            eprintln!("{}", not_a_log_command(&line));
+        }
+        let scopelint::model::Account::Attached { scopes, .. } = &w.account else {
+            continue;
+        };
+        for item in &scopes.items {
+            if kb.scope(scopes.dialect, &item.raw).is_some() {
+                continue;
+            }
+            let line = format!(
+                "{}: unknown scope `{}` on {}: it grants nothing scopelint knows of",
+                item.loc
+                    .as_ref()
+                    .and_then(at)
+                    .unwrap_or_else(|| at(&w.block).unwrap_or_default()),
+                visible(&item.raw),
+                visible(&w.address)
+            );
+            eprintln!("{}", not_a_log_command(&line));
         }
     }
 }

@@ -48,9 +48,11 @@ pub struct ExplainArgs {
     /// scope alias or URL (storage-ro, default, https://www.googleapis.com/auth/...).
     name: Option<String>,
     /// Judge a workload with these OAuth scopes (comma-separated; `--scopes ''` for none)
-    /// against the roles given with --role.
-    #[arg(long, value_delimiter = ',', value_name = "SCOPES")]
-    scopes: Option<Vec<String>>,
+    /// against the roles given with --role. Also takes what `gcloud compute
+    /// instances describe --format="value(serviceAccounts.scopes)"` prints:
+    /// `['https://...', '...']` or `;`-separated URLs.
+    #[arg(long, value_name = "SCOPES")]
+    scopes: Option<String>,
     /// A role the workload's service account holds (repeatable; needs --scopes).
     #[arg(long = "role", value_name = "ROLE", requires = "scopes")]
     roles: Vec<String>,
@@ -159,6 +161,21 @@ impl Answer {
     }
 }
 
+/// The scopes of `--scopes`: comma- or `;`-separated, optionally written as
+/// a Python list (`['a', 'b']`, as gcloud's `value()` format prints a list).
+fn scope_list(s: &str) -> Vec<String> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    s.split([',', ';'])
+        .map(|x| x.trim().trim_matches(['\'', '"']).trim())
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn answer(args: &ExplainArgs, kb: &Knowledge) -> Result<Answer, QueryError> {
     if let Some(scopes) = &args.scopes {
         let mut roles: Vec<&str> = args.roles.iter().map(String::as_str).collect();
@@ -170,11 +187,8 @@ fn answer(args: &ExplainArgs, kb: &Knowledge) -> Result<Answer, QueryError> {
                 "--scopes needs at least one role: add --role roles/NAME",
             ));
         }
-        let scopes: Vec<&str> = scopes
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let scopes = scope_list(scopes);
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
         return verdict(kb, &scopes, &roles, args.dialect).map(Answer::Verdict);
     }
     let Some(name) = args.name.as_deref() else {

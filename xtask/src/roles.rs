@@ -11,6 +11,20 @@ use crate::reach::Reach;
 
 pub const ALL_SERVICES: [&str; 3] = ["roles/editor", "roles/owner", "roles/viewer"];
 
+/// What `explain` says about a basic role.
+fn basic_role_note(name: &str) -> Option<&'static str> {
+    match name {
+        "roles/editor" => Some(EDITOR_NOTE),
+        "roles/owner" => Some(OWNER_NOTE),
+        "roles/viewer" => Some(VIEWER_NOTE),
+        _ => None,
+    }
+}
+
+pub const EDITOR_NOTE: &str = "Basic role: about 12,000 permissions over about 300 services. Only cloud-platform makes it usable everywhere; scopelint reports it for the APIs enabled in the configuration (SL005), not for every service it spans.";
+pub const OWNER_NOTE: &str = "Basic role: everything roles/editor allows, plus IAM administration (setIamPolicy and the like).";
+pub const VIEWER_NOTE: &str = "Basic role: read permissions, with some other verbs (predict, export, use). cloud-platform.read-only covers only the APIs that accept it; reads from Secret Manager, Pub/Sub, IAM, Cloud KMS, Datastore and Spanner need other scopes.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RoleClass {
     Api,
@@ -254,8 +268,9 @@ fn classify_one(
     // 3. basic roles
     if ALL_SERVICES.contains(&name) {
         role.class = RoleClass::AllServices;
-        role.source = "role-services.yaml special_roles".to_string();
-        role.note = rs.special_roles.get(name).cloned();
+        role.source = "IAM basic role (rules/SOURCES.md)".to_string();
+        // Written for users of `explain`, not taken from the reference notes.
+        role.note = basic_role_note(name).map(str::to_string);
         return Ok(role);
     }
 
