@@ -215,3 +215,33 @@ fn statistics_count_findings_per_rule() {
     let (out, _, code) = check(&[clean.to_str().unwrap(), "--statistics"], &[]);
     assert_eq!((out.as_str(), code), ("", Some(0)));
 }
+
+/// The README shows real output: the pretty, compact and statistics
+/// examples are what the binary prints in the field-note fixture.
+#[test]
+fn readme_examples_are_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let dir = root().join(FIELD_NOTE);
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .current_dir(&dir)
+            .env("COLUMNS", "100")
+            .env("NO_COLOR", "1")
+            .env_remove("FORCE_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .arg("check")
+            .arg(".")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for args in [&[][..], &["--format", "compact"], &["--statistics"]] {
+        let out = run(args);
+        assert!(
+            readme.contains(&format!("```\n{out}```\n")),
+            "README.md does not show the output of {args:?}:\n{out}"
+        );
+    }
+}
