@@ -188,7 +188,7 @@ fn pre_commit_runs_the_hook_end_to_end() {
         !ok,
         "the hook must fail on the field note's configuration:\n{out}"
     );
-    assert!(out.contains("SL001 insufficient-scope"), "{out}");
+    assert!(out.contains("error[SL001]: "), "{out}");
     // The same project with cloud-platform passes.
     let main = std::fs::read_to_string(sample.path().join("main.tf")).unwrap();
     let start = main.find("scopes = [").unwrap();
