@@ -445,6 +445,7 @@ fn sources_md(
             s.push_str(&format!("  * {k}: {v}\n"));
         }
     }
+    s.push_str("* **IAM basic roles** (`roles/editor`, `roles/owner`, `roles/viewer`): classed as spanning every service from the iam-dataset permissions; the notes `explain` prints for them are written in `xtask/src/roles.rs`.\n");
     s.push_str("* **Policy decisions** (for example: BigQuery jobs need `bigquery` or `cloud-platform`, `devstorage.*` do not count; which enabled APIs count for SL005) are marked `scopelint policy` in `overrides.yaml`.\n\n");
     s.push_str("Entries marked UNCONFIRMED (Gemini API scopes, the `*-docker.pkg.dev` scope matrix) have no machine-readable source.\n\n");
     s.push_str("## Regenerate\n\n");
