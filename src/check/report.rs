@@ -3,7 +3,7 @@
 
 use super::assess::{ApiVerdict, Assessment, Context};
 use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, WorkloadRef};
-use crate::fix::{Strategy, minimal_scopes, scopes_edits};
+use crate::fix::{Strategy, minimal_scopes};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
 use crate::shell::quote::quote;
@@ -128,7 +128,7 @@ pub fn scope_finding(
     };
     new_scopes.sort();
     new_scopes.dedup();
-    let fix = scopes_edits(cx.kb, cx.sources, scopes, strategy, &add).map(|edits| Fix {
+    let fix = cx.scopes_edits(scopes, strategy, &add).map(|edits| Fix {
         description: format!(
             "{} {}",
             match replaces {

@@ -48,11 +48,73 @@ pub enum V {
     Num(f64),
     Str(String),
     /// Lists, tuples and sets (sets are kept sorted and de-duplicated).
-    List(Vec<Val>),
+    /// Shared, so that reading a large local from many resources costs no copy.
+    List(Items),
     /// Maps and objects.
     Map(BTreeMap<String, Val>),
     /// One of these values, depending on a condition that is not known.
-    OneOf(Vec<Val>),
+    OneOf(Items),
+}
+
+/// The elements of a list or the alternatives of a value: shared, so that a
+/// value read by many resources (a large local) is held once; copied only when changed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Items(std::sync::Arc<Vec<Val>>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Val>;
+    fn deref(&self) -> &Vec<Val> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Val> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Vec<Val>> for Items {
+    fn from(items: Vec<Val>) -> Items {
+        Items(std::sync::Arc::new(items))
+    }
+}
+
+impl FromIterator<Val> for Items {
+    fn from_iter<I: IntoIterator<Item = Val>>(iter: I) -> Items {
+        Items::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl IntoIterator for Items {
+    type Item = Val;
+    type IntoIter = std::vec::IntoIter<Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        std::sync::Arc::unwrap_or_clone(self.0).into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Items {
+    type Item = &'a Val;
+    type IntoIter = std::slice::Iter<'a, Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Items {
+    type Item = &'a mut Val;
+    type IntoIter = std::slice::IterMut<'a, Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        std::sync::Arc::make_mut(&mut self.0).iter_mut()
+    }
+}
+
+impl Items {
+    /// The elements, copied only when shared.
+    pub fn into_vec(self) -> Vec<Val> {
+        std::sync::Arc::unwrap_or_clone(self.0)
+    }
 }
 
 /// A value and where it was written.
@@ -118,7 +180,7 @@ impl Val {
     /// Elements of a list, set or (in key order) map.
     pub fn elements(&self) -> Option<Vec<Val>> {
         match &self.v {
-            V::List(items) => Some(items.clone()),
+            V::List(items) => Some(items.to_vec()),
             V::Map(m) => Some(m.values().cloned().collect()),
             _ => None,
         }
@@ -149,7 +211,7 @@ impl Val {
         for a in alts {
             let items = match a.v {
                 V::OneOf(inner) => inner,
-                _ => vec![a],
+                _ => vec![a].into(),
             };
             for item in items {
                 if item.is_unknown() {
@@ -164,7 +226,7 @@ impl Val {
             0 => Val::new(V::Unknown, loc),
             1 => out.pop().unwrap_or_else(Val::unknown),
             n if n > MAX_ALTERNATIVES => Val::new(V::Unknown, loc),
-            _ => Val::new(V::OneOf(out), loc),
+            _ => Val::new(V::OneOf(out.into()), loc),
         }
     }
 
@@ -656,7 +718,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     Some(key) if f.grouping => {
                         let entry = map
                             .entry(key)
-                            .or_insert_with(|| Val::new(V::List(Vec::new()), None));
+                            .or_insert_with(|| Val::new(V::List(Vec::new().into()), None));
                         if let V::List(items) = &mut entry.v {
                             items.push(value);
                         }
@@ -669,7 +731,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         }
         match f.key_expr {
-            None => Val::new(V::List(list), loc),
+            None => Val::new(V::List(list.into()), loc),
             Some(_) => Val::new(V::Map(map), loc),
         }
     }
@@ -739,11 +801,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                 .collect();
                             Val::new(V::List(items), base.loc)
                         }
-                        V::Null => Val::new(V::List(Vec::new()), base.loc),
+                        V::Null => Val::new(V::List(Vec::new().into()), base.loc),
                         V::Unknown | V::Error | V::OneOf(_) => Val::unknown(),
                         _ => {
                             let one = self.apply_ops(base.clone(), rest, src, env);
-                            Val::new(V::List(vec![one]), base.loc)
+                            Val::new(V::List(vec![one].into()), base.loc)
                         }
                     };
                 }

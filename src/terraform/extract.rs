@@ -250,18 +250,18 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
             .trail
             .push((inner, format!("`{address}` uses these scopes here")));
     }
-    let alternatives = v.alternatives();
-    let several = alternatives.len() > 1;
-    for alt in alternatives {
+    // A scope written twice (or in several alternatives) is kept once, at its
+    // first place: the set is what is judged, and a huge list repeating one
+    // scope then costs one item per workload.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for alt in v.alternatives() {
         match &alt.v {
             V::List(items) => {
                 for item in items {
                     for s in item.alternatives() {
                         match &s.v {
                             V::Str(raw) if !marker::is_symbolic(raw) => {
-                                let dup = (several || !std::ptr::eq(s, item))
-                                    && scopes.items.iter().any(|i| i.raw == *raw);
-                                if !dup {
+                                if seen.insert(raw.as_str()) {
                                     scopes.items.push(ScopeItem {
                                         raw: raw.clone(),
                                         loc: s.loc.clone(),
@@ -455,7 +455,7 @@ fn grants(r: &Resources, inst: &ResourceInst, model: &mut Model) {
     } else {
         inst.body.get("member").map(|f| {
             let loc = f.val.loc.clone();
-            Val::new(V::List(vec![f.val]), loc)
+            Val::new(V::List(vec![f.val].into()), loc)
         })
     };
     let loc = role
