@@ -403,8 +403,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         &self.tree.namespace
     }
 
-    fn parent(&self) -> Option<Evaluator<'t, 'a>> {
+    /// The instance whose module call created this one (`None` for the root).
+    pub(super) fn parent(&self) -> Option<Evaluator<'t, 'a>> {
         self.inst.parent.map(|p| self.tree.evaluator(p))
+    }
+
+    /// The `module` block that created this instance.
+    pub(super) fn calling_block(&self) -> Option<Res<'a>> {
+        self.inst.call
     }
 
     pub fn def(&self, def: Def<'_>, env: &Env) -> Val {
@@ -1115,18 +1121,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     pub fn project_of(&self, res: &Res<'_>, env: &Env) -> Option<String> {
         let v = match res.attr("project") {
             Some(d) => self.def(d, env),
-            None => self.provider_project()?,
+            None => self.resource_provider_project(res)?,
         };
         v.as_str()
             .filter(|s| !marker::is_symbolic(s))
             .map(str::to_string)
-    }
-
-    fn provider_project(&self) -> Option<Val> {
-        match self.idx().provider_project {
-            Some(d) => Some(self.def(d, &Env::default())),
-            None => self.parent()?.provider_project(),
-        }
     }
 
     /// `each`/`count` of the instance of `res` with key `key`.
@@ -1276,6 +1275,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let project = r.and_then(|r| self.project_of(&r, &Env::default()));
                 let email = marker::default_sa(project.as_deref());
                 service_account_attr(&attr, &email, None)
+            }
+            ("google_project", Some(r)) => {
+                let project = self.project_data_id(&r);
+                match attr.as_str() {
+                    "number" => Some(marker::project_number(project.as_deref())),
+                    "project_id" => project,
+                    _ => None,
+                }
             }
             ("google_service_account", Some(r)) => {
                 let id = r.attr("account_id").map(|d| self.def(d, &Env::default()));

@@ -14,6 +14,7 @@ pub mod module;
 pub mod object;
 pub mod plan;
 pub mod project;
+mod providers;
 pub mod syntax;
 #[cfg(test)]
 mod tests;
