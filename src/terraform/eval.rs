@@ -1187,6 +1187,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let email = self.service_account_email(&res, &ienv, &address);
                 service_account_attr(attr, &email, self.project_of(&res, &ienv).as_deref())
             }
+            _ if super::custom_role::is_custom_role(ty) && matches!(attr, "id" | "name") => {
+                self.custom_role_name(ty, &res, &ienv)
+            }
             _ if matches!(attr, "self_link" | "id" | "name" | "self_link_unique") => {
                 Some(marker::resource(self.namespace(), &address))
             }

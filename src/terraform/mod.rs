@@ -4,6 +4,7 @@
 //! instances it calls, into model facts ([`project::analyse`]).
 
 pub mod budget;
+mod custom_role;
 pub mod eval;
 pub mod extract;
 mod functions;

@@ -9,6 +9,7 @@
 use super::eval::{Evaluator, Val};
 use super::module::Res;
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::edit::template::Element;
 
 /// The provider local names whose `project` places resources.
 const GOOGLE_PROVIDERS: &[&str] = &["google", "google-beta"];
@@ -30,8 +31,7 @@ pub fn reference(expr: &Expression) -> Option<String> {
             }
         }
         // The JSON syntax writes the reference as a string.
-        Expression::String(s) => s.value().trim().to_string(),
-        _ => return None,
+        other => literal_text(other)?.trim().to_string(),
     };
     let local = name.split('.').next().unwrap_or_default();
     GOOGLE_PROVIDERS.contains(&local).then_some(name)
@@ -44,9 +44,24 @@ pub fn configured_name(local: &str, alias: Option<&Expression>) -> Option<String
     }
     match alias {
         None => Some(local.to_string()),
-        Some(Expression::String(a)) => Some(format!("{local}.{}", a.value().trim())),
         // An alias that is not a literal string: no reference can name it.
-        Some(_) => None,
+        Some(a) => Some(format!("{local}.{}", literal_text(a)?.trim())),
+    }
+}
+
+/// The text of a string without interpolations: a quoted string, or a
+/// template of literal parts only (how the JSON syntax reads every string).
+fn literal_text(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::String(s) => Some(s.value().to_string()),
+        Expression::StringTemplate(t) => t
+            .iter()
+            .map(|e| match e {
+                Element::Literal(l) => Some(l.value().as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
     }
 }
 

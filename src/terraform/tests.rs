@@ -251,3 +251,18 @@ output "project" { value = data.google_project.this.project_id }
     assert!(local(&files, "r", "beta").is_unknown());
     assert_eq!(local(&files, "r", "child").as_str(), Some("ml-prod"));
 }
+
+#[test]
+fn a_provider_alias_in_json_syntax_places_resources_in_its_project() {
+    let src = r#"{
+  "provider": {"google": [{"project": "core-prod"}, {"alias": "ml", "project": "ml-prod"}]},
+  "data": {"google_project": {"ml": {"provider": "google.ml"}, "core": {}}},
+  "locals": {
+    "ml": "${data.google_project.ml.project_id}",
+    "core": "${data.google_project.core.project_id}"
+  }
+}"#;
+    let files = [("j/main.tf.json", src)];
+    assert_eq!(local(&files, "j", "ml").as_str(), Some("ml-prod"));
+    assert_eq!(local(&files, "j", "core").as_str(), Some("core-prod"));
+}
