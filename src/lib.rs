@@ -256,6 +256,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         .strategy
         .or(opts.config.config.fix.strategy.map(Into::into))
         .unwrap_or(fix::Strategy::Auto);
+    check::custom_roles::note_unjudged(&mut model, kb);
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(findings, &sources, &opts.config, opts.inline_suppressions);
     let requested = requested_files(&sources, &opts.paths);

@@ -157,8 +157,8 @@ impl<'m> Context<'m> {
         ordered(joined)
     }
 
-    /// The APIs enabled in a workload's project, by service name, each with
-    /// the first place it is enabled.
+    /// The APIs enabled in a workload's project, by the knowledge base's
+    /// service name, each with the first place it is enabled.
     pub fn enabled_for(&self, w: &Workload) -> BTreeMap<&'m str, &'m EnabledApi> {
         let project = w.project.as_deref().and_then(Project::id);
         let mut joined: Vec<Indexed<'m, EnabledApi>> = self
@@ -169,9 +169,15 @@ impl<'m> Context<'m> {
         if let Some(p) = &project {
             joined.extend(self.enabled_by_project.get(p).into_iter().flatten());
         }
+        // An API enabled under any of its service names (`translate.googleapis.com`
+        // is `translation.googleapis.com`) is one API, named as the knowledge base names it.
         let mut enabled = BTreeMap::new();
         for e in ordered(joined) {
-            enabled.entry(e.service.as_str()).or_insert(e);
+            let service = self
+                .kb
+                .api(&e.service)
+                .map_or(e.service.as_str(), |(k, _)| k);
+            enabled.entry(service).or_insert(e);
         }
         enabled
     }

@@ -465,8 +465,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         &self.tree.namespace
     }
 
-    fn parent(&self) -> Option<Evaluator<'t, 'a>> {
+    /// The instance whose module call created this one (`None` for the root).
+    pub(super) fn parent(&self) -> Option<Evaluator<'t, 'a>> {
         self.inst.parent.map(|p| self.tree.evaluator(p))
+    }
+
+    /// The `module` block that created this instance.
+    pub(super) fn calling_block(&self) -> Option<Res<'a>> {
+        self.inst.call
     }
 
     pub fn def(&self, def: Def<'_>, env: &Env) -> Val {
@@ -1177,18 +1183,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     pub fn project_of(&self, res: &Res<'_>, env: &Env) -> Option<String> {
         let v = match res.attr("project") {
             Some(d) => self.def(d, env),
-            None => self.provider_project()?,
+            None => self.resource_provider_project(res)?,
         };
         v.as_str()
             .filter(|s| !marker::is_symbolic(s))
             .map(str::to_string)
-    }
-
-    fn provider_project(&self) -> Option<Val> {
-        match self.idx().provider_project {
-            Some(d) => Some(self.def(d, &Env::default())),
-            None => self.parent()?.provider_project(),
-        }
     }
 
     /// `each`/`count` of the instance of `res` with key `key`.
@@ -1249,6 +1248,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             "google_service_account" => {
                 let email = self.service_account_email(&res, &ienv, &address);
                 service_account_attr(attr, &email, self.project_of(&res, &ienv).as_deref())
+            }
+            _ if super::custom_role::is_custom_role(ty) && matches!(attr, "id" | "name") => {
+                self.custom_role_name(ty, &res, &ienv)
             }
             _ if matches!(attr, "self_link" | "id" | "name" | "self_link_unique") => {
                 Some(marker::resource(self.namespace(), &address))
@@ -1338,6 +1340,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let project = r.and_then(|r| self.project_of(&r, &Env::default()));
                 let email = marker::default_sa(project.as_deref());
                 service_account_attr(&attr, &email, None)
+            }
+            ("google_project", Some(r)) => {
+                let project = self.project_data_id(&r);
+                match attr.as_str() {
+                    "number" => Some(marker::project_number(project.as_deref())),
+                    "project_id" => project,
+                    _ => None,
+                }
             }
             ("google_service_account", Some(r)) => {
                 let id = r.attr("account_id").map(|d| self.def(d, &Env::default()));

@@ -4,6 +4,7 @@
 //! instances it calls, into model facts ([`project::analyse`]).
 
 pub mod budget;
+mod custom_role;
 pub mod eval;
 pub mod extract;
 mod functions;
@@ -14,6 +15,7 @@ pub mod module;
 pub mod object;
 pub mod plan;
 pub mod project;
+mod providers;
 pub mod syntax;
 #[cfg(test)]
 mod tests;
