@@ -1,50 +1,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The files users copy into their set-ups, checked with the real tools:
-//! pre-commit (manifest, config snippet, and an end-to-end `try-repo` run),
-//! check-jsonschema (action.yml, the configuration schema), and actionlint
-//! (the example workflow and the README's workflow snippet).
+//! pre-commit (the hook manifests, the config snippet, which staged files the
+//! hooks are given, and end-to-end `try-repo` runs of the hook repository in
+//! `pre-commit-hooks/` with the wheel built from this tree), check-jsonschema
+//! (action.yml, the configuration schema), and actionlint (the example
+//! workflow, the release workflow and the README's workflow snippet).
 //!
 //! `.ci/install-tools` installs the tools into `target/ci-tools/`. Locally a
 //! missing tool skips its test with a message; under CI it fails.
 
+mod support;
+
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::{ci_tool as tool, ci_tools as tools, run};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tools() -> PathBuf {
-    std::env::var_os("SCOPELINT_CI_TOOLS")
-        .map_or_else(|| root().join("target/ci-tools"), PathBuf::from)
-}
-
-/// The tool at `rel` under the tools directory, or `None` (skip) outside CI.
-fn tool(rel: &str) -> Option<PathBuf> {
-    let path = tools().join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing: .ci/install-tools must install it",
-        path.display()
-    );
-    eprintln!(
-        "SKIP: {} is not installed (run .ci/install-tools)",
-        path.display()
-    );
-    None
-}
-
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 /// The fenced code blocks of README.md that follow a line containing `marker`.
@@ -61,14 +34,154 @@ fn readme_block(marker: &str) -> String {
 }
 
 #[test]
-fn the_hook_manifest_is_valid() {
+fn the_hook_manifests_are_valid() {
     let Some(pc) = tool("venv/bin/pre-commit") else {
         return;
     };
-    let (ok, out) = run(Command::new(pc)
-        .current_dir(root())
-        .args(["validate-manifest", ".pre-commit-hooks.yaml"]));
+    for manifest in [
+        ".pre-commit-hooks.yaml",
+        "pre-commit-hooks/.pre-commit-hooks.yaml",
+    ] {
+        let (ok, out) = run(Command::new(&pc)
+            .current_dir(root())
+            .args(["validate-manifest", manifest]));
+        assert!(ok, "{manifest}: {out}");
+    }
+}
+
+/// The hooks of a manifest, by id.
+fn hooks(manifest: &str) -> Vec<(String, serde_json::Map<String, Value>)> {
+    let text = std::fs::read_to_string(root().join(manifest)).unwrap();
+    let hooks: Vec<Value> = serde_saphyr::from_str(&text).unwrap();
+    hooks
+        .into_iter()
+        .map(|h| {
+            let h = h.as_object().unwrap().clone();
+            (h["id"].as_str().unwrap().to_string(), h)
+        })
+        .collect()
+}
+
+/// The hook repository's hooks are the main manifest's `language: python`
+/// hooks; each has a `-rust` twin that differs only in how it is installed; all
+/// select the same files; the hook package pins the version of Cargo.toml.
+#[test]
+fn the_hook_manifests_agree() {
+    let main = hooks(".pre-commit-hooks.yaml");
+    let mirror = hooks("pre-commit-hooks/.pre-commit-hooks.yaml");
+    let python: Vec<_> = main
+        .iter()
+        .filter(|(_, h)| h["language"] == "python")
+        .cloned()
+        .collect();
+    assert_eq!(python, mirror);
+    assert_eq!(
+        mirror.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["scopelint", "scopelint-fix"]
+    );
+    for (id, hook) in &mirror {
+        let (_, twin) = main
+            .iter()
+            .find(|(i, _)| *i == format!("{id}-rust"))
+            .unwrap_or_else(|| panic!("no {id}-rust hook"));
+        assert_eq!(twin["language"], "rust");
+        for key in ["entry", "types", "files", "require_serial", "name"] {
+            assert_eq!(twin.get(key), hook.get(key), "{id}-rust: {key}");
+        }
+    }
+    assert_eq!(main.len(), 4);
+
+    let version = env!("CARGO_PKG_VERSION");
+    let pyproject =
+        std::fs::read_to_string(root().join("pre-commit-hooks/pyproject.toml")).unwrap();
+    assert!(
+        pyproject.contains(&format!("version = \"{version}\"\n"))
+            && pyproject.contains(&format!("dependencies = [\"scopelint=={version}\"]")),
+        "pre-commit-hooks/pyproject.toml must pin scopelint {version}"
+    );
+}
+
+/// Which files pre-commit hands the hooks: the hooks' own `types` and `files`
+/// in a hook that prints its arguments, run by pre-commit on a repository that
+/// holds one file of every kind scopelint reads, and some it does not.
+#[test]
+fn the_hooks_are_given_every_kind_of_input() {
+    let Some(pc) = tool("venv/bin/pre-commit") else {
+        return;
+    };
+    let (_, scopelint) = hooks(".pre-commit-hooks.yaml").remove(0);
+    let mut probe = serde_json::json!({
+        "id": "probe",
+        "name": "probe",
+        "entry": "printf 'given: %s\\n'",
+        "language": "system",
+        "verbose": true,
+    });
+    for key in ["types", "types_or", "files", "exclude", "exclude_types"] {
+        if let Some(v) = scopelint.get(key) {
+            probe[key] = v.clone();
+        }
+    }
+    let probe = Value::Array(vec![probe]);
+    let hook_repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        hook_repo.path().join(".pre-commit-hooks.yaml"),
+        probe.to_string(),
+    )
+    .unwrap();
+    git(hook_repo.path(), &["init", "-q"]);
+    git(hook_repo.path(), &["add", "."]);
+    git(hook_repo.path(), &["commit", "-q", "-m", "probe"]);
+
+    let inputs = [
+        "infra/main.tf",
+        "infra/main.tofu",
+        "infra/iam.tf.json",
+        "infra/iam.tofu.json",
+        "infra/terraform.tfvars",
+        "infra/prod.auto.tfvars",
+        "infra/terraform.tfvars.json",
+        "infra/prod.auto.tfvars.json",
+        "plans/plan.json",
+        "scripts/deploy.sh",
+        "scripts/deploy.bash",
+        "scripts/provision",
+        ".github/workflows/deploy.yml",
+        "cloudbuild.yaml",
+        "config-connector/instance.yaml",
+    ];
+    let others = ["README.md", "docs/logo.png", "src/app.py"];
+    let sample = tempfile::tempdir().unwrap();
+    for f in inputs.iter().chain(&others) {
+        let path = sample.path().join(f);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let body: &[u8] = match *f {
+            "scripts/provision" => b"#!/bin/bash\ngcloud compute instances create vm\n",
+            "docs/logo.png" => b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            f if f.ends_with("json") => b"{}\n",
+            _ => b"# text\n",
+        };
+        std::fs::write(path, body).unwrap();
+    }
+    git(sample.path(), &["init", "-q"]);
+    git(sample.path(), &["add", "."]);
+    let (ok, out) = run(Command::new(&pc)
+        .current_dir(sample.path())
+        .env("PRE_COMMIT_HOME", tools().join("pre-commit-home"))
+        .arg("try-repo")
+        .arg(hook_repo.path())
+        .arg("probe"));
     assert!(ok, "{out}");
+    let given: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("given: "))
+        .collect();
+    for f in inputs {
+        assert!(given.contains(&f), "{f} is not given to the hooks:\n{out}");
+    }
+    for f in others {
+        assert!(!given.contains(&f), "{f} is given to the hooks:\n{out}");
+    }
 }
 
 #[test]
@@ -163,27 +276,117 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(ok, "git {args:?}: {out}");
 }
 
+/// A hook repository made from `pre-commit-hooks/` (as the release workflow
+/// makes it) and a wheelhouse holding the wheel built from this tree and the
+/// hook package's build backend, so that pre-commit's pip installs the hooks
+/// without an index. `None` when a tool is missing (outside CI).
+struct HookRepo {
+    dir: tempfile::TempDir,
+    wheels: String,
+    home: tempfile::TempDir,
+    pre_commit: PathBuf,
+}
+
+impl HookRepo {
+    fn new() -> Option<HookRepo> {
+        let pre_commit = tool("venv/bin/pre-commit")?;
+        let maturin = tool("venv/bin/maturin")?;
+        let wheelhouse = tool("wheelhouse")?;
+        let dir = tempfile::tempdir().unwrap();
+        for f in [".pre-commit-hooks.yaml", "pyproject.toml"] {
+            std::fs::copy(root().join("pre-commit-hooks").join(f), dir.path().join(f)).unwrap();
+        }
+        git(dir.path(), &["init", "-q"]);
+        git(dir.path(), &["add", "."]);
+        git(dir.path(), &["commit", "-q", "-m", "hooks"]);
+        let started = std::time::Instant::now();
+        let wheel = support::build_wheel(&maturin, &dir.path().join("dist"));
+        eprintln!("wheel built in {:.1?}", started.elapsed());
+        let wheels = format!(
+            "{} {}",
+            wheel.parent().unwrap().display(),
+            wheelhouse.display()
+        );
+        Some(HookRepo {
+            dir,
+            wheels,
+            home: tempfile::tempdir().unwrap(),
+            pre_commit,
+        })
+    }
+
+    /// pre-commit with pip kept to the wheelhouse.
+    fn pre_commit(&self, sample: &Path) -> Command {
+        let mut cmd = Command::new(&self.pre_commit);
+        cmd.current_dir(sample)
+            .env("PRE_COMMIT_HOME", self.home.path())
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &self.wheels)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        cmd
+    }
+
+    /// `pre-commit try-repo` of hook `id` in `sample` with `args` (it installs
+    /// the hook anew into a store of its own each time).
+    fn try_repo(&self, sample: &Path, id: &str, args: &[&str]) -> (bool, String) {
+        run(self
+            .pre_commit(sample)
+            .arg("try-repo")
+            .arg(self.dir.path())
+            .arg(id)
+            .args(args))
+    }
+
+    /// Stages a `.pre-commit-config.yaml` in `sample` that uses hook `id` of
+    /// this repository at its commit, as users' configurations do.
+    fn configure(&self, sample: &Path, id: &str) {
+        let rev = String::from_utf8(
+            Command::new("git")
+                .current_dir(self.dir.path())
+                .args(["rev-parse", "HEAD"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let config = format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: {id}\n",
+            self.dir.path().display(),
+            rev.trim()
+        );
+        std::fs::write(sample.join(".pre-commit-config.yaml"), config).unwrap();
+        git(sample, &["add", ".pre-commit-config.yaml"]);
+    }
+
+    /// `pre-commit run ARGS` in `sample` (installed once, then reused).
+    fn run(&self, sample: &Path, args: &[&str]) -> (bool, String) {
+        run(self.pre_commit(sample).arg("run").args(args))
+    }
+}
+
+/// A directory with the files of a fixture, some renamed.
+fn sample_files(to: &Path, fixture: &str, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(to).unwrap();
+    for (from, name) in files {
+        std::fs::copy(
+            root().join("fixtures").join(fixture).join(from),
+            to.join(name),
+        )
+        .unwrap();
+    }
+}
+
 #[test]
 fn pre_commit_runs_the_hook_end_to_end() {
-    let Some(pc) = tool("venv/bin/pre-commit") else {
+    let Some(hooks) = HookRepo::new() else {
         return;
     };
     let sample = tempfile::tempdir().unwrap();
-    let fixture = root().join("fixtures/sl001_field_note_default_sa");
-    for f in ["main.tf", "iam.tf", "variables.tf", "providers.tf"] {
-        std::fs::copy(fixture.join(f), sample.path().join(f)).unwrap();
-    }
+    let same = ["main.tf", "iam.tf", "variables.tf", "providers.tf"].map(|f| (f, f));
+    sample_files(sample.path(), "sl001_field_note_default_sa", &same);
     git(sample.path(), &["init", "-q"]);
     git(sample.path(), &["add", "."]);
-    let try_repo = |sample: &Path| {
-        run(Command::new(&pc)
-            .current_dir(sample)
-            .env("PRE_COMMIT_HOME", tools().join("pre-commit-home"))
-            .args(["try-repo"])
-            .arg(root())
-            .args(["scopelint", "--all-files"]))
-    };
-    let (ok, out) = try_repo(sample.path());
+    let (ok, out) = hooks.try_repo(sample.path(), "scopelint", &["--all-files"]);
     assert!(
         !ok,
         "the hook must fail on the field note's configuration:\n{out}"
@@ -202,7 +405,54 @@ fn pre_commit_runs_the_hook_end_to_end() {
         ),
     )
     .unwrap();
+    // From here on as users run it: a configuration and `pre-commit run`.
+    hooks.configure(sample.path(), "scopelint");
     git(sample.path(), &["add", "."]);
-    let (ok, out) = try_repo(sample.path());
+    let (ok, out) = hooks.run(sample.path(), &["--all-files"]);
     assert!(ok, "the hook must pass with cloud-platform:\n{out}");
+    git(sample.path(), &["commit", "-q", "-m", "field note"]);
+
+    // A staged OpenTofu file alone is checked: the field note as .tofu files.
+    let tofu = sample.path().join("tofu");
+    sample_files(
+        &tofu,
+        "sl001_field_note_default_sa",
+        &[
+            ("main.tf", "main.tofu"),
+            ("iam.tf", "iam.tofu"),
+            ("variables.tf", "variables.tofu"),
+        ],
+    );
+    git(sample.path(), &["add", "tofu/main.tofu"]);
+    let (ok, out) = hooks.run(sample.path(), &[]);
+    assert!(!ok, "the staged .tofu file must be checked:\n{out}");
+    assert!(!out.contains("no files to check"), "{out}");
+    assert!(
+        out.contains("tofu/main.tofu") && out.contains("SL001 insufficient-scope"),
+        "{out}"
+    );
+    git(sample.path(), &["add", "tofu"]);
+    git(sample.path(), &["commit", "-q", "-m", "tofu"]);
+
+    // A staged .tfvars.json alone is checked: its scopes make the finding.
+    let json = sample.path().join("json");
+    sample_files(
+        &json,
+        "json_syntax_and_opentofu_files",
+        &[
+            "main.tf.json",
+            "iam.tofu.json",
+            "variables.tf.json",
+            "terraform.tfvars.json",
+        ]
+        .map(|f| (f, f)),
+    );
+    git(sample.path(), &["add", "json/terraform.tfvars.json"]);
+    let (ok, out) = hooks.run(sample.path(), &[]);
+    assert!(!ok, "the staged .tfvars.json file must be checked:\n{out}");
+    assert!(!out.contains("no files to check"), "{out}");
+    assert!(
+        out.contains("json/main.tf.json") && out.contains("SL001 insufficient-scope"),
+        "{out}"
+    );
 }
