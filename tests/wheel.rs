@@ -194,3 +194,81 @@ fn the_source_distribution_holds_what_a_build_needs() {
     assert!(ok, "{out}");
     assert!(out.contains(&format!("\"version\":\"{VERSION}\"")), "{out}");
 }
+
+/// The GitHub Action's install step, run as the runner would run it, with pip
+/// kept to the wheel built here: it leaves the command where the action's run
+/// step calls it. The action's default version is the crate's.
+#[test]
+fn the_action_installs_the_wheel() {
+    let Some(maturin) = ci_tool("venv/bin/maturin") else {
+        return;
+    };
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root().join("action.yml")).unwrap())
+            .unwrap();
+    assert_eq!(action["inputs"]["version"]["default"], VERSION);
+    assert_eq!(action["inputs"]["install"]["default"], "wheel");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("action.yml has no step {name:?}"))
+    };
+    let install = step("Install scopelint (wheel)");
+    assert_eq!(install["if"], "inputs.install == 'wheel'");
+    let cache = step("Cache the scopelint wheel");
+    assert!(
+        cache["with"]["key"]
+            .as_str()
+            .unwrap()
+            .contains("${{ inputs.version }}"),
+        "{cache}"
+    );
+    // The cached directory is pip's cache.
+    assert_eq!(
+        cache["with"]["path"],
+        "${{ runner.temp }}/scopelint-pip-cache"
+    );
+    assert!(
+        install["run"]
+            .as_str()
+            .unwrap()
+            .contains("--cache-dir \"$RUNNER_TEMP/scopelint-pip-cache\""),
+        "{install}"
+    );
+    assert!(
+        step("Run scopelint")["run"]
+            .as_str()
+            .unwrap()
+            .contains("$RUNNER_TEMP/scopelint/bin/scopelint"),
+        "the run step must call the installed command"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    build_wheel(&maturin, &dist);
+    let runner_temp = tmp.path().join("runner-temp");
+    std::fs::create_dir(&runner_temp).unwrap();
+    let (ok, out) = run(Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+        .arg(install["run"].as_str().unwrap())
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("SCOPELINT_VERSION", VERSION)
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", &dist));
+    assert!(ok, "the install step failed:\n{out}");
+    assert!(out.contains(VERSION), "{out}");
+    let out = Command::new(runner_temp.join("scopelint/bin/scopelint"))
+        .current_dir(root())
+        .args([
+            "check",
+            "fixtures/sl001_field_note_default_sa",
+            "--format",
+            "compact",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[SL001]"));
+}
