@@ -196,6 +196,39 @@ fn the_readme_pre_commit_snippet_is_a_valid_config() {
     assert!(ok, "{out}");
 }
 
+/// "Try it" builds once: every command uses the same (debug) profile, and the
+/// test command is the one `.ci/run` runs. The install recipes pin this version.
+#[test]
+fn the_readme_commands_share_one_build_and_pin_this_version() {
+    let try_it = readme_block("## Try it");
+    let commands: Vec<&str> = try_it
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(commands.len() >= 2, "{try_it}");
+    for c in &commands {
+        assert!(
+            c.starts_with("cargo ") && !c.contains("--release") && !c.contains("--profile"),
+            "{c}"
+        );
+    }
+    let test = commands
+        .iter()
+        .find(|c| c.starts_with("cargo test"))
+        .unwrap();
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines()
+            .any(|l| l.trim().starts_with(&format!("{test} 2>&1"))),
+        ".ci/run must run `{test}`"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains(&format!("pip install --quiet scopelint=={version}")));
+    assert!(readme_block("<!-- pre-commit-config -->").contains(&format!("rev: v{version}")));
+}
+
 #[test]
 fn action_yml_matches_the_github_actions_schema() {
     let Some(cj) = tool("venv/bin/check-jsonschema") else {
