@@ -1,10 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The files users copy into their set-ups, checked with the real tools:
 //! pre-commit (the hook manifests, the config snippet, which staged files the
-//! hooks are given, and end-to-end `try-repo` runs of the hook repository in
-//! `pre-commit-hooks/` with the wheel built from this tree), check-jsonschema
-//! (action.yml, the configuration schema), and actionlint (the example
-//! workflow, the release workflow and the README's workflow snippet).
+//! hooks are given, and end-to-end runs, `try-repo` and `pre-commit run`, of
+//! the hook repository in `pre-commit-hooks/` with the wheel built from this
+//! tree), check-jsonschema (action.yml, the release workflow, the configuration
+//! schema), and actionlint (the example workflow, the release workflow and the
+//! README's workflow snippet).
 //!
 //! `.ci/install-tools` installs the tools into `target/ci-tools/`. Locally a
 //! missing tool skips its test with a message; under CI it fails.
