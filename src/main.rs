@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Analyse Terraform configurations and report scope mismatches.
     Check(cli::check::CheckArgs),
+    /// Audit what already runs, from gcloud's JSON exports of instances, IAM policies and services.
+    Audit(cli::audit::AuditArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(cli::rule::RuleArgs),
     /// Explain a role, an API or a scope alias, or judge scopes against roles as `check` would.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Audit(args) => cli::audit::run(&args),
         Command::Rule(args) => cli::rule::run(&args),
         Command::Explain(args) => cli::explain::run(&args),
         Command::Kb(args) => cli::kb::run(&args),

@@ -215,6 +215,7 @@ fn sl900(loc: Loc, message: String) -> Finding {
         related: Vec::new(),
         help: vec!["give a reason after the rule codes, or remove the comment".to_string()],
         fix: None,
+        live_scopes: None,
     }
 }
 

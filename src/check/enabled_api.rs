@@ -113,6 +113,7 @@ impl Rule for EnabledApiNotCovered {
             related,
             help,
             fix: None,
+            live_scopes: None,
         });
     }
 }

@@ -187,6 +187,7 @@ pub fn scope_finding(
         related,
         help,
         fix,
+        live_scopes: w.is_instance.then_some(new_scopes),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The subcommands of the `scopelint` binary, one file each.
 
+pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod kb;
