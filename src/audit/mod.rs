@@ -11,6 +11,7 @@ mod instances;
 mod json;
 mod policies;
 mod script;
+pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
 pub use script::fix_script;

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod kb;
 pub mod output;
 pub mod rule;
+pub mod why403;
 
 use clap::ValueEnum;
 use serde::Serialize;
