@@ -266,9 +266,10 @@ fn dedicated_account(
                 ));
                 out.push("  }".to_string());
             }
-            out.push("  and in the VM's service_account block:".to_string());
-            out.push(format!("    email  = google_service_account.{id}.email"));
-            out.push("    scopes = [\"cloud-platform\"]".to_string());
+            let (block, email, scopes) = account_attributes(w);
+            out.push(format!("  and in the {block}:"));
+            out.push(format!("    {email} = google_service_account.{id}.email"));
+            out.push(format!("    {scopes} = [\"cloud-platform\"]"));
         }
         crate::model::Dialect::Gcloud => {
             let project = quote(&project);
@@ -288,6 +289,40 @@ fn dedicated_account(
         }
     }
     out
+}
+
+/// Where a Terraform workload names its account and scopes: the block and
+/// its email and scopes attributes (padded to the same width).
+fn account_attributes(w: &Workload) -> (&'static str, String, String) {
+    let (block, email, scopes) = match w.kind.as_str() {
+        "google_container_cluster" if w.address.ends_with(".auto_provisioning_defaults") => (
+            "cluster_autoscaling.auto_provisioning_defaults block",
+            "service_account",
+            "oauth_scopes",
+        ),
+        "google_container_cluster" | "google_container_node_pool" => {
+            ("node_config block", "service_account", "oauth_scopes")
+        }
+        "google_composer_environment" => (
+            "config.node_config block",
+            "service_account",
+            "oauth_scopes",
+        ),
+        "google_dataproc_cluster" => (
+            "cluster_config.gce_cluster_config block",
+            "service_account",
+            "service_account_scopes",
+        ),
+        "google_dataproc_workflow_template" => (
+            "placement.managed_cluster.config.gce_cluster_config block",
+            "service_account",
+            "service_account_scopes",
+        ),
+        "google_tpu_v2_vm" => ("service_account block", "email", "scope"),
+        _ => ("VM's service_account block", "email", "scopes"),
+    };
+    let width = email.len().max(scopes.len());
+    (block, format!("{email:width$}"), format!("{scopes:width$}"))
 }
 
 /// A service account ID made from a workload name: lowercase letters, digits

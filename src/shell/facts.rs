@@ -650,11 +650,7 @@ fn account_of(
     if creates == Creates::Dataproc
         && let Some(d) = &kb.scopes.dataproc
     {
-        let mut added: Vec<&String> = d.always.iter().collect();
-        if scopes_flag.is_none() {
-            added.extend(&d.when_none_given);
-        }
-        for s in added {
+        for s in d.added(scopes_flag.is_some()) {
             scopes.items.push(ScopeItem {
                 raw: format!("{SCOPE_PREFIX}{s}"),
                 loc: None,

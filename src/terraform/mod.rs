@@ -9,6 +9,7 @@ pub mod extract;
 mod functions;
 pub mod groups;
 pub mod json;
+mod managed;
 pub mod marker;
 pub mod module;
 pub mod object;
