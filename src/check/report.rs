@@ -196,6 +196,10 @@ fn apply_note(w: &Workload) -> Option<String> {
         "google_compute_instance" => Some(
             "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
         ),
+        // The Cloud Composer API documents NodeConfig.oauth_scopes as not updatable.
+        "google_composer_environment" => Some(
+            "the Cloud Composer API cannot update an environment's oauth_scopes: check the plan before applying the patch (a replaced environment loses its state; creating a new one and moving the DAGs is the safe path)".to_string(),
+        ),
         "google_container_node_pool" | "google_container_cluster" => Some(
             "changing oauth_scopes replaces the node pool (or the cluster's default pool): to roll it without downtime, create a new pool with the new scopes, cordon and drain the old nodes (kubectl cordon, kubectl drain), then delete the old pool".to_string(),
         ),

@@ -308,7 +308,7 @@ fn gke_workload(
     if let (Account::Attached { scopes, .. }, Some(nc)) = (&mut account, nc)
         && managed::names_no_scopes(nc, "oauth_scopes")
     {
-        *scopes = gke_node_default(scopes.at.clone());
+        *scopes = gke_node_default();
     }
     if let Account::Attached { scopes, .. } = &mut account {
         scopes.workload_identity = wi;
@@ -329,9 +329,10 @@ fn gke_workload(
     }
 }
 
-/// What GKE gives a node_config that names no oauth_scopes: only what Cloud
-/// Logging and Cloud Monitoring need (`rules/scopes.json`, `gke`).
-fn gke_node_default(at: Option<Loc>) -> Scopes {
+/// What GKE gives a node_config that names no oauth_scopes (or `[]`): only
+/// what Cloud Logging and Cloud Monitoring need (`rules/scopes.json`, `gke`).
+/// Findings point at the node_config block and say that this default applied.
+fn gke_node_default() -> Scopes {
     let Some(gke) = crate::knowledge::Knowledge::get()
         .ok()
         .and_then(|kb| kb.scopes.gke.as_ref())
@@ -348,10 +349,7 @@ fn gke_node_default(at: Option<Loc>) -> Scopes {
         "only the scopes GKE adds for Cloud Logging and Cloud Monitoring to a node_config without oauth_scopes ({}{pulls})",
         list.join(", ")
     );
-    Scopes {
-        at,
-        ..managed::defaulted(list, why)
-    }
+    managed::defaulted(list, why)
 }
 
 /// `workload_metadata_config { mode }` of a node config: `Some` when it decides by itself.
