@@ -192,6 +192,11 @@ pub fn scope_finding(
 
 /// What applying a Terraform scopes patch does to what already runs.
 fn apply_note(w: &Workload) -> Option<String> {
+    // Auto-provisioning defaults are not a pool: what a change does to the
+    // pools already created is not sourced, so nothing is said.
+    if w.address.ends_with(".auto_provisioning_defaults") {
+        return None;
+    }
     match w.kind.as_str() {
         "google_compute_instance" => Some(
             "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
