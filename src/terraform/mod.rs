@@ -10,6 +10,7 @@ pub mod extract;
 mod functions;
 pub mod groups;
 pub mod json;
+mod managed;
 pub mod marker;
 pub mod module;
 pub mod object;
