@@ -34,7 +34,7 @@ pub fn instances(root: Node<'_, '_>, model: &mut Model) -> Vec<Running> {
     states
 }
 
-fn instance(record: Node<'_, '_>, model: &mut Model) -> Option<Workload> {
+pub fn instance(record: Node<'_, '_>, model: &mut Model) -> Option<Workload> {
     let (Some(name), Some(zone_url)) = (record.str_at(&["name"]), record.str_at(&["zone"])) else {
         model.unresolved.push(Unresolved {
             loc: record.loc(),
@@ -76,54 +76,59 @@ fn instance(record: Node<'_, '_>, model: &mut Model) -> Option<Workload> {
 /// Adds every node pool of a node-pools list to `model`.
 pub fn node_pools(root: Node<'_, '_>, model: &mut Model) {
     for record in root.items() {
-        let Some(name) = record.str_at(&["name"]) else {
-            model.unresolved.push(Unresolved {
-                loc: record.loc(),
-                what: "a node pool record without `name` is not read".to_string(),
-            });
-            continue;
-        };
-        let link = record.str_at(&["selfLink"]).unwrap_or("");
-        let project = segment_after(link, "projects").map(str::to_string);
-        let location = segment_after(link, "locations").or_else(|| segment_after(link, "zones"));
-        let cluster = segment_after(link, "clusters");
-        let address = format!(
-            "projects/{}/locations/{}/clusters/{}/nodePools/{name}",
-            project.as_deref().unwrap_or("-"),
-            location.unwrap_or("-"),
-            cluster.unwrap_or("-"),
-        );
-        let config = record.get("config");
-        let mut account = match config {
-            Some(c) => attached(c, "serviceAccount", "oauthScopes", project.as_deref()),
-            None => Account::Unknown,
-        };
-        if let Account::Attached { scopes, .. } = &mut account {
-            // GKE_METADATA: pods take their own Kubernetes account's token. The
-            // export omits the mode when nothing was set; whether the cluster
-            // turned it on is then not in this record.
-            scopes.workload_identity =
-                match record.str_at(&["config", "workloadMetadataConfig", "mode"]) {
-                    Some("GKE_METADATA") => WorkloadIdentity::On,
-                    Some("GCE_METADATA") => WorkloadIdentity::Off,
-                    _ => WorkloadIdentity::Unknown,
-                };
-        }
-        model.workloads.push(Workload {
-            kind: NODE_POOL_KIND.to_string(),
-            address,
-            name: name.to_string(),
-            zone: location.map(str::to_string),
-            unit: unit_of(project.as_deref()),
-            project,
-            module: String::new(),
-            block: record.loc(),
-            account_block: config.map(|c| c.loc()),
-            account,
-            is_instance: false,
-            startup: Vec::new(),
-        });
+        let link = record.str_at(&["selfLink"]).unwrap_or("").to_string();
+        node_pool(record, &link, model);
     }
+}
+
+/// Adds one node pool; `link` is its resource path or URL (`.../projects/P/locations/L/clusters/C/nodePools/NP`).
+pub fn node_pool(record: Node<'_, '_>, link: &str, model: &mut Model) {
+    let Some(name) = record.str_at(&["name"]) else {
+        model.unresolved.push(Unresolved {
+            loc: record.loc(),
+            what: "a node pool record without `name` is not read".to_string(),
+        });
+        return;
+    };
+    let project = segment_after(link, "projects").map(str::to_string);
+    let location = segment_after(link, "locations").or_else(|| segment_after(link, "zones"));
+    let cluster = segment_after(link, "clusters");
+    let address = format!(
+        "projects/{}/locations/{}/clusters/{}/nodePools/{name}",
+        project.as_deref().unwrap_or("-"),
+        location.unwrap_or("-"),
+        cluster.unwrap_or("-"),
+    );
+    let config = record.get("config");
+    let mut account = match config {
+        Some(c) => attached(c, "serviceAccount", "oauthScopes", project.as_deref()),
+        None => Account::Unknown,
+    };
+    if let Account::Attached { scopes, .. } = &mut account {
+        // GKE_METADATA: pods take their own Kubernetes account's token. The
+        // export omits the mode when nothing was set; whether the cluster
+        // turned it on is then not in this record.
+        scopes.workload_identity =
+            match record.str_at(&["config", "workloadMetadataConfig", "mode"]) {
+                Some("GKE_METADATA") => WorkloadIdentity::On,
+                Some("GCE_METADATA") => WorkloadIdentity::Off,
+                _ => WorkloadIdentity::Unknown,
+            };
+    }
+    model.workloads.push(Workload {
+        kind: NODE_POOL_KIND.to_string(),
+        address,
+        name: name.to_string(),
+        zone: location.map(str::to_string),
+        unit: unit_of(project.as_deref()),
+        project,
+        module: String::new(),
+        block: record.loc(),
+        account_block: config.map(|c| c.loc()),
+        account,
+        is_instance: false,
+        startup: Vec::new(),
+    });
 }
 
 /// The account and scopes of one `serviceAccounts[]` entry or node `config`.

@@ -10,17 +10,31 @@ use jsonc_parser::common::Ranged;
 pub struct Node<'v, 'a> {
     pub value: &'v Value<'a>,
     pub file: FileId,
+    /// Where the parsed text starts in the file (a line of an NDJSON export).
+    pub offset: usize,
 }
 
 impl<'v, 'a> Node<'v, 'a> {
     pub fn new(value: &'v Value<'a>, file: FileId) -> Self {
-        Node { value, file }
+        Node::at_offset(value, file, 0)
+    }
+
+    pub fn at_offset(value: &'v Value<'a>, file: FileId, offset: usize) -> Self {
+        Node {
+            value,
+            file,
+            offset,
+        }
+    }
+
+    fn child(&self, value: &'v Value<'a>) -> Self {
+        Node::at_offset(value, self.file, self.offset)
     }
 
     /// Where the value is written.
     pub fn loc(&self) -> Loc {
         let r = self.value.range();
-        Loc::new(self.file, r.start..r.end)
+        Loc::new(self.file, r.start + self.offset..r.end + self.offset)
     }
 
     /// The property `key` of an object.
@@ -31,7 +45,7 @@ impl<'v, 'a> Node<'v, 'a> {
         o.properties
             .iter()
             .find(|p| p.name.as_str() == key)
-            .map(|p| Node::new(&p.value, self.file))
+            .map(|p| self.child(&p.value))
     }
 
     /// Follows a path of object keys.
@@ -54,7 +68,7 @@ impl<'v, 'a> Node<'v, 'a> {
     /// The elements of an array (none for anything else).
     pub fn items(&self) -> Vec<Node<'v, 'a>> {
         match self.value {
-            Value::Array(a) => a.elements.iter().map(|e| Node::new(e, self.file)).collect(),
+            Value::Array(a) => a.elements.iter().map(|e| self.child(e)).collect(),
             _ => Vec::new(),
         }
     }

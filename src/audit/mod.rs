@@ -7,6 +7,7 @@
 //! a policy's members are literal accounts, which join the VMs that run as
 //! them in any project, and a project's default compute account is its own.
 
+mod assets;
 mod instances;
 mod json;
 mod policies;
@@ -79,6 +80,8 @@ pub struct Inputs {
     pub iam_policies: Vec<Named>,
     pub services: Vec<Named>,
     pub node_pools: Vec<PathBuf>,
+    /// Cloud Asset Inventory exports (NDJSON).
+    pub asset_exports: Vec<PathBuf>,
 }
 
 /// The result of an audit: the outcome as `check` has it, and the state of
@@ -100,6 +103,7 @@ enum Kind {
     NodePools,
     Policy,
     Services,
+    Assets,
 }
 
 impl Kind {
@@ -118,6 +122,7 @@ impl Kind {
             Kind::Policy => {
                 "a JSON IAM policy object (gcloud projects get-iam-policy PROJECT --format=json)"
             }
+            Kind::Assets => "a Cloud Asset Inventory export (one JSON asset per line)",
         }
     }
 }
@@ -150,6 +155,12 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
             .map(|n| (Kind::Policy, n.clone())),
     );
     files.extend(inputs.services.iter().map(|n| (Kind::Services, n.clone())));
+    files.extend(
+        inputs
+            .asset_exports
+            .iter()
+            .map(|p| (Kind::Assets, unnamed(p))),
+    );
 
     let mut sources = Sources::default();
     let mut errors = Vec::new();
@@ -170,10 +181,21 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     // Parse every file once, before any is read into the model: the
     // instances decide the project of a policy that does not name one.
     let mut parsed = Vec::new();
+    let mut model = Model::default();
+    let mut running = Vec::new();
     for (kind, named, id) in texts {
         let Some(file) = sources.get(id) else {
             continue;
         };
+        if let Kind::Assets = kind {
+            // One asset per line, each parsed on its own.
+            let (states, bad) = assets::read(&file.text, id, &mut model);
+            running.extend(states);
+            for (line, column, message) in bad {
+                errors.push(input_error(file.display.clone(), line, column, message));
+            }
+            continue;
+        }
         match crate::terraform::json::parse_value(&file.text) {
             Ok(value) => parsed.push((kind, named, id, value)),
             Err(e) => errors.push(input_error(
@@ -184,14 +206,13 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
             )),
         }
     }
-    let mut model = Model::default();
-    let mut running = Vec::new();
     let mut policies = Vec::new();
     for (kind, named, id, value) in &parsed {
         let root = json::Node::new(value, *id);
         let shape_ok = match kind {
             Kind::Instances | Kind::NodePools | Kind::Services => root.is_array(),
             Kind::Policy => root.is_object(),
+            Kind::Assets => false,
         };
         if !shape_ok {
             let display = sources
@@ -211,6 +232,7 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
             Kind::NodePools => instances::node_pools(root, &mut model),
             Kind::Services => policies::services(root, named.project(), &mut model),
             Kind::Policy => policies.push((named, root)),
+            Kind::Assets => {}
         }
     }
     let projects: std::collections::BTreeSet<&str> = model
@@ -270,4 +292,5 @@ pub fn is_input(inputs: &Inputs, path: &Path) -> bool {
         || inputs.node_pools.iter().any(|p| same(p))
         || inputs.iam_policies.iter().any(|n| same(&n.path))
         || inputs.services.iter().any(|n| same(&n.path))
+        || inputs.asset_exports.iter().any(|p| same(p))
 }

@@ -29,6 +29,13 @@ pub struct AuditArgs {
     /// `gcloud container node-pools list --cluster C --format=json` output (repeatable).
     #[arg(long, value_name = "FILE")]
     node_pools: Vec<PathBuf>,
+    /// A Cloud Asset Inventory export, one JSON asset per line (`gcloud asset
+    /// export --content-type=resource` or `--content-type=iam-policy`; repeatable).
+    #[arg(long, value_name = "FILE")]
+    asset_export: Vec<PathBuf>,
+    /// Report larger exports as errors instead of reading them (`10MiB`, `1GiB`; 0: no limit).
+    #[arg(long, value_name = "SIZE", default_value = "100MiB", value_parser = super::check::parse_size)]
+    max_file_size: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
     format: Format,
@@ -74,10 +81,14 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         iam_policies: args.iam_policy.iter().map(|a| Named::parse(a)).collect(),
         services: args.services.iter().map(|a| Named::parse(a)).collect(),
         node_pools: args.node_pools.clone(),
+        asset_exports: args.asset_export.clone(),
     };
-    if inputs.instances.is_empty() && inputs.node_pools.is_empty() {
+    if inputs.instances.is_empty()
+        && inputs.node_pools.is_empty()
+        && inputs.asset_exports.is_empty()
+    {
         eprintln!(
-            "scopelint: audit needs workloads to judge: give --instances FILE (gcloud compute instances list --format=json) or --node-pools FILE"
+            "scopelint: audit needs workloads to judge: give --instances FILE (gcloud compute instances list --format=json), --node-pools FILE or --asset-export FILE"
         );
         return ExitCode::from(2);
     }
@@ -117,6 +128,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         select,
         ignore,
         inline_suppressions: false,
+        max_file_size: Some(args.max_file_size),
         ..Options::default()
     };
     let result = match audit::run(&inputs, &opts, kb) {

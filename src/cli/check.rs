@@ -75,7 +75,7 @@ pub struct CheckArgs {
 }
 
 /// Parses `10MiB`, `10M`, `512KiB`, `512k`, `1GiB` or a plain number of bytes; 0 means no limit.
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits);
