@@ -137,6 +137,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     pub help: Vec<String>,
     pub fix: Option<Fix>,
+    /// For a VM that can be changed in place: every scope it should run with
+    /// after the suggested change (what `set-service-account --scopes` sets).
+    pub live_scopes: Option<Vec<String>>,
 }
 
 impl Finding {

@@ -14,7 +14,7 @@ use hcl::edit::expr::Expression;
 use std::collections::BTreeSet;
 
 /// How a scopes patch widens the scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Strategy {
     /// `cloud-platform` for a dedicated service account, `minimal` for the default one.
     Auto,

@@ -56,6 +56,20 @@ pub struct ScopesFile {
     /// The scopes GKE nodes get when the configuration names none.
     #[serde(default)]
     pub gke: Option<GkeScopes>,
+    /// The scopes other managed services give their VMs when the
+    /// configuration names none, by the workload kind they apply to.
+    #[serde(default)]
+    pub service_defaults: BTreeMap<String, ServiceDefault>,
+}
+
+/// What a managed service gives its VMs when the configuration names no scopes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceDefault {
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub source: String,
 }
 
 /// GKE's defaults, for front ends that model node pools: what a node runs
@@ -82,6 +96,21 @@ pub struct DataprocScopes {
     /// Added when no scopes are given.
     #[serde(default)]
     pub when_none_given: Vec<String>,
+    #[serde(default)]
+    pub source: String,
+}
+
+impl DataprocScopes {
+    /// The scopes Dataproc adds to the ones a cluster names (`given`): the
+    /// same for every front end, so a cluster means the same wherever it is written.
+    pub fn added(&self, given: bool) -> impl Iterator<Item = &String> {
+        let defaults = if given {
+            &[][..]
+        } else {
+            &self.when_none_given[..]
+        };
+        self.always.iter().chain(defaults)
+    }
 }
 
 /// `rules/commands.json`: what commands in a startup script call, with which access.

@@ -8,6 +8,7 @@
 //! ([`apply`] plans and writes the patches).
 
 pub mod apply;
+pub mod audit;
 pub mod baseline;
 pub mod boundary;
 pub mod check;
@@ -242,6 +243,20 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
                 reason: refusal.reason(),
             }),
     );
+    conclude(model, sources, errors, skipped, opts, kb)
+}
+
+/// Checks a finished model and filters the findings (configuration, suppressions,
+/// `--select`/`--ignore`, the files asked for, the baseline): what every way of
+/// building a model (the scanned tree, an audit's exports) shares.
+pub(crate) fn conclude(
+    mut model: Model,
+    mut sources: Sources,
+    mut errors: Vec<InputError>,
+    skipped: Vec<discover::Skipped>,
+    opts: &Options,
+    kb: &Knowledge,
+) -> Outcome {
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let extended;
@@ -256,6 +271,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         .strategy
         .or(opts.config.config.fix.strategy.map(Into::into))
         .unwrap_or(fix::Strategy::Auto);
+    check::custom_roles::note_unjudged(&mut model, kb);
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(
         findings,

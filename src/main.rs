@@ -47,6 +47,11 @@ enum Command {
     /// and report workloads whose scopes do not cover their roles.
     #[command(long_about = CHECK_ABOUT, after_long_help = CHECK_EXITS)]
     Check(cli::check::CheckArgs),
+    /// Audit what already runs, from gcloud's JSON exports of instances, IAM policies and services.
+    Audit(cli::audit::AuditArgs),
+    /// Explain a 403 from a Google API's error body: scopes, IAM or a disabled API, and the fix.
+    #[command(name = "why-403")]
+    Why403(cli::why403::WhyArgs),
     /// Print a rule's documentation, or list every rule.
     Rule(cli::rule::RuleArgs),
     /// Explain a role, an API or a scope alias, or judge scopes against roles as `check` would.
@@ -88,6 +93,8 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Audit(args) => cli::audit::run(&args),
+        Command::Why403(args) => cli::why403::run(&args),
         Command::Rule(args) => cli::rule::run(&args),
         Command::Explain(args) => cli::explain::run(&args),
         Command::Kb(args) => cli::kb::run(&args),

@@ -283,6 +283,7 @@ fn sl900(loc: Loc, message: String, help: &str) -> Finding {
         related: Vec::new(),
         help: vec![help.to_string()],
         fix: None,
+        live_scopes: None,
     }
 }
 

@@ -605,4 +605,50 @@ fn verbose_names_the_configuration_and_unknown_roles_and_scopes() {
         err.contains("unknown scope `https://www.googleapis.com/auth/nosuchscope` on google_compute_instance.app"),
         "{err}"
     );
+/// A custom role defined in the configuration and granted through its `id`.
+const CUSTOM_ROLE: &str = r#"
+provider "google" {
+  project = "p"
+}
+
+resource "google_project_iam_custom_role" "worker" {
+  role_id     = "queueWorker"
+  title       = "Queue worker"
+  permissions = ["pubsub.subscriptions.consume"]
+}
+
+resource "google_project_iam_member" "worker" {
+  project = "p"
+  role    = google_project_iam_custom_role.worker.id
+  member  = "serviceAccount:app@p.iam.gserviceaccount.com"
+}
+
+resource "google_compute_instance" "app" {
+  name = "app"
+  zone = "europe-west1-b"
+  service_account {
+    email  = "app@p.iam.gserviceaccount.com"
+    scopes = ["storage-ro", "logging-write"]
+  }
+}
+"#;
+
+#[test]
+fn a_custom_role_granted_by_reference_is_the_role_of_that_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("main.tf"), CUSTOM_ROLE).unwrap();
+    // Not listed in the configuration file: not judged, and --verbose says so.
+    let (r, _, stderr) = check(tmp.path(), &["--verbose"]);
+    assert!(rules(&r).is_empty(), "{r}");
+    assert!(
+        stderr.contains(
+            "google_project_iam_member.worker: custom role projects/p/roles/queueWorker is not judged"
+        ),
+        "{stderr}"
+    );
+    // Listed: the reference names the same role as the literal name.
+    std::fs::write(tmp.path().join(".scopelint.yaml"), "custom_roles:\n  projects/p/roles/queueWorker:\n    uses:\n      - {api: pubsub.googleapis.com, access: write}\n").unwrap();
+    let (r, _, stderr) = check(tmp.path(), &["--verbose"]);
+    assert_eq!(rules(&r), ["SL001 error"]);
+    assert!(!stderr.contains("is not judged"), "{stderr}");
 }

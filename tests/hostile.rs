@@ -241,16 +241,30 @@ fn names_from_the_input_never_act_on_a_terminal_or_log() {
 #[cfg(unix)]
 #[test]
 fn a_file_name_never_starts_a_workflow_command() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_field_note(tmp.path());
-    std::fs::rename(tmp.path().join("main.tf"), tmp.path().join("::error::x.tf")).unwrap();
-    let all =
-        printed(scopelint(tmp.path()).args(["check", ".", "--verbose", "--format", "compact"]));
-    assert!(all.contains("error[SL001]"), "{all}");
-    assert!(
-        all.lines().all(|l| !l.trim_start().starts_with("::")),
-        "{all}"
-    );
+    // `::` is today's form; the runner still obeys the older `##[command]`,
+    // and Azure Pipelines `##vso[`.
+    for name in ["::error::x.tf", "##[error]x.tf", "##vso[task.complete]x.tf"] {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_field_note(tmp.path());
+        std::fs::rename(tmp.path().join("main.tf"), tmp.path().join(name)).unwrap();
+        for format in ["compact", "pretty"] {
+            let all = printed(scopelint(tmp.path()).args([
+                "check",
+                ".",
+                "--verbose",
+                "--format",
+                format,
+            ]));
+            assert!(all.contains("SL001"), "{name} {format}: {all}");
+            assert!(
+                all.lines().all(|l| {
+                    let l = l.trim_start();
+                    !l.starts_with("::") && !l.starts_with("##[") && !l.starts_with("##vso[")
+                }),
+                "{name} {format}: {all}"
+            );
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -362,4 +376,100 @@ fn a_file_whose_name_is_not_utf8_is_analysed() {
             "{named:?}: {stdout}"
         );
     }
+}
+
+/// Swaps `path` between the file at `regular` and `other` (a symlink or a
+/// FIFO) by atomic renames until `stop` is set, so that a run sees every
+/// state, including a swap between its check of a path and its open.
+#[cfg(unix)]
+fn swap_until(
+    stop: &std::sync::atomic::AtomicBool,
+    path: &Path,
+    regular: &str,
+    make_other: impl Fn(&Path),
+) -> usize {
+    use std::sync::atomic::Ordering;
+    let dir = path.parent().unwrap();
+    let (staged_file, staged_other) = (dir.join(".staged-file"), dir.join(".staged-other"));
+    let mut swaps = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let _ = std::fs::remove_file(&staged_other);
+        make_other(&staged_other);
+        std::fs::rename(&staged_other, path).unwrap();
+        std::fs::write(&staged_file, regular).unwrap();
+        std::fs::rename(&staged_file, path).unwrap();
+        swaps += 2;
+    }
+    swaps
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_swapped_for_a_link_out_of_the_tree_is_never_read() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, outside) = (tmp.path().join("repo"), tmp.path().join("outside"));
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    copy_field_note(&repo);
+    // Not HCL: were it read, its first lines would be printed in a parse-error snippet.
+    let secret = outside.join("secret.tf");
+    std::fs::write(&secret, format!("{SENTINEL} = = =\n{SENTINEL}\n")).unwrap();
+    let swapped = repo.join("swapped.tf");
+    std::fs::write(&swapped, "locals {\n  x = 1\n}\n").unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let swapper = s.spawn(|| {
+            swap_until(&stop, &swapped, "locals {\n  x = 1\n}\n", |staged| {
+                std::os::unix::fs::symlink(&secret, staged).unwrap();
+            })
+        });
+        for run in 0..60 {
+            let format = ["pretty", "compact", "json"][run % 3];
+            let all =
+                printed(scopelint(&repo).args(["check", ".", "--verbose", "--format", format]));
+            assert!(!all.contains(SENTINEL), "run {run}, {format}: {all}");
+            assert!(all.contains("SL001"), "run {run}, {format}: {all}");
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(swapper.join().unwrap() > 60);
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_swapped_for_a_fifo_never_blocks_a_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    copy_field_note(tmp.path());
+    let swapped = tmp.path().join("swapped.tf");
+    std::fs::write(&swapped, "locals {\n  x = 1\n}\n").unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let swapper = s.spawn(|| {
+            swap_until(&stop, &swapped, "locals {\n  x = 1\n}\n", |staged| {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(staged)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            })
+        });
+        for run in 0..60 {
+            // A run that blocked on the FIFO would be killed by the timeout and have no exit code.
+            let out = scopelint(tmp.path())
+                .args(["check", ".", "--format", "compact"])
+                .timeout(Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let code = out.status.code();
+            assert!(matches!(code, Some(1 | 2)), "run {run}: {out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("SL001"),
+                "run {run}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(swapper.join().unwrap() > 60);
+    });
 }

@@ -9,15 +9,16 @@
 //! and reads uncovered while writes work, or classes covered only in part, are
 //! *partial* at note level.
 
-use crate::finding::{Related, Severity};
+use crate::finding::{Edit, Related, Severity};
 use crate::fix::Strategy;
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit, Workload,
-    WorkloadIdentity,
+    Account, Dialect, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit,
+    Workload, WorkloadIdentity,
 };
-use crate::source::Sources;
+use crate::source::{Loc, Sources};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 /// What the rules share: the knowledge base and the model's joins.
 ///
@@ -44,7 +45,13 @@ pub struct Context<'m> {
     enabled: HashMap<&'m Unit, ByProject<'m, EnabledApi>>,
     /// APIs enabled in a literal project, from every unit.
     enabled_by_project: HashMap<&'m Project, Vec<Indexed<'m, EnabledApi>>>,
+    /// Patches already built for a Terraform scopes literal: many workloads
+    /// reading one local or variable share its list, which is parsed once.
+    patches: Mutex<HashMap<PatchKey, Option<Vec<Edit>>>>,
 }
+
+/// What a Terraform scopes patch depends on: the list literal, how it widens, what it adds.
+type PatchKey = (Loc, Strategy, Vec<String>);
 
 /// A model item with its index in the model, so joined lists keep the model's order.
 type Indexed<'m, T> = (usize, &'m T);
@@ -67,6 +74,7 @@ impl<'m> Context<'m> {
             default_by_project: HashMap::new(),
             enabled: HashMap::new(),
             enabled_by_project: HashMap::new(),
+            patches: Mutex::new(HashMap::new()),
         };
         for (i, g) in model.grants.iter().enumerate() {
             match &g.member {
@@ -102,6 +110,29 @@ impl<'m> Context<'m> {
     }
 
     /// The grants that reach `id` as used by a workload of `unit`, in the model's order.
+    /// The edits that add `add` to `scopes` (see [`crate::fix::scopes_edits`]),
+    /// built once per Terraform list literal however many workloads share it.
+    pub fn scopes_edits(
+        &self,
+        scopes: &Scopes,
+        strategy: Strategy,
+        add: &[String],
+    ) -> Option<Vec<Edit>> {
+        let build = || crate::fix::scopes_edits(self.kb, self.sources, scopes, strategy, add);
+        let (Dialect::Terraform, Some(defined)) = (scopes.dialect, &scopes.defined) else {
+            return build();
+        };
+        let key = (defined.clone(), strategy, add.to_vec());
+        if let Some(done) = self.patches.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return done;
+        }
+        let edits = build();
+        if let Ok(mut memo) = self.patches.lock() {
+            memo.insert(key, edits.clone());
+        }
+        edits
+    }
+
     pub fn grants_of(&self, unit: &Unit, id: &Identity) -> Vec<&'m Grant> {
         let everywhere = Unit::everywhere();
         let mut joined: Vec<Indexed<'m, Grant>> = Vec::new();
@@ -126,8 +157,8 @@ impl<'m> Context<'m> {
         ordered(joined)
     }
 
-    /// The APIs enabled in a workload's project, by service name, each with
-    /// the first place it is enabled.
+    /// The APIs enabled in a workload's project, by the knowledge base's
+    /// service name, each with the first place it is enabled.
     pub fn enabled_for(&self, w: &Workload) -> BTreeMap<&'m str, &'m EnabledApi> {
         let project = w.project.as_deref().and_then(Project::id);
         let mut joined: Vec<Indexed<'m, EnabledApi>> = self
@@ -138,9 +169,15 @@ impl<'m> Context<'m> {
         if let Some(p) = &project {
             joined.extend(self.enabled_by_project.get(p).into_iter().flatten());
         }
+        // An API enabled under any of its service names (`translate.googleapis.com`
+        // is `translation.googleapis.com`) is one API, named as the knowledge base names it.
         let mut enabled = BTreeMap::new();
         for e in ordered(joined) {
-            enabled.entry(e.service.as_str()).or_insert(e);
+            let service = self
+                .kb
+                .api(&e.service)
+                .map_or(e.service.as_str(), |(k, _)| k);
+            enabled.entry(service).or_insert(e);
         }
         enabled
     }

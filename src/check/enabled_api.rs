@@ -43,7 +43,7 @@ impl Rule for EnabledApiNotCovered {
         }
         let mut apis = Vec::new();
         for (service, enabled) in &cx.enabled_for(a.workload) {
-            let Some(api) = cx.kb.apis.get(*service) else {
+            let Some((_, api)) = cx.kb.api(service) else {
                 continue;
             };
             let reported = a
@@ -113,6 +113,7 @@ impl Rule for EnabledApiNotCovered {
             related,
             help,
             fix: None,
+            live_scopes: None,
         });
     }
 }

@@ -5,6 +5,7 @@
 //! assessment; one rule lives in one file.
 
 pub mod assess;
+pub mod custom_roles;
 mod enabled_api;
 mod insufficient_scope;
 mod no_scopes;

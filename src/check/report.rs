@@ -3,7 +3,7 @@
 
 use super::assess::{ApiVerdict, Assessment, Context};
 use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, WorkloadRef};
-use crate::fix::{Strategy, minimal_scopes, scopes_edits};
+use crate::fix::{Strategy, minimal_scopes};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
 use crate::shell::quote::quote;
@@ -128,7 +128,7 @@ pub fn scope_finding(
     };
     new_scopes.sort();
     new_scopes.dedup();
-    let fix = scopes_edits(cx.kb, cx.sources, scopes, strategy, &add).map(|edits| Fix {
+    let fix = cx.scopes_edits(scopes, strategy, &add).map(|edits| Fix {
         description: format!(
             "{} {}",
             match replaces {
@@ -187,14 +187,24 @@ pub fn scope_finding(
         related,
         help,
         fix,
+        live_scopes: w.is_instance.then_some(new_scopes),
     })
 }
 
 /// What applying a Terraform scopes patch does to what already runs.
 fn apply_note(w: &Workload) -> Option<String> {
+    // Auto-provisioning defaults are not a pool: what a change does to the
+    // pools already created is not sourced, so nothing is said.
+    if w.address.ends_with(".auto_provisioning_defaults") {
+        return None;
+    }
     match w.kind.as_str() {
         "google_compute_instance" => Some(
             "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
+        ),
+        // The Cloud Composer API documents NodeConfig.oauth_scopes as not updatable.
+        "google_composer_environment" => Some(
+            "the Cloud Composer API cannot update an environment's oauth_scopes: check the plan before applying the patch (a replaced environment loses its state; creating a new one and moving the DAGs is the safe path)".to_string(),
         ),
         "google_container_node_pool" | "google_container_cluster" => Some(
             "changing oauth_scopes replaces the node pool (or the cluster's default pool): to roll it without downtime, create a new pool with the new scopes, cordon and drain the old nodes (kubectl cordon, kubectl drain), then delete the old pool".to_string(),
@@ -266,9 +276,10 @@ fn dedicated_account(
                 ));
                 out.push("  }".to_string());
             }
-            out.push("  and in the VM's service_account block:".to_string());
-            out.push(format!("    email  = google_service_account.{id}.email"));
-            out.push("    scopes = [\"cloud-platform\"]".to_string());
+            let (block, email, scopes) = account_attributes(w);
+            out.push(format!("  and in the {block}:"));
+            out.push(format!("    {email} = google_service_account.{id}.email"));
+            out.push(format!("    {scopes} = [\"cloud-platform\"]"));
         }
         crate::model::Dialect::Gcloud => {
             let project = quote(&project);
@@ -288,6 +299,40 @@ fn dedicated_account(
         }
     }
     out
+}
+
+/// Where a Terraform workload names its account and scopes: the block and
+/// its email and scopes attributes (padded to the same width).
+fn account_attributes(w: &Workload) -> (&'static str, String, String) {
+    let (block, email, scopes) = match w.kind.as_str() {
+        "google_container_cluster" if w.address.ends_with(".auto_provisioning_defaults") => (
+            "cluster_autoscaling.auto_provisioning_defaults block",
+            "service_account",
+            "oauth_scopes",
+        ),
+        "google_container_cluster" | "google_container_node_pool" => {
+            ("node_config block", "service_account", "oauth_scopes")
+        }
+        "google_composer_environment" => (
+            "config.node_config block",
+            "service_account",
+            "oauth_scopes",
+        ),
+        "google_dataproc_cluster" => (
+            "cluster_config.gce_cluster_config block",
+            "service_account",
+            "service_account_scopes",
+        ),
+        "google_dataproc_workflow_template" => (
+            "placement.managed_cluster.config.gce_cluster_config block",
+            "service_account",
+            "service_account_scopes",
+        ),
+        "google_tpu_v2_vm" => ("service_account block", "email", "scope"),
+        _ => ("VM's service_account block", "email", "scopes"),
+    };
+    let width = email.len().max(scopes.len());
+    (block, format!("{email:width$}"), format!("{scopes:width$}"))
 }
 
 /// A service account ID made from a workload name: lowercase letters, digits

@@ -119,6 +119,7 @@ impl Rule for UnknownScope {
             related,
             help,
             fix,
+            live_scopes: None,
         });
     }
 }

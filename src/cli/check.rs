@@ -95,7 +95,7 @@ pub struct CheckArgs {
 }
 
 /// Parses `10MiB`, `10M`, `512KiB`, `512k`, `1GiB` or a plain number of bytes; 0 means no limit.
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits);
@@ -116,14 +116,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FailLevel {
+pub(super) enum FailLevel {
     Error,
     Warning,
     Note,
 }
 
 impl FailLevel {
-    fn severity(self) -> Severity {
+    pub(super) fn severity(self) -> Severity {
         match self {
             FailLevel::Error => Severity::Error,
             FailLevel::Warning => Severity::Warning,
@@ -406,7 +406,7 @@ fn statistics(format: Format, findings: &[&Finding]) -> String {
 
 /// A rule as written on the command line: spaces around it dropped, a code
 /// in any case (`sl001`) read as the code.
-fn rule_name(r: &str) -> String {
+pub(super) fn rule_name(r: &str) -> String {
     let r = r.trim();
     let code = r.len() == 5
         && r.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("sl"))
@@ -421,7 +421,7 @@ fn rule_name(r: &str) -> String {
 
 /// The known rule an unknown one was probably meant to be: a code with its
 /// digits padded (`SL01` is `SL001`), or a name it starts or ends.
-fn nearest_rule(r: &str) -> Option<&'static str> {
+pub(super) fn nearest_rule(r: &str) -> Option<&'static str> {
     let metas = || {
         scopelint::check::RULES
             .iter()
@@ -441,7 +441,7 @@ fn nearest_rule(r: &str) -> Option<&'static str> {
         .map(|m| m.name)
 }
 
-fn known_rule(r: &str) -> bool {
+pub(super) fn known_rule(r: &str) -> bool {
     scopelint::check::RULES
         .iter()
         .map(|x| x.meta())
@@ -449,7 +449,7 @@ fn known_rule(r: &str) -> bool {
         .any(|m| m.code == r || m.name == r)
 }
 
-fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
+pub(super) fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
     if !outcome.errors.is_empty() {
         ExitCode::from(2)
     } else if outcome.findings.iter().any(|f| f.severity >= fail_level) {
@@ -542,7 +542,7 @@ fn report_unknown(outcome: &Outcome, kb: &Knowledge, config: &config::Loaded) {
 }
 
 /// What `--verbose` adds, on stderr; names from the input shown escaped.
-fn report_unresolved(outcome: &Outcome) {
+pub(super) fn report_unresolved(outcome: &Outcome) {
     for s in &outcome.skipped {
         let line = format!(
             "{}: skipped: {}",

@@ -1,10 +1,12 @@
 //! The subcommands of the `scopelint` binary, one file each.
 
+pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod kb;
 pub mod output;
 pub mod rule;
+pub mod why403;
 
 use clap::ValueEnum;
 use serde::Serialize;

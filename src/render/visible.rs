@@ -41,11 +41,22 @@ pub fn visible_lines(s: &str) -> Cow<'_, str> {
 /// A line of output kept from reading as a CI log command: the GitHub
 /// runner takes a line that starts with `::` after blanks as a workflow
 /// command (a file named `::error::x.tf` in compact output, a heredoc line
-/// shown as diff context), so its first colon is shown escaped.
+/// shown as diff context), and still obeys the older `##[command]` form, as
+/// Azure Pipelines obeys `##vso[`; so the first character of such a line is
+/// shown escaped.
 pub fn not_a_log_command(line: &str) -> String {
     let blanks = line.len() - line.trim_start().len();
-    match line.get(blanks..).and_then(|rest| rest.strip_prefix("::")) {
-        Some(rest) => format!("{}\\u{{3a}}:{rest}", line.get(..blanks).unwrap_or_default()),
+    let (indent, rest) = line.split_at_checked(blanks).unwrap_or(("", line));
+    let escaped = if let Some(tail) = rest.strip_prefix("::") {
+        Some(format!("\\u{{3a}}:{tail}"))
+    } else if rest.starts_with("##[") || rest.starts_with("##vso[") {
+        rest.strip_prefix('#')
+            .map(|tail| format!("\\u{{23}}{tail}"))
+    } else {
+        None
+    };
+    match escaped {
+        Some(rest) => format!("{indent}{rest}"),
         None => line.to_string(),
     }
 }
@@ -59,6 +70,12 @@ mod tests {
         assert_eq!(not_a_log_command(" ::add-mask::x"), r" \u{3a}:add-mask::x");
         assert_eq!(not_a_log_command("+  a = 1"), "+  a = 1");
         assert_eq!(not_a_log_command("a.tf:1:1: x::y"), "a.tf:1:1: x::y");
+        assert_eq!(not_a_log_command("##[add-mask]x"), r"\u{23}#[add-mask]x");
+        assert_eq!(
+            not_a_log_command("  ##vso[task.setvariable]x"),
+            r"  \u{23}#vso[task.setvariable]x"
+        );
+        assert_eq!(not_a_log_command("# a comment ##[x]"), "# a comment ##[x]");
     }
 
     #[test]

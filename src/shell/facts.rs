@@ -71,6 +71,7 @@ enum Creates {
     Cluster,
     NodePool,
     Dataproc,
+    TpuVm,
 }
 
 impl Creates {
@@ -86,6 +87,7 @@ impl Creates {
             ["container", "clusters", "create"] => Creates::Cluster,
             ["container", "node-pools", "create"] => Creates::NodePool,
             ["dataproc", "clusters", "create"] => Creates::Dataproc,
+            ["compute", "tpus", "tpu-vm", "create"] => Creates::TpuVm,
             _ => return None,
         })
     }
@@ -97,6 +99,9 @@ struct Pending {
     line: usize,
     w: Workload,
     creates: Creates,
+    /// Added to the address of a second workload of one command (the
+    /// auto-provisioned pools of a cluster).
+    part: Option<&'static str>,
 }
 
 /// Reads the facts of one script into `model`.
@@ -121,7 +126,7 @@ pub fn extract(trace: &Trace, sc: &Script<'_>, kb: &Knowledge, model: &mut Model
     }
     // Addresses: FILE:LINE, with the name when one command makes several workloads.
     let mut per_node: BTreeMap<usize, usize> = BTreeMap::new();
-    for p in &pending {
+    for p in pending.iter().filter(|p| p.part.is_none()) {
         *per_node.entry(p.node).or_default() += 1;
     }
     for mut p in pending {
@@ -130,6 +135,7 @@ pub fn extract(trace: &Trace, sc: &Script<'_>, kb: &Knowledge, model: &mut Model
         } else {
             format!("{}:{}", sc.display, p.line)
         };
+        p.w.address.push_str(p.part.unwrap_or(""));
         model.workloads.push(p.w);
     }
 }
@@ -588,6 +594,9 @@ fn account_of(
     kb: &Knowledge,
     project: Option<&str>,
 ) -> Account {
+    if creates == Creates::TpuVm {
+        return tpu_account(inv, cmd, sc, project);
+    }
     let sa = inv.flag(&["--service-account"]);
     let no_sa = inv.has("--no-service-account");
     let scopes_flag = inv.flag(&["--scopes"]);
@@ -611,17 +620,7 @@ fn account_of(
     let mut scopes = if let Some(f) = no_scopes.filter(|_| scopes_flag.is_none()) {
         no_scopes_site(cmd, f, sc, site)
     } else if let Some(f) = scopes_flag {
-        let end = cmd.argv[f.last_word()].span.end;
-        let at = sc.loc(&(cmd.argv[f.word].span.start..end));
-        match &f.value {
-            Some(v) => scopes_from(v, at, sc, site),
-            None => Scopes {
-                dialect: crate::model::Dialect::Gcloud,
-                complete: false,
-                at: Some(at),
-                ..Scopes::default()
-            },
-        }
+        flag_scopes(cmd, f, sc, site)
     } else {
         let (alias, why) = match creates {
             Creates::Cluster | Creates::NodePool => {
@@ -650,11 +649,7 @@ fn account_of(
     if creates == Creates::Dataproc
         && let Some(d) = &kb.scopes.dataproc
     {
-        let mut added: Vec<&String> = d.always.iter().collect();
-        if scopes_flag.is_none() {
-            added.extend(&d.when_none_given);
-        }
-        for s in added {
+        for s in d.added(scopes_flag.is_some()) {
             scopes.items.push(ScopeItem {
                 raw: format!("{SCOPE_PREFIX}{s}"),
                 loc: None,
@@ -666,6 +661,130 @@ fn account_of(
         identity_at,
         scopes,
     }
+}
+
+/// The identity named by `flag` (absent: the default account of `project`),
+/// with where it is written; `None` when the value is not known.
+fn named_identity(
+    inv: &Invocation,
+    flag: &str,
+    sc: &Script<'_>,
+    project: Option<&str>,
+) -> Option<(Identity, Option<Loc>)> {
+    match inv.flag(&[flag]) {
+        None => Some((Identity::default_compute(project), None)),
+        Some(f) => {
+            let v = f.value.as_ref()?;
+            Some((identity(v, project)?, Some(sc.loc(&v.text_span()))))
+        }
+    }
+}
+
+/// The scopes a flag such as `--scopes` gives, as written.
+fn flag_scopes(cmd: &Cmd, f: &Flag, sc: &Script<'_>, site: FlagSite) -> Scopes {
+    let end = cmd.argv[f.last_word()].span.end;
+    let at = sc.loc(&(cmd.argv[f.word].span.start..end));
+    match &f.value {
+        Some(v) => scopes_from(v, at, sc, site),
+        None => Scopes {
+            dialect: crate::model::Dialect::Gcloud,
+            at: Some(at),
+            ..Scopes::default()
+        },
+    }
+}
+
+/// `gcloud compute tpus tpu-vm create`: no `--service-account` is the Compute
+/// Engine default account (TPU API `ServiceAccount.email`); what gcloud sends
+/// without `--scopes` is not documented, so those scopes stay unknown.
+fn tpu_account(inv: &Invocation, cmd: &Cmd, sc: &Script<'_>, project: Option<&str>) -> Account {
+    if inv.hidden {
+        return Account::Unknown;
+    }
+    let Some((identity, identity_at)) = named_identity(inv, "--service-account", sc, project)
+    else {
+        return Account::Unknown;
+    };
+    // Whether this command takes gcloud's scope aliases is not documented: no patch.
+    let scopes = match inv.flag(&["--scopes"]) {
+        Some(f) => Scopes {
+            flag: None,
+            ..flag_scopes(cmd, f, sc, flag_site(cmd, inv, None, sc, Vec::new()))
+        },
+        None => Scopes {
+            dialect: crate::model::Dialect::Gcloud,
+            ..Scopes::default()
+        },
+    };
+    Account::Attached {
+        identity,
+        identity_at,
+        scopes,
+    }
+}
+
+/// `gcloud container clusters create --enable-autoprovisioning`: the pools
+/// GKE creates run with `--autoprovisioning-service-account` and
+/// `--autoprovisioning-scopes`; what they get without them is not sourced,
+/// so such a cluster's auto-provisioned pools stay unknown.
+fn auto_provisioning(
+    cmd: &Cmd,
+    inv: &Invocation,
+    sc: &Script<'_>,
+    project: Option<&str>,
+    cluster: &Workload,
+    model: &mut Model,
+) -> Option<Workload> {
+    if !inv.has("--enable-autoprovisioning") {
+        return None;
+    }
+    let mut why = None;
+    if inv.has("--autoprovisioning-config-file") {
+        why = Some("are set in --autoprovisioning-config-file");
+    } else if !inv.has("--autoprovisioning-scopes") {
+        why = Some("are not given (--autoprovisioning-scopes)");
+    } else if !inv.has("--autoprovisioning-service-account") {
+        why = Some("run as an account that is not named (--autoprovisioning-service-account)");
+    }
+    let account = match why {
+        Some(why) => {
+            model.unresolved.push(Unresolved {
+                loc: cluster.block.clone(),
+                what: format!(
+                    "{}: the scopes of auto-provisioned node pools {why}, so they are not known",
+                    kind_of(inv)
+                ),
+            });
+            return None;
+        }
+        None => {
+            let sa = "--autoprovisioning-service-account";
+            let f = inv.flag(&["--autoprovisioning-scopes"])?;
+            match named_identity(inv, sa, sc, project) {
+                Some((identity, identity_at)) if !inv.hidden => {
+                    // A `--scopes` patch would not fit this flag: no patch.
+                    let mut scopes =
+                        flag_scopes(cmd, f, sc, flag_site(cmd, inv, None, sc, Vec::new()));
+                    scopes.flag = None;
+                    if let Account::Attached { scopes: s, .. } = &cluster.account {
+                        scopes.workload_identity = s.workload_identity;
+                    }
+                    Account::Attached {
+                        identity,
+                        identity_at,
+                        scopes,
+                    }
+                }
+                _ => Account::Unknown,
+            }
+        }
+    };
+    Some(Workload {
+        account,
+        is_instance: false,
+        startup: Vec::new(),
+        ..cluster.clone()
+    })
 }
 
 /// The startup scripts a create command sets with `--metadata` / `--metadata-from-file`.
@@ -843,29 +962,52 @@ fn create(
         }
         return;
     }
+    if creates == Creates::TpuVm && !inv.has("--scopes") {
+        model.unresolved.push(Unresolved {
+            loc: block.clone(),
+            what: format!(
+                "{}: no --scopes, and the scopes a TPU VM then gets are not documented",
+                kind_of(inv)
+            ),
+        });
+    }
     for n in names {
         let name = n
             .text()
             .unwrap_or_else(|| sc.source_text(&n.span).to_string());
+        let w = Workload {
+            kind: kind_of(inv),
+            address: String::new(),
+            name,
+            zone: zone.clone(),
+            project: project.clone(),
+            module: sc.display.to_string(),
+            block: block.clone(),
+            account_block: None,
+            account: account.clone(),
+            is_instance: creates == Creates::Instance,
+            startup: startup.clone(),
+            unit: Unit::default(),
+        };
+        let nap = (creates == Creates::Cluster)
+            .then(|| auto_provisioning(cmd, inv, sc, project.as_deref(), &w, model))
+            .flatten();
         pending.push(Pending {
             node: cmd.node,
             line,
             creates,
-            w: Workload {
-                kind: kind_of(inv),
-                address: String::new(),
-                name,
-                zone: zone.clone(),
-                project: project.clone(),
-                module: sc.display.to_string(),
-                block: block.clone(),
-                account_block: None,
-                account: account.clone(),
-                is_instance: creates == Creates::Instance,
-                startup: startup.clone(),
-                unit: Unit::default(),
-            },
+            w,
+            part: None,
         });
+        if let Some(w) = nap {
+            pending.push(Pending {
+                node: cmd.node,
+                line,
+                creates,
+                w,
+                part: Some(".autoprovisioning"),
+            });
+        }
     }
 }
 

@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn sizes_stop_at_the_budget() {
-        let small = V::List(vec![Val::str("a", None), Val::str("bc", None)]);
+        let small = V::List(vec![Val::str("a", None), Val::str("bc", None)].into());
         assert!(Size::of(&small).over().is_none());
         let long = V::Str("x".repeat(MAX_VALUE_BYTES + 1));
         assert!(
@@ -97,7 +97,7 @@ mod tests {
                 .over()
                 .is_some_and(|w| w.contains("1 MiB of text"))
         );
-        let many = V::List(vec![Val::new(V::Null, None); MAX_VALUE_ELEMENTS + 1]);
+        let many = V::List(vec![Val::new(V::Null, None); MAX_VALUE_ELEMENTS + 1].into());
         assert!(
             Size::of(&many)
                 .over()
@@ -106,7 +106,7 @@ mod tests {
         // Nested far deeper than any stack would allow: measured without recursion.
         let mut deep = V::Str("x".into());
         for _ in 0..200_000 {
-            deep = V::OneOf(vec![Val::new(deep, None)]);
+            deep = V::OneOf(vec![Val::new(deep, None)].into());
         }
         assert!(Size::of(&deep).over().is_some());
         // Dropping a deep value recurses in the standard library: leak it in the test.

@@ -48,11 +48,73 @@ pub enum V {
     Num(f64),
     Str(String),
     /// Lists, tuples and sets (sets are kept sorted and de-duplicated).
-    List(Vec<Val>),
+    /// Shared, so that reading a large local from many resources costs no copy.
+    List(Items),
     /// Maps and objects.
     Map(BTreeMap<String, Val>),
     /// One of these values, depending on a condition that is not known.
-    OneOf(Vec<Val>),
+    OneOf(Items),
+}
+
+/// The elements of a list or the alternatives of a value: shared, so that a
+/// value read by many resources (a large local) is held once; copied only when changed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Items(std::sync::Arc<Vec<Val>>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Val>;
+    fn deref(&self) -> &Vec<Val> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Val> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Vec<Val>> for Items {
+    fn from(items: Vec<Val>) -> Items {
+        Items(std::sync::Arc::new(items))
+    }
+}
+
+impl FromIterator<Val> for Items {
+    fn from_iter<I: IntoIterator<Item = Val>>(iter: I) -> Items {
+        Items::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl IntoIterator for Items {
+    type Item = Val;
+    type IntoIter = std::vec::IntoIter<Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        std::sync::Arc::unwrap_or_clone(self.0).into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Items {
+    type Item = &'a Val;
+    type IntoIter = std::slice::Iter<'a, Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Items {
+    type Item = &'a mut Val;
+    type IntoIter = std::slice::IterMut<'a, Val>;
+    fn into_iter(self) -> Self::IntoIter {
+        std::sync::Arc::make_mut(&mut self.0).iter_mut()
+    }
+}
+
+impl Items {
+    /// The elements, copied only when shared.
+    pub fn into_vec(self) -> Vec<Val> {
+        std::sync::Arc::unwrap_or_clone(self.0)
+    }
 }
 
 /// A value and where it was written.
@@ -118,7 +180,7 @@ impl Val {
     /// Elements of a list, set or (in key order) map.
     pub fn elements(&self) -> Option<Vec<Val>> {
         match &self.v {
-            V::List(items) => Some(items.clone()),
+            V::List(items) => Some(items.to_vec()),
             V::Map(m) => Some(m.values().cloned().collect()),
             _ => None,
         }
@@ -149,7 +211,7 @@ impl Val {
         for a in alts {
             let items = match a.v {
                 V::OneOf(inner) => inner,
-                _ => vec![a],
+                _ => vec![a].into(),
             };
             for item in items {
                 if item.is_unknown() {
@@ -164,7 +226,7 @@ impl Val {
             0 => Val::new(V::Unknown, loc),
             1 => out.pop().unwrap_or_else(Val::unknown),
             n if n > MAX_ALTERNATIVES => Val::new(V::Unknown, loc),
-            _ => Val::new(V::OneOf(out), loc),
+            _ => Val::new(V::OneOf(out.into()), loc),
         }
     }
 
@@ -403,8 +465,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         &self.tree.namespace
     }
 
-    fn parent(&self) -> Option<Evaluator<'t, 'a>> {
+    /// The instance whose module call created this one (`None` for the root).
+    pub(super) fn parent(&self) -> Option<Evaluator<'t, 'a>> {
         self.inst.parent.map(|p| self.tree.evaluator(p))
+    }
+
+    /// The `module` block that created this instance.
+    pub(super) fn calling_block(&self) -> Option<Res<'a>> {
+        self.inst.call
     }
 
     pub fn def(&self, def: Def<'_>, env: &Env) -> Val {
@@ -656,7 +724,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     Some(key) if f.grouping => {
                         let entry = map
                             .entry(key)
-                            .or_insert_with(|| Val::new(V::List(Vec::new()), None));
+                            .or_insert_with(|| Val::new(V::List(Vec::new().into()), None));
                         if let V::List(items) = &mut entry.v {
                             items.push(value);
                         }
@@ -669,7 +737,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         }
         match f.key_expr {
-            None => Val::new(V::List(list), loc),
+            None => Val::new(V::List(list.into()), loc),
             Some(_) => Val::new(V::Map(map), loc),
         }
     }
@@ -739,11 +807,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                 .collect();
                             Val::new(V::List(items), base.loc)
                         }
-                        V::Null => Val::new(V::List(Vec::new()), base.loc),
+                        V::Null => Val::new(V::List(Vec::new().into()), base.loc),
                         V::Unknown | V::Error | V::OneOf(_) => Val::unknown(),
                         _ => {
                             let one = self.apply_ops(base.clone(), rest, src, env);
-                            Val::new(V::List(vec![one]), base.loc)
+                            Val::new(V::List(vec![one].into()), base.loc)
                         }
                     };
                 }
@@ -1115,18 +1183,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     pub fn project_of(&self, res: &Res<'_>, env: &Env) -> Option<String> {
         let v = match res.attr("project") {
             Some(d) => self.def(d, env),
-            None => self.provider_project()?,
+            None => self.resource_provider_project(res)?,
         };
         v.as_str()
             .filter(|s| !marker::is_symbolic(s))
             .map(str::to_string)
-    }
-
-    fn provider_project(&self) -> Option<Val> {
-        match self.idx().provider_project {
-            Some(d) => Some(self.def(d, &Env::default())),
-            None => self.parent()?.provider_project(),
-        }
     }
 
     /// `each`/`count` of the instance of `res` with key `key`.
@@ -1187,6 +1248,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             "google_service_account" => {
                 let email = self.service_account_email(&res, &ienv, &address);
                 service_account_attr(attr, &email, self.project_of(&res, &ienv).as_deref())
+            }
+            _ if super::custom_role::is_custom_role(ty) && matches!(attr, "id" | "name") => {
+                self.custom_role_name(ty, &res, &ienv)
             }
             _ if matches!(attr, "self_link" | "id" | "name" | "self_link_unique") => {
                 Some(marker::resource(self.namespace(), &address))
@@ -1276,6 +1340,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let project = r.and_then(|r| self.project_of(&r, &Env::default()));
                 let email = marker::default_sa(project.as_deref());
                 service_account_attr(&attr, &email, None)
+            }
+            ("google_project", Some(r)) => {
+                let project = self.project_data_id(&r);
+                match attr.as_str() {
+                    "number" => Some(marker::project_number(project.as_deref())),
+                    "project_id" => project,
+                    _ => None,
+                }
             }
             ("google_service_account", Some(r)) => {
                 let id = r.attr("account_id").map(|d| self.def(d, &Env::default()));

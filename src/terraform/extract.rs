@@ -4,6 +4,7 @@
 //! ([`super::plan`]); this step does not care which.
 
 use super::eval::{V, Val};
+use super::managed::{self, GKE_NO_NODE_CONFIG};
 use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::{
@@ -26,6 +27,7 @@ pub fn relevant(mode: Mode, ty: &str) -> bool {
     match mode {
         Mode::Managed => {
             INSTANCE_KINDS.contains(&ty)
+                || managed::KINDS.contains(&ty)
                 || matches!(
                     ty,
                     "google_container_node_pool"
@@ -46,13 +48,14 @@ pub fn extract(r: &Resources) -> Model {
         if INSTANCE_KINDS.contains(&ty) {
             model.workloads.push(instance_workload(r, inst));
         } else if ty == "google_container_node_pool" {
-            if let Some(nc) = inst.body.block("node_config") {
-                let wi = pool_workload_identity(r, inst, nc);
-                let w = gke_workload(inst, nc, &inst.address, wi);
-                model.workloads.push(w);
-            }
+            let nc = inst.body.block("node_config");
+            let wi = pool_workload_identity(r, inst, nc);
+            let w = gke_workload(inst, nc, &inst.address, wi);
+            model.workloads.push(w);
         } else if ty == "google_container_cluster" {
             cluster_workloads(inst, &mut model);
+        } else if managed::KINDS.contains(&ty) {
+            managed::workloads(inst, &mut model);
         } else if is_grant_kind(ty) {
             grants(r, inst, &mut model);
         } else if ty == "google_project_service" {
@@ -77,11 +80,11 @@ pub fn extract(r: &Resources) -> Model {
     model
 }
 
-fn unresolved(model: &mut Model, loc: Loc, what: String) {
+pub(super) fn unresolved(model: &mut Model, loc: Loc, what: String) {
     model.unresolved.push(Unresolved { loc, what });
 }
 
-fn name_of(inst: &ResourceInst) -> String {
+pub(super) fn name_of(inst: &ResourceInst) -> String {
     inst.body
         .string("name")
         .unwrap_or_else(|| inst.label.clone())
@@ -192,7 +195,7 @@ fn identity_of(v: &Val, project: Option<&str>) -> Option<Identity> {
 
 /// Reads identity and scopes from a block's `email_key` and `scopes_key`
 /// attributes, for a workload in `project`.
-fn attached(
+pub(super) fn attached(
     project: Option<&str>,
     body: &Obj,
     email_key: &str,
@@ -250,18 +253,18 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
             .trail
             .push((inner, format!("`{address}` uses these scopes here")));
     }
-    let alternatives = v.alternatives();
-    let several = alternatives.len() > 1;
-    for alt in alternatives {
+    // A scope written twice (or in several alternatives) is kept once, at its
+    // first place: the set is what is judged, and a huge list repeating one
+    // scope then costs one item per workload.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for alt in v.alternatives() {
         match &alt.v {
             V::List(items) => {
                 for item in items {
                     for s in item.alternatives() {
                         match &s.v {
                             V::Str(raw) if !marker::is_symbolic(raw) => {
-                                let dup = (several || !std::ptr::eq(s, item))
-                                    && scopes.items.iter().any(|i| i.raw == *raw);
-                                if !dup {
+                                if seen.insert(raw.as_str()) {
                                     scopes.items.push(ScopeItem {
                                         raw: raw.clone(),
                                         loc: s.loc.clone(),
@@ -281,14 +284,33 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
     scopes
 }
 
-fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdentity) -> Workload {
+/// A GKE node pool's workload; `nc` is its `node_config` block, if written.
+fn gke_workload(
+    inst: &ResourceInst,
+    nc: Option<&Obj>,
+    address: &str,
+    wi: WorkloadIdentity,
+) -> Workload {
     let project = inst.project.as_deref();
-    let mut account = attached(project, nc, "service_account", "oauth_scopes", address);
+    let mut account = match nc {
+        Some(nc) => attached(project, nc, "service_account", "oauth_scopes", address),
+        // In a plan a block left out may be one known only after apply.
+        None if inst.body.absent_is_unknown => Account::Unknown,
+        None => Account::Attached {
+            identity: Identity::default_compute(project),
+            identity_at: None,
+            scopes: managed::service_default(
+                GKE_NO_NODE_CONFIG,
+                "the Terraform provider's gke-default scopes for a node pool written without node_config",
+            ),
+        },
+    };
+    if let (Account::Attached { scopes, .. }, Some(nc)) = (&mut account, nc)
+        && managed::names_no_scopes(nc, "oauth_scopes")
+    {
+        *scopes = gke_node_default();
+    }
     if let Account::Attached { scopes, .. } = &mut account {
-        // An absent or empty oauth_scopes means GKE's own default, which is not modelled.
-        if scopes.items.is_empty() {
-            scopes.complete = false;
-        }
         scopes.workload_identity = wi;
     }
     Workload {
@@ -299,12 +321,35 @@ fn gke_workload(inst: &ResourceInst, nc: &Obj, address: &str, wi: WorkloadIdenti
         project: inst.project.clone(),
         module: inst.module.clone(),
         block: inst.header.clone(),
-        account_block: nc.span.clone(),
+        account_block: nc.and_then(|nc| nc.span.clone()),
         account,
         is_instance: false,
         startup: Vec::new(),
         unit: Unit::default(),
     }
+}
+
+/// What GKE gives a node_config that names no oauth_scopes (or `[]`): only
+/// what Cloud Logging and Cloud Monitoring need (`rules/scopes.json`, `gke`).
+/// Findings point at the node_config block and say that this default applied.
+fn gke_node_default() -> Scopes {
+    let Some(gke) = crate::knowledge::Knowledge::get()
+        .ok()
+        .and_then(|kb| kb.scopes.gke.as_ref())
+    else {
+        return Scopes::default();
+    };
+    let list = &gke.node_config_without_scopes;
+    let pulls = if list.iter().any(|s| s == "devstorage.read_only") {
+        ""
+    } else {
+        "; devstorage.read_only, which pulling images from Artifact Registry or gcr.io needs, is not among them"
+    };
+    let why = format!(
+        "only the scopes GKE adds for Cloud Logging and Cloud Monitoring to a node_config without oauth_scopes ({}{pulls})",
+        list.join(", ")
+    );
+    managed::defaulted(list, why)
 }
 
 /// `workload_metadata_config { mode }` of a node config: `Some` when it decides by itself.
@@ -348,8 +393,12 @@ fn cluster_workload_identity(cluster: &ResourceInst) -> WorkloadIdentity {
     }
 }
 
-fn pool_workload_identity(r: &Resources, pool: &ResourceInst, nc: &Obj) -> WorkloadIdentity {
-    if let Some(mode) = node_metadata_mode(nc) {
+fn pool_workload_identity(
+    r: &Resources,
+    pool: &ResourceInst,
+    nc: Option<&Obj>,
+) -> WorkloadIdentity {
+    if let Some(mode) = nc.and_then(node_metadata_mode) {
         return mode;
     }
     pool.body
@@ -361,25 +410,44 @@ fn pool_workload_identity(r: &Resources, pool: &ResourceInst, nc: &Obj) -> Workl
 fn cluster_workloads(inst: &ResourceInst, model: &mut Model) {
     let wi = cluster_workload_identity(inst);
     let removed = inst.body.get("remove_default_node_pool").map(|f| f.val.v);
-    if !matches!(removed, Some(V::Bool(true) | V::Unknown))
-        && let Some(nc) = inst.body.block("node_config")
-    {
-        let wi = node_metadata_mode(nc).unwrap_or(wi);
-        model
-            .workloads
-            .push(gke_workload(inst, nc, &inst.address, wi));
-    }
-    for (i, pool) in inst.body.blocks("node_pool").enumerate() {
-        if let Some(nc) = pool.block("node_config") {
-            let wi = node_metadata_mode(nc).unwrap_or(wi);
-            let address = format!("{}.node_pool[{i}]", inst.address);
-            let mut w = gke_workload(inst, nc, &address, wi);
-            if let Some(n) = pool.string("name") {
-                w.name = n;
-            }
-            model.workloads.push(w);
+    let autopilot = matches!(
+        inst.body.get("enable_autopilot").map(|f| f.val.v),
+        Some(V::Bool(true))
+    );
+    let pools: Vec<&Obj> = inst.body.blocks("node_pool").collect();
+    let nc = inst.body.block("node_config");
+    // Without node_config, inline node_pool blocks replace the default pool; Autopilot has none.
+    let default_pool = nc.is_some()
+        || (!autopilot && pools.is_empty() && inst.body.unknown_block("node_pool").is_none());
+    match removed {
+        Some(V::Bool(true)) => {}
+        Some(V::Unknown) => unresolved(
+            model,
+            inst.header.clone(),
+            format!(
+                "{}: whether the default node pool is removed is not known",
+                inst.address
+            ),
+        ),
+        _ if default_pool => {
+            let wi = nc.and_then(node_metadata_mode).unwrap_or(wi);
+            model
+                .workloads
+                .push(gke_workload(inst, nc, &inst.address, wi));
         }
+        _ => {}
     }
+    for (i, pool) in pools.into_iter().enumerate() {
+        let nc = pool.block("node_config");
+        let wi = nc.and_then(node_metadata_mode).unwrap_or(wi);
+        let address = format!("{}.node_pool[{i}]", inst.address);
+        let mut w = gke_workload(inst, nc, &address, wi);
+        if let Some(n) = pool.string("name") {
+            w.name = n;
+        }
+        model.workloads.push(w);
+    }
+    managed::auto_provisioning(inst, wi, model);
 }
 
 fn is_grant_kind(ty: &str) -> bool {
@@ -455,7 +523,7 @@ fn grants(r: &Resources, inst: &ResourceInst, model: &mut Model) {
     } else {
         inst.body.get("member").map(|f| {
             let loc = f.val.loc.clone();
-            Val::new(V::List(vec![f.val]), loc)
+            Val::new(V::List(vec![f.val].into()), loc)
         })
     };
     let loc = role

@@ -44,14 +44,19 @@ pub fn call(name: &str, args: &[Val]) -> Val {
     }
     let v = match name {
         "concat" => list_op(args, |lists| lists.concat()),
-        "flatten" => args.first().and_then(|a| flatten(a).map(V::List)),
-        "toset" => args.first().and_then(list_of).map(|l| V::List(set(l))),
+        "flatten" => args
+            .first()
+            .and_then(|a| flatten(a).map(|l| V::List(l.into()))),
+        "toset" => args
+            .first()
+            .and_then(list_of)
+            .map(|l| V::List(set(l).into())),
         "setunion" => list_op(args, |lists| set(lists.concat())),
         "tolist" | "sort" => args.first().and_then(list_of).map(|l| {
             if name == "sort" {
                 set_sorted(l)
             } else {
-                V::List(l)
+                V::List(l.into())
             }
         }),
         "distinct" => args.first().and_then(list_of).map(|l| {
@@ -61,7 +66,7 @@ pub fn call(name: &str, args: &[Val]) -> Val {
                     out.push(v);
                 }
             }
-            V::List(out)
+            V::List(out.into())
         }),
         "compact" => args.first().and_then(list_of).map(|l| {
             V::List(
@@ -161,7 +166,7 @@ pub fn call(name: &str, args: &[Val]) -> Val {
                     }
                     V::List(
                         rows.into_iter()
-                            .map(|r| Val::new(V::List(r), None))
+                            .map(|r| Val::new(V::List(r.into()), None))
                             .collect(),
                     )
                 })
@@ -191,7 +196,7 @@ pub fn call(name: &str, args: &[Val]) -> Val {
                     out.push(Val::new(V::Num(x), None));
                     x += step;
                 }
-                Some(V::List(out))
+                Some(V::List(out.into()))
             })
         }
         "zipmap" => match (
@@ -214,7 +219,7 @@ pub fn call(name: &str, args: &[Val]) -> Val {
         },
         "reverse" => args.first().and_then(list_of).map(|mut l| {
             l.reverse();
-            V::List(l)
+            V::List(l.into())
         }),
         "slice" => match (
             args.first().and_then(list_of),
@@ -224,7 +229,8 @@ pub fn call(name: &str, args: &[Val]) -> Val {
             (Some(l), Some(V::Num(a)), Some(V::Num(b)))
                 if *a >= 0.0 && a <= b && (*b as usize) <= l.len() =>
             {
-                l.get(*a as usize..*b as usize).map(|s| V::List(s.to_vec()))
+                l.get(*a as usize..*b as usize)
+                    .map(|s| V::List(s.to_vec().into()))
             }
             _ => None,
         },
@@ -252,7 +258,7 @@ pub fn call(name: &str, args: &[Val]) -> Val {
                     })
                     .cloned()
                     .collect();
-                Some(V::List(set(keep)))
+                Some(V::List(set(keep).into()))
             })
         }
         "alltrue" | "anytrue" => args.first().and_then(list_of).and_then(|l| {
@@ -416,14 +422,14 @@ fn first_known(args: &[Val], usable: impl Fn(&Val) -> bool) -> Val {
 
 fn list_of(v: &Val) -> Option<Vec<Val>> {
     match &v.v {
-        V::List(l) => Some(l.clone()),
+        V::List(l) => Some(l.to_vec()),
         _ => None,
     }
 }
 
 fn list_op(args: &[Val], f: impl Fn(Vec<Vec<Val>>) -> Vec<Val>) -> Option<V> {
     let lists: Option<Vec<Vec<Val>>> = args.iter().map(list_of).collect();
-    lists.map(|l| V::List(f(l)))
+    lists.map(|l| V::List(f(l).into()))
 }
 
 fn flatten(v: &Val) -> Option<Vec<Val>> {
@@ -440,7 +446,7 @@ fn flatten(v: &Val) -> Option<Vec<Val>> {
 /// Terraform sets of strings iterate in lexical order, without duplicates.
 fn set(items: Vec<Val>) -> Vec<Val> {
     match set_sorted(items) {
-        V::List(l) => l,
+        V::List(l) => l.into_vec(),
         _ => Vec::new(),
     }
 }
@@ -450,7 +456,7 @@ fn set_sorted(mut items: Vec<Val>) -> V {
         items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         items.dedup_by(|a, b| a.v == b.v);
     }
-    V::List(items)
+    V::List(items.into())
 }
 
 /// Terraform's `format` for the verbs configuration uses: `%s`, `%d`, `%v`, `%%`.
@@ -498,5 +504,5 @@ fn formatlist(args: &[Val]) -> Option<V> {
             .collect();
         out.push(Val::str(format(f, &row)?, None));
     }
-    Some(V::List(out))
+    Some(V::List(out.into()))
 }

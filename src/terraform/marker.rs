@@ -19,6 +19,14 @@ pub fn default_sa(project: Option<&str>) -> String {
     }
 }
 
+/// The number of the project with ID `project` (`data.google_project.p.number`),
+/// known only after apply. It ends with a mark so that text written after it
+/// (`-compute@developer.gserviceaccount.com`) stays apart from the ID.
+pub fn project_number(project: Option<&str>) -> String {
+    let id = project.filter(|p| !is_symbolic(p)).unwrap_or_default();
+    format!("{MARK}number-of:{id}{MARK}")
+}
+
 /// The email of a `google_service_account` resource in `module`.
 pub fn service_account(module: &str, address: &str) -> String {
     format!("{MARK}sa:{module}|{address}")
@@ -50,6 +58,13 @@ pub fn identity_of(email: &str) -> Option<Identity> {
         Some(rest) if rest.starts_with("default-compute:") => {
             let project = rest.strip_prefix("default-compute:")?;
             Some(Identity::default_compute(Some(project)))
+        }
+        Some(rest) if rest.starts_with("number-of:") => {
+            // `${data.google_project.p.number}-compute@developer.gserviceaccount.com`
+            let (project, email) = rest.strip_prefix("number-of:")?.split_once(MARK)?;
+            let email = email.trim().to_ascii_lowercase();
+            (email == "-compute@developer.gserviceaccount.com")
+                .then(|| Identity::default_compute(Some(project)))
         }
         Some(rest) => {
             let (module, address) = rest.strip_prefix("sa:")?.split_once('|')?;

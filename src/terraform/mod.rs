@@ -4,16 +4,19 @@
 //! instances it calls, into model facts ([`project::analyse`]).
 
 pub mod budget;
+mod custom_role;
 pub mod eval;
 pub mod extract;
 mod functions;
 pub mod groups;
 pub mod json;
+mod managed;
 pub mod marker;
 pub mod module;
 pub mod object;
 pub mod plan;
 pub mod project;
+mod providers;
 pub mod syntax;
 #[cfg(test)]
 mod tests;

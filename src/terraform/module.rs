@@ -74,6 +74,9 @@ pub struct Index<'a> {
     pub outputs: HashMap<&'a str, Def<'a>>,
     /// The `project` of the default `google` provider block.
     pub provider_project: Option<Def<'a>>,
+    /// Every `google` and `google-beta` provider block by the name resources
+    /// use for it (`google-beta`, `google.ml`), with its `project` if set.
+    pub provider_projects: HashMap<String, Option<Def<'a>>>,
 }
 
 /// The file OpenTofu loads instead of `name` when both exist (`x.tofu` over `x.tf`).
@@ -100,6 +103,7 @@ impl<'a> Index<'a> {
             calls: BTreeMap::new(),
             outputs: HashMap::new(),
             provider_project: None,
+            provider_projects: HashMap::new(),
         };
         let names: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
         for f in files.iter().filter(|f| f.kind.is_configuration()) {
@@ -157,10 +161,15 @@ impl<'a> Index<'a> {
                         self.outputs.insert(name, v);
                     }
                 }
-                ("provider", ["google" | "google-beta"]) => {
-                    let aliased = block.body.attr("alias").is_some();
-                    if let (false, Some(a)) = (aliased, res.attr("project")) {
+                ("provider", [local @ ("google" | "google-beta")]) => {
+                    let alias = res.attr("alias");
+                    if let (None, Some(a)) = (alias, res.attr("project")) {
                         self.provider_project = Some(a);
+                    }
+                    if let Some(name) =
+                        super::providers::configured_name(local, alias.map(|a| a.expr))
+                    {
+                        self.provider_projects.insert(name, res.attr("project"));
                     }
                 }
                 _ => {}

@@ -6,6 +6,7 @@ use super::eval::{Children, Modules, Tree, V, Val, normalize};
 use super::module::{Index, ParsedFile};
 use super::{Parsed, parse};
 use crate::discover::FileKind;
+use crate::model::Identity;
 use crate::source::{FileId, SourceFile};
 use std::path::{Path, PathBuf};
 
@@ -177,4 +178,91 @@ output "y" { value = "v" }
 fn paths_are_normalized_lexically() {
     assert_eq!(normalize(Path::new("./a/b/../c/.")), PathBuf::from("a/c"));
     assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+}
+
+#[test]
+fn the_number_of_a_project_data_source_names_its_default_account() {
+    let src = r#"
+provider "google" { project = "app-prod" }
+data "google_project" "this" {}
+data "google_project" "other" { project_id = "shared-prod" }
+variable "unset" { type = string }
+data "google_project" "unknown" { project_id = var.unset }
+locals {
+  mine    = "${data.google_project.this.number}-compute@developer.gserviceaccount.com"
+  other   = "${data.google_project.other.number}-compute@developer.gserviceaccount.com"
+  unknown = "${data.google_project.unknown.number}-compute@developer.gserviceaccount.com"
+  agent   = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  id      = data.google_project.other.project_id
+}
+"#;
+    let files = [("m/main.tf", src)];
+    let identity = |name: &str| {
+        let v = local(&files, "m", name);
+        super::marker::identity_of(v.as_str().unwrap())
+    };
+    assert_eq!(
+        identity("mine"),
+        Some(Identity::default_compute(Some("app-prod")))
+    );
+    assert_eq!(
+        identity("other"),
+        Some(Identity::default_compute(Some("shared-prod")))
+    );
+    assert_eq!(identity("unknown"), Some(Identity::DefaultCompute(None)));
+    // A service agent's email holds the number too, but is another account.
+    assert_eq!(identity("agent"), None);
+    assert_eq!(local(&files, "m", "id").as_str(), Some("shared-prod"));
+}
+
+#[test]
+fn a_provider_alias_places_resources_in_its_project() {
+    let root = r#"
+provider "google" { project = "core-prod" }
+provider "google" {
+  alias   = "ml"
+  project = "ml-prod"
+}
+provider "google-beta" {
+  alias = "noproject"
+}
+data "google_project" "default" {}
+data "google_project" "ml" { provider = google.ml }
+data "google_project" "beta" { provider = google-beta.noproject }
+module "child" {
+  source    = "./child"
+  providers = { google = google.ml }
+}
+locals {
+  default = data.google_project.default.project_id
+  ml      = data.google_project.ml.project_id
+  beta    = data.google_project.beta.project_id
+  child   = module.child.project
+}
+"#;
+    let child = r#"
+data "google_project" "this" {}
+output "project" { value = data.google_project.this.project_id }
+"#;
+    let files = [("r/main.tf", root), ("r/child/main.tf", child)];
+    assert_eq!(local(&files, "r", "default").as_str(), Some("core-prod"));
+    assert_eq!(local(&files, "r", "ml").as_str(), Some("ml-prod"));
+    // An aliased configuration without a project: not known.
+    assert!(local(&files, "r", "beta").is_unknown());
+    assert_eq!(local(&files, "r", "child").as_str(), Some("ml-prod"));
+}
+
+#[test]
+fn a_provider_alias_in_json_syntax_places_resources_in_its_project() {
+    let src = r#"{
+  "provider": {"google": [{"project": "core-prod"}, {"alias": "ml", "project": "ml-prod"}]},
+  "data": {"google_project": {"ml": {"provider": "google.ml"}, "core": {}}},
+  "locals": {
+    "ml": "${data.google_project.ml.project_id}",
+    "core": "${data.google_project.core.project_id}"
+  }
+}"#;
+    let files = [("j/main.tf.json", src)];
+    assert_eq!(local(&files, "j", "ml").as_str(), Some("ml-prod"));
+    assert_eq!(local(&files, "j", "core").as_str(), Some("core-prod"));
 }

@@ -72,7 +72,7 @@ fn conv(ev: &Evaluator<'_, '_>, value: Val, ty: &Expression, src: Src, path: &st
                     items.dedup_by(|a, b| a.v == b.v);
                 }
                 Val {
-                    v: V::List(items),
+                    v: V::List(items.into()),
                     ..value
                 }
             }

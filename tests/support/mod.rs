@@ -119,9 +119,76 @@ pub fn fixture_projects() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
+        // `fixtures/audit/` holds exports for `scopelint audit` (tests/audit.rs).
+        .filter(|p| p.is_dir() && !p.ends_with("audit"))
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 30, "fixtures/ must hold the fixture projects");
     dirs
+}
+
+/// The directory `.ci/install-tools` installs the third-party tools into
+/// (`SCOPELINT_CI_TOOLS`, else `target/ci-tools`).
+pub fn ci_tools() -> PathBuf {
+    std::env::var_os("SCOPELINT_CI_TOOLS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-tools"),
+        PathBuf::from,
+    )
+}
+
+/// The tool at `rel` under [`ci_tools`], or `None` after a message saying the
+/// test skips. Under CI (`CI` set) a missing tool fails the test instead.
+pub fn ci_tool(rel: &str) -> Option<PathBuf> {
+    let path = ci_tools().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing: .ci/install-tools must install it",
+        path.display()
+    );
+    eprintln!(
+        "SKIP: {} is not installed (run .ci/install-tools)",
+        path.display()
+    );
+    None
+}
+
+/// Runs `cmd` to its end: whether it succeeded, and its stdout then stderr.
+pub fn run(cmd: &mut std::process::Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Builds the wheel of `pyproject.toml` with `maturin` into `out` and returns
+/// its path. It is built with the `dev` profile in the workspace's target
+/// directory, where `cargo test` has just compiled the same binary: maturin's
+/// cargo finds it up to date and only the packing is left (a release wheel is
+/// the same package around an optimised binary; the release workflow builds
+/// those).
+pub fn build_wheel(maturin: &Path, out: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (ok, log) = run(std::process::Command::new(maturin)
+        .current_dir(root)
+        .args(["build", "--profile", "dev", "--out"])
+        .arg(out));
+    assert!(ok, "maturin build failed:\n{log}");
+    let wheels: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    assert_eq!(
+        wheels.len(),
+        1,
+        "one wheel expected in {}:\n{log}",
+        out.display()
+    );
+    wheels.into_iter().next().unwrap()
 }

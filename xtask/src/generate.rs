@@ -185,6 +185,16 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         }
         None => Value::Null,
     };
+    let mut service_defaults = Map::new();
+    for (kind, d) in &ov.service_defaults {
+        if let Some(s) = d.scopes.iter().find(|s| !known.contains(*s)) {
+            return Err(format!("overrides service_defaults {kind}: unknown scope {s}").into());
+        }
+        service_defaults.insert(
+            kind.clone(),
+            json!({"scopes": d.scopes, "reason": d.reason, "source": d.source}),
+        );
+    }
     let no_access: Map<String, Value> = ov
         .no_access_scopes
         .iter()
@@ -202,6 +212,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         "terraform": {"source": aliases.terraform.source, "aliases": aliases.terraform.aliases},
         "dataproc": dataproc,
         "gke": gke,
+        "service_defaults": service_defaults,
         "no_access": no_access,
     });
 
@@ -260,6 +271,7 @@ fn override_counts(ov: &Overrides) -> BTreeMap<&'static str, usize> {
         ("api_adjustments", ov.api_adjustments.len()),
         ("dataproc", usize::from(ov.dataproc.is_some())),
         ("gke", usize::from(ov.gke.is_some())),
+        ("service_defaults", ov.service_defaults.len()),
         ("discovery_docs", ov.discovery_docs.len()),
         ("family_services", ov.family_services.len()),
         ("grpc_apis", ov.grpc_apis.len()),
@@ -399,7 +411,7 @@ fn sources_md(
     );
     s.push_str("## Files\n\n");
     s.push_str("| file | what |\n| --- | --- |\n");
-    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, the scopes GKE nodes get when none are given, and scopes that grant no Cloud API access. |\n");
+    s.push_str("| `scopes.json` | Known OAuth scope short names (prefix `https://www.googleapis.com/auth/`), the gcloud `--scopes` aliases (incl. `default` and `gke-default`) and deprecations, the Terraform provider alias table, the scopes Dataproc adds to cluster VMs, the scopes GKE nodes get when none are given, the scopes other managed services (Composer 1, Cloud TPU) give their VMs when none are named, and scopes that grant no Cloud API access. |\n");
     s.push_str(&format!(
         "| `apis.json` | {} APIs. For each: which scopes are accepted by every read-class / write-class method (`all`), and by only some of them (`some`: methods covered, up to 5 example methods that fail). Read = HTTP GET or accepts a read-only scope (`cloud-platform.read-only`, `compute.readonly`, ...); write = everything else. `grpc: true` marks entries from `overrides.yaml` (APIs that discovery does not describe); `workload: true` marks the APIs counted as evidence by rule SL005. `aliases` maps service names to keys. |\n",
         table.apis.len()

@@ -166,6 +166,9 @@ pub struct Overrides {
     pub dataproc: Option<Dataproc>,
     #[serde(default)]
     pub gke: Option<Gke>,
+    /// workload kind -> the scopes a managed service gives its VMs when the configuration names none
+    #[serde(default)]
+    pub service_defaults: BTreeMap<String, ServiceDefault>,
     /// name -> pinned upstream revision (rendered in SOURCES.md)
     #[serde(default)]
     pub upstream_sources: BTreeMap<String, String>,
@@ -265,6 +268,14 @@ pub struct Gke {
     pub node_config_without_scopes: Vec<String>,
     /// the gcloud alias `gcloud container clusters/node-pools create` uses without `--scopes`
     pub gcloud_without_scopes: String,
+    pub reason: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDefault {
+    pub scopes: Vec<String>,
     pub reason: String,
     pub source: String,
 }

@@ -1,0 +1,206 @@
+//! `scopelint audit`: the analysis of `check` on exports of what already
+//! runs, and a script that fixes the running VMs.
+
+use super::check::{FailLevel, exit_code, known_rule, nearest_rule, report_unresolved, rule_name};
+use super::output;
+use scopelint::audit::{self, Inputs, Named};
+use scopelint::finding::Finding;
+use scopelint::fix::Strategy;
+use scopelint::knowledge::Knowledge;
+use scopelint::render::visible::visible;
+use scopelint::render::pretty::ColorChoice;
+use scopelint::render::{self, Format, RepoPaths, pretty};
+use scopelint::{Options, config};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// `gcloud compute instances list --format=json` output (repeatable).
+    #[arg(long, value_name = "FILE")]
+    instances: Vec<PathBuf>,
+    /// `gcloud projects get-iam-policy PROJECT --format=json` output, as
+    /// PROJECT=FILE (also folders/ID=FILE, organizations/ID=FILE); FILE alone
+    /// when every instance read is in one project (repeatable).
+    #[arg(long, value_name = "[PROJECT=]FILE")]
+    iam_policy: Vec<String>,
+    /// `gcloud services list --enabled --format=json` output, as [PROJECT=]FILE (repeatable).
+    #[arg(long, value_name = "[PROJECT=]FILE")]
+    services: Vec<String>,
+    /// `gcloud container node-pools list --cluster C --format=json` output (repeatable).
+    #[arg(long, value_name = "FILE")]
+    node_pools: Vec<PathBuf>,
+    /// A Cloud Asset Inventory export, one JSON asset per line (`gcloud asset
+    /// export --content-type=resource` or `--content-type=iam-policy`; repeatable).
+    #[arg(long, value_name = "FILE")]
+    asset_export: Vec<PathBuf>,
+    /// Report larger exports as errors instead of reading them (`10MiB`, `1GiB`; 0: no limit).
+    #[arg(long, value_name = "SIZE", default_value = "100MiB", value_parser = super::check::parse_size)]
+    max_file_size: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pretty)]
+    format: Format,
+    /// When to colour the pretty output: auto, always or never (as for `check`).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Write the report to FILE instead of standard output (`-`: standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write a bash script that changes the scopes of every running VM with a finding.
+    #[arg(long, value_name = "FILE")]
+    fix_script: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailLevel::Warning)]
+    fail_level: FailLevel,
+    /// How the fixes widen the scopes (default: the configuration's, else auto).
+    #[arg(long, value_enum)]
+    fix_strategy: Option<Strategy>,
+    /// Also say what could not be resolved.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Configuration file (rules, custom roles, identities' roles held elsewhere).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only report these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Never report these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Always exit 0 when the analysis ran (report-only runs).
+    #[arg(long)]
+    exit_zero: bool,
+}
+
+pub fn run(args: &AuditArgs) -> ExitCode {
+    let kb = match Knowledge::get() {
+        Ok(kb) => kb,
+        Err(e) => {
+            eprintln!("scopelint: internal error: the embedded knowledge base is invalid: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let inputs = Inputs {
+        instances: args.instances.clone(),
+        iam_policies: args.iam_policy.iter().map(|a| Named::parse(a)).collect(),
+        services: args.services.iter().map(|a| Named::parse(a)).collect(),
+        node_pools: args.node_pools.clone(),
+        asset_exports: args.asset_export.clone(),
+    };
+    if inputs.instances.is_empty()
+        && inputs.node_pools.is_empty()
+        && inputs.asset_exports.is_empty()
+    {
+        eprintln!(
+            "scopelint: audit needs workloads to judge: give --instances FILE (gcloud compute instances list --format=json), --node-pools FILE or --asset-export FILE"
+        );
+        return ExitCode::from(2);
+    }
+    let config = match &args.config {
+        None => config::Loaded::default(),
+        Some(path) => match config::load(path, kb) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in errors {
+                    eprintln!(
+                        "{}:{}:{}: configuration error: {}",
+                        visible(&e.file),
+                        e.line,
+                        e.column,
+                        visible(&e.message)
+                    );
+                }
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let select: Vec<String> = args.select.iter().map(|r| rule_name(r)).collect();
+    let ignore: Vec<String> = args.ignore.iter().map(|r| rule_name(r)).collect();
+    if let Some(unknown) = select.iter().chain(&ignore).find(|r| !known_rule(r)) {
+        let hint = nearest_rule(unknown)
+            .map(|r| format!(" (did you mean `{r}`?)"))
+            .unwrap_or_default();
+        eprintln!(
+            "scopelint: unknown rule `{}` in --select/--ignore{hint}",
+            visible(unknown)
+        );
+        return ExitCode::from(2);
+    }
+    let opts = Options {
+        strategy: args.fix_strategy,
+        config,
+        select,
+        ignore,
+        inline_suppressions: false,
+        max_file_size: Some(args.max_file_size),
+        ..Options::default()
+    };
+    let result = match audit::run(&inputs, &opts, kb) {
+        Ok(r) => r,
+        Err(usage) => {
+            eprintln!("scopelint: {}", visible(&usage));
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = &result.outcome;
+    for target in [&args.output, &args.fix_script].into_iter().flatten() {
+        if audit::is_input(&inputs, target) {
+            eprintln!(
+                "scopelint: refusing to write to {}: it is an input of this audit",
+                visible(&target.display().to_string())
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("scopelint: refusing to write the report: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.verbose {
+        report_unresolved(outcome);
+    }
+    let mut written = true;
+    if let Some(path) = &args.fix_script {
+        match audit::fix_script(&outcome.findings, &result.running, kb) {
+            Some(script) => match output::destination(Some(path), &outcome.sources) {
+                Ok(to) => {
+                    written &= output::emit(&to, &script).is_ok();
+                    eprintln!(
+                        "scopelint: fix script written to {}",
+                        visible(&path.display().to_string())
+                    );
+                }
+                Err(why) => {
+                    eprintln!("scopelint: refusing to write the fix script: {why}");
+                    written = false;
+                }
+            },
+            None => eprintln!("scopelint: no running VM needs a change: no fix script written"),
+        }
+    }
+    let findings: Vec<&Finding> = outcome.findings.iter().collect();
+    let cx = render::Context {
+        style: pretty::Style::detect(
+            args.output
+                .as_deref()
+                .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
+            args.color,
+        ),
+        repo: RepoPaths::detect(),
+    };
+    written &= output::emit(
+        &destination,
+        &render::render(args.format, outcome, &findings, &cx),
+    )
+    .is_ok();
+    if !written {
+        return ExitCode::from(2);
+    }
+    if args.exit_zero && outcome.errors.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    exit_code(outcome, args.fail_level.severity())
+}

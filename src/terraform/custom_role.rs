@@ -1,0 +1,43 @@
+//! The name a custom role defined in the configuration is granted by:
+//! `google_project_iam_custom_role.x.id` (or `.name`) is
+//! `projects/PROJECT/roles/ROLE_ID`, and `google_organization_iam_custom_role`'s
+//! is `organizations/ORG_ID/roles/ROLE_ID` (the IAM API's role names, which
+//! the provider reports as both attributes), so a grant through a reference
+//! names the same role as one that writes the name out.
+
+use super::eval::{Env, Evaluator, Val};
+use super::marker;
+use super::module::Res;
+
+/// The resource types that define a custom role.
+pub fn is_custom_role(ty: &str) -> bool {
+    matches!(
+        ty,
+        "google_project_iam_custom_role" | "google_organization_iam_custom_role"
+    )
+}
+
+impl Evaluator<'_, '_> {
+    /// The full name of a custom role resource, when its ID and its project
+    /// (or organization) are literal.
+    pub fn custom_role_name(&self, ty: &str, res: &Res<'_>, env: &Env) -> Option<String> {
+        let literal = |v: Val| {
+            v.as_str()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && !marker::is_symbolic(s) && !s.contains('/'))
+                .map(str::to_string)
+        };
+        let role_id = literal(self.def(res.attr("role_id")?, env))?;
+        let parent = match ty {
+            "google_project_iam_custom_role" => format!("projects/{}", {
+                let project = self.project_of(res, env)?;
+                literal(Val::str(project, None))?
+            }),
+            _ => format!(
+                "organizations/{}",
+                literal(self.def(res.attr("org_id")?, env))?
+            ),
+        };
+        Some(format!("{parent}/roles/{role_id}"))
+    }
+}
