@@ -6,7 +6,8 @@
 //! anywhere, loop or dangle); paths named on the command line are taken as
 //! they are, through symlinks. Terraform files and scripts are known by their
 //! names (or a shebang); a JSON plan by its content, whatever its name (in a
-//! walked directory, only `.json` files are looked into).
+//! walked directory, only `.json` files are looked into); Config Connector
+//! YAML by its content too (any other `.yaml`/`.yml` file is left alone).
 
 use crate::read::Links;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub enum FileKind {
     Workflow,
     /// A Cloud Build config (`cloudbuild.yaml`).
     CloudBuild,
+    /// Kubernetes objects of Config Connector (`*.cnrm.cloud.google.com`):
+    /// a `.yaml`/`.yml` file that names such an API group, recognised by content.
+    ConfigConnector,
 }
 
 impl FileKind {
@@ -85,11 +89,25 @@ impl FileKind {
         .then_some(FileKind::Plan)
     }
 
+    /// Whether YAML text names a Config Connector API group. Only a file's
+    /// head is looked at ([`KRM_SNIFF_BYTES`]); the objects themselves are
+    /// recognised by their `apiVersion` when the file is read.
+    pub fn sniff_krm(bytes: &[u8]) -> Option<FileKind> {
+        let head = bytes.get(..KRM_SNIFF_BYTES).unwrap_or(bytes);
+        head.windows(KRM_GROUP.len())
+            .any(|w| w == KRM_GROUP.as_bytes())
+            .then_some(FileKind::ConfigConnector)
+    }
+
     /// Like [`FileKind::of`], and an extension-less file is a shell script when
-    /// its first line is a sh/bash shebang.
+    /// its first line is a sh/bash shebang; any other YAML file is a Config
+    /// Connector file when its head names a Config Connector API group.
     pub fn detect(path: &Path, links: Links) -> Option<FileKind> {
         if let Some(k) = FileKind::of(path) {
             return Some(k);
+        }
+        if is_yaml(path) {
+            return FileKind::sniff_krm(&crate::read::head(path, KRM_SNIFF_BYTES, links)?);
         }
         let name = path.file_name()?.to_string_lossy();
         if name.contains('.') {
@@ -115,6 +133,19 @@ fn in_workflows(path: &Path) -> bool {
 
 /// How much of a `.json` file is read to decide whether it is a plan.
 const SNIFF_BYTES: usize = 4096;
+
+/// How much of a YAML file is read to decide whether it holds Config Connector
+/// objects: a bundle may start with many other Kubernetes objects.
+pub const KRM_SNIFF_BYTES: usize = 256 * 1024;
+
+/// What every Config Connector `apiVersion` holds.
+pub const KRM_GROUP: &str = "cnrm.cloud.google.com/";
+
+/// Whether the file is named like YAML.
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
 
 /// A file to analyse.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

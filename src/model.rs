@@ -172,6 +172,10 @@ pub enum Dialect {
     Terraform,
     /// gcloud `--scopes`: aliases may expand to several scopes (`default`).
     Gcloud,
+    /// A Config Connector object's `scopes`/`oauthScopes`: read as the
+    /// Terraform provider reads them (Config Connector passes them to it), and
+    /// patched as YAML.
+    ConfigConnector,
 }
 
 /// The OAuth scopes a workload's identity gets.
