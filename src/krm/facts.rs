@@ -53,6 +53,23 @@ fn literal(s: &str) -> bool {
     !s.is_empty() && !s.contains("${") && !s.contains("$(") && !s.contains("{{")
 }
 
+/// The end of a scalar written verbatim at `at`, plain or in quotes without
+/// escapes: the common case, found without scanning the rest of its line
+/// (a flow list of many items on one line stays linear).
+fn verbatim_end(text: &str, at: usize, v: &str) -> Option<usize> {
+    let rest = text.get(at..)?;
+    if rest.starts_with(v) && !v.is_empty() {
+        return Some(at + v.len());
+    }
+    let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = rest.get(1..)?;
+    (inner.starts_with(v)
+        && inner.get(v.len()..)?.starts_with(q)
+        && !v.contains(q)
+        && !v.contains('\\'))
+    .then_some(at + v.len() + 2)
+}
+
 fn string(n: Option<&Node>) -> Option<&str> {
     n.and_then(Node::as_str).map(str::trim)
 }
@@ -75,7 +92,9 @@ impl Dir<'_> {
         let text = self.text(file);
         let end = n
             .as_str()
-            .map_or(n.at, |v| map_scalar(text, n.at, v).end)
+            .map_or(n.at, |v| {
+                verbatim_end(text, n.at, v).unwrap_or_else(|| map_scalar(text, n.at, v).end)
+            })
             .max(n.at);
         Loc::new(file, n.at..end)
     }
