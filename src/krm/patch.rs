@@ -318,3 +318,120 @@ fn verified(
     let values: Option<Vec<&str>> = items.iter().map(|i| i.as_str()).collect();
     (values? == expected.iter().map(String::as_str).collect::<Vec<_>>()).then_some(edits)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::krm::facts::{Dir, Namespaces, extract};
+    use crate::model::Account;
+    use crate::source::{FileId, SourceFile};
+
+    /// The patched text of the only workload's scopes list in `text`, or
+    /// `None` when no patch is offered.
+    fn patched(text: &str, strategy: Strategy, add: &[&str]) -> Option<String> {
+        let kb = Knowledge::get().ok()?;
+        let mut sources = Sources::default();
+        let id = sources.push(SourceFile::new(
+            "a.yaml".into(),
+            "a.yaml".into(),
+            text.into(),
+        ));
+        let src = sources.get(id)?;
+        let objects = crate::krm::read(FileId(0), src).ok()?;
+        let namespaces = Namespaces::new();
+        let lookup = |f: FileId| sources.get(f).map(|s| s.text.as_str());
+        let model = extract(&Dir {
+            objects: &objects,
+            namespaces: &namespaces,
+            text: &lookup,
+        });
+        let Account::Attached { scopes, .. } = &model.workloads.first()?.account else {
+            return None;
+        };
+        let add: Vec<String> = add.iter().map(|s| s.to_string()).collect();
+        let edits = scopes_edits(kb, &sources, scopes, strategy, &add)?;
+        let refs: Vec<&Edit> = edits.iter().collect();
+        crate::fix::apply(text, &refs)
+    }
+
+    const HEAD: &str = "apiVersion: compute.cnrm.cloud.google.com/v1beta1\nkind: ComputeInstance\nmetadata:\n  name: vm\nspec:\n  serviceAccount:\n";
+
+    #[test]
+    fn a_block_list_gains_lines_in_its_style_and_line_endings() {
+        let text =
+            format!("{HEAD}    scopes:\n    - 'storage-ro'\n    - 'logging-write'\n  zone: z\n")
+                .replace('\n', "\r\n");
+        let out = patched(&text, Strategy::Minimal, &["pubsub"]).expect("a patch");
+        assert_eq!(
+            out,
+            text.replace(
+                "    - 'logging-write'\r\n",
+                "    - 'logging-write'\r\n    - 'pubsub'\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_block_list_at_the_end_of_the_file_without_a_line_break() {
+        let text = format!(
+            "{HEAD}    scopes:\n      - https://www.googleapis.com/auth/devstorage.read_only"
+        );
+        let out = patched(&text, Strategy::Minimal, &["pubsub"]).expect("a patch");
+        assert!(out.ends_with("read_only\n      - https://www.googleapis.com/auth/pubsub"));
+    }
+
+    #[test]
+    fn cloud_platform_keeps_what_it_does_not_cover_and_drops_comments_of_replaced_items() {
+        let text = format!(
+            "{HEAD}    scopes:\n    - storage-ro # images\n    - https://www.googleapis.com/auth/drive\n    - logging-write\n"
+        );
+        let out = patched(&text, Strategy::CloudPlatform, &[]).expect("a patch");
+        assert!(
+            out.ends_with(
+                "    scopes:\n    - cloud-platform\n    - https://www.googleapis.com/auth/drive\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_item_continued_on_the_next_line_is_kept_whole() {
+        let text =
+            format!("{HEAD}    scopes:\n    - storage-ro\n    - logging-write\n      trace\n");
+        let out = patched(&text, Strategy::CloudPlatform, &[]).expect("a patch");
+        assert!(
+            out.ends_with("    scopes:\n    - cloud-platform\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn flow_lists_and_an_empty_list() {
+        let text = format!("{HEAD}    scopes: [\"storage-ro\"]\n");
+        let out = patched(&text, Strategy::Minimal, &["pubsub"]).expect("a patch");
+        assert!(
+            out.ends_with("scopes: [\"storage-ro\", \"pubsub\"]\n"),
+            "{out}"
+        );
+        let text = format!("{HEAD}    scopes: []\n");
+        let out = patched(&text, Strategy::CloudPlatform, &[]).expect("a patch");
+        assert!(out.ends_with("scopes: [cloud-platform]\n"), "{out}");
+    }
+
+    #[test]
+    fn forms_that_cannot_be_edited_safely_get_no_patch() {
+        // An item that is itself a list.
+        let text = format!("{HEAD}    scopes:\n    - storage-ro\n    - [logging-write]\n");
+        assert_eq!(patched(&text, Strategy::Minimal, &["pubsub"]), None);
+        // Items indented differently.
+        let text = format!("{HEAD}    scopes:\n    - storage-ro\n    -   logging-write\n");
+        assert_eq!(patched(&text, Strategy::Minimal, &["pubsub"]), None);
+        // A value that is not a literal.
+        let text = format!("{HEAD}    scopes:\n    - ${{SCOPE}}\n");
+        assert_eq!(patched(&text, Strategy::Minimal, &["pubsub"]), None);
+        // Nothing to add.
+        let text = format!("{HEAD}    scopes: [pubsub]\n");
+        assert_eq!(patched(&text, Strategy::Minimal, &["pubsub"]), None);
+    }
+}
