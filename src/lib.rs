@@ -96,7 +96,7 @@ enum Loaded {
     Script(SourceFile, Model),
     /// A Config Connector file, read into objects; its facts need the other
     /// files of its directory.
-    Krm(SourceFile, Vec<krm::Object>),
+    Krm(SourceFile, krm::Read),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -208,16 +208,18 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     let mut deferred: Vec<(&Candidate, FileId)> = Vec::new();
     let mut scripts: Vec<Model> = Vec::new();
     let mut krm_dirs: BTreeMap<PathBuf, Vec<krm::Object>> = BTreeMap::new();
+    let mut krm_unread = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
             Loaded::Script(src, m) => {
                 sources.push(src);
                 scripts.push(m);
             }
-            Loaded::Krm(src, objects) => {
+            Loaded::Krm(src, read) => {
                 sources.push(src);
                 let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
-                krm_dirs.entry(dir).or_default().extend(objects);
+                krm_dirs.entry(dir).or_default().extend(read.objects);
+                krm_unread.extend(read.unread);
             }
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
@@ -245,6 +247,7 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         model.extend(m);
     }
     model.extend(krm_model(&krm_dirs, &sources));
+    model.unresolved.extend(krm_unread);
     // Startup scripts may be files no front end read yet: read them now.
     shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
     skipped.extend(
@@ -662,7 +665,7 @@ fn load(
     };
     if kind == discover::FileKind::ConfigConnector {
         return match krm::read(id, &src) {
-            Ok(objects) => Loaded::Krm(src, objects),
+            Ok(read) => Loaded::Krm(src, read),
             Err(e) => unparsable(src, e),
         };
     }

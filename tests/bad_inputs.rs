@@ -335,6 +335,11 @@ fn hostile_config_connector_yaml_is_reported_or_ignored_never_a_crash() {
         ),
         // Not YAML at all, after a Config Connector head.
         ("broken.yaml", format!("{KRM}metadata: {{name: [\n")),
+        // A Helm template: YAML only once Helm has run.
+        (
+            "helm.yaml",
+            format!("{KRM}metadata: {{{{ toYaml .Values.meta }}}}\nspec: [\n"),
+        ),
     ];
     for (name, text) in &files {
         std::fs::write(dir.join(name), text).unwrap();
@@ -351,6 +356,7 @@ fn hostile_config_connector_yaml_is_reported_or_ignored_never_a_crash() {
     assert!(errors.contains(&"k8s/deep.yaml"), "{errors:?}");
     assert!(!errors.contains(&"k8s/shapes.yaml"), "{errors:?}");
     assert!(!errors.contains(&"k8s/scopes.yaml"), "{errors:?}");
+    assert!(!errors.contains(&"k8s/helm.yaml"), "{errors:?}");
     for e in run.report["errors"].as_array().unwrap() {
         assert!(e["line"].as_u64().unwrap() >= 1, "{e}");
         assert!(!e["message"].as_str().unwrap().contains("panic"), "{e}");

@@ -198,6 +198,14 @@ pub fn extract(dir: &Dir<'_>) -> Model {
     let mut model = Model::default();
     for o in dir.objects {
         if o.name.is_none() {
+            // Without a name it cannot be referred to, nor named in a finding.
+            if o.group.ends_with(".cnrm.cloud.google.com") {
+                unresolved(
+                    &mut model,
+                    object_loc(dir, o),
+                    format!("{} without metadata.name: not read", o.kind),
+                );
+            }
             continue;
         }
         if Dir::is(o, "compute", "ComputeInstance")

@@ -10,9 +10,10 @@
 pub mod facts;
 pub mod patch;
 
+use crate::model::Unresolved;
 use crate::shell::ParseError;
 use crate::shell::yaml::{self, Node};
-use crate::source::{FileId, SourceFile};
+use crate::source::{FileId, Loc, SourceFile};
 
 /// The annotation that names the project an object lives in.
 pub const PROJECT_ANNOTATION: &str = "cnrm.cloud.google.com/project-id";
@@ -49,14 +50,39 @@ impl Object {
     }
 }
 
+/// What one file holds.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub objects: Vec<Object>,
+    /// Why the file was not read, for `--verbose`.
+    pub unread: Option<Unresolved>,
+}
+
 /// Reads the Config Connector objects (and `Namespace`s) of one file; other
-/// documents are left out without a word.
-pub fn read(id: FileId, src: &SourceFile) -> Result<Vec<Object>, ParseError> {
-    let docs = yaml::parse_all(src.body()).map_err(|e| ParseError {
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })?;
+/// documents are left out without a word. A template for another tool (Helm's
+/// `{{ }}`) is not YAML until that tool runs: it is left out with a note, not
+/// reported as an error.
+pub fn read(id: FileId, src: &SourceFile) -> Result<Read, ParseError> {
+    let docs = match yaml::parse_all(src.body()) {
+        Ok(docs) => docs,
+        Err(_) if src.body().contains("{{") => {
+            return Ok(Read {
+                objects: Vec::new(),
+                unread: Some(Unresolved {
+                    loc: Loc::new(id, 0..0),
+                    what: "a template for another tool ({{ }}), not YAML until it runs: not read"
+                        .to_string(),
+                }),
+            });
+        }
+        Err(e) => {
+            return Err(ParseError {
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            });
+        }
+    };
     let mut out = Vec::new();
     for mut doc in docs {
         crate::shell::shift(&mut doc, src.bom);
@@ -96,5 +122,8 @@ pub fn read(id: FileId, src: &SourceFile) -> Result<Vec<Object>, ParseError> {
             .map(str::to_string);
         out.push(object);
     }
-    Ok(out)
+    Ok(Read {
+        objects: out,
+        unread: None,
+    })
 }

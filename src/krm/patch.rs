@@ -338,7 +338,7 @@ mod tests {
             text.into(),
         ));
         let src = sources.get(id)?;
-        let objects = crate::krm::read(FileId(0), src).ok()?;
+        let objects = crate::krm::read(FileId(0), src).ok()?.objects;
         let namespaces = Namespaces::new();
         let lookup = |f: FileId| sources.get(f).map(|s| s.text.as_str());
         let model = extract(&Dir {
