@@ -310,3 +310,48 @@ pub fn display_path(path: &Path) -> String {
     let s = shown.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Config Connector YAML is known by its content, anywhere in a walked
+    /// tree; other YAML is not an input, and workflows keep their own kind.
+    #[test]
+    fn config_connector_yaml_is_found_by_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("k8s")).unwrap();
+        std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+        let krm = "apiVersion: iam.cnrm.cloud.google.com/v1beta1\nkind: IAMPolicyMember\n";
+        std::fs::write(root.join("k8s/iam.yaml"), krm).unwrap();
+        std::fs::write(root.join("k8s/ns.YML"), format!("# x\n{krm}")).unwrap();
+        std::fs::write(
+            root.join("k8s/app.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\n",
+        )
+        .unwrap();
+        std::fs::write(root.join(".github/workflows/d.yml"), krm).unwrap();
+        let found = discover(&[root.to_path_buf()]);
+        let kinds: Vec<(String, FileKind)> = found
+            .files
+            .iter()
+            .map(|c| {
+                let rel = c.path.strip_prefix(root).unwrap();
+                (rel.to_string_lossy().replace('\\', "/"), c.kind)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (".github/workflows/d.yml".to_string(), FileKind::Workflow),
+                ("k8s/iam.yaml".to_string(), FileKind::ConfigConnector),
+                ("k8s/ns.YML".to_string(), FileKind::ConfigConnector),
+            ]
+        );
+        // Only the head counts.
+        let late = format!("{}{krm}", "#\n".repeat(KRM_SNIFF_BYTES));
+        assert_eq!(FileKind::sniff_krm(late.as_bytes()), None);
+    }
+}
