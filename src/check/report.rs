@@ -198,7 +198,8 @@ fn apply_note(w: &Workload) -> Option<String> {
         "google_compute_instance" => Some(
             "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
         ),
-        "ComputeInstance" => Some(
+        // Not when the scopes are the template's: the patch does not touch the instance.
+        "ComputeInstance" if matches!(&w.account, crate::model::Account::Attached { scopes, .. } if scopes.trail.is_empty()) => Some(
             "to apply the patch to a running VM, the object needs the annotation cnrm.cloud.google.com/allow-stopping-for-update: \"true\" (Config Connector then stops and starts it)".to_string(),
         ),
         "ContainerNodePool" | "ContainerCluster" => Some(

@@ -338,10 +338,10 @@ fn instance(dir: &Dir<'_>, o: &Object, model: &mut Model) {
             w.account_block = Some(dir.key_loc(o.file, k));
             w.account = account(dir, o, sa, "scopes");
         }
-        None if spec.and_then(|s| s.get("instanceTemplateRef")).is_some() => {
+        None if spec.and_then(|s| entry(s, "instanceTemplateRef")).is_some() => {
             // Made from a template: its account and scopes, when the template is here.
-            w.account = spec
-                .and_then(|s| s.get("instanceTemplateRef"))
+            let (ref_key, r) = spec.and_then(|s| entry(s, "instanceTemplateRef")).unzip();
+            w.account = r
                 .and_then(|r| string(r.get("name")))
                 .and_then(|name| {
                     let mut found = dir.objects.iter().filter(|t| {
@@ -360,6 +360,13 @@ fn instance(dir: &Dir<'_>, o: &Object, model: &mut Model) {
                         None => Account::None,
                     }
                 });
+            // A patch edits the template: say where the instance takes it from.
+            if let (Account::Attached { scopes, .. }, Some(k)) = (&mut w.account, ref_key) {
+                scopes.trail.push((
+                    dir.key_loc(o.file, k),
+                    format!("`{}` takes its account and scopes from the template named here", w.address),
+                ));
+            }
         }
         None => w.account = Account::None,
     }
