@@ -364,7 +364,10 @@ fn instance(dir: &Dir<'_>, o: &Object, model: &mut Model) {
             if let (Account::Attached { scopes, .. }, Some(k)) = (&mut w.account, ref_key) {
                 scopes.trail.push((
                     dir.key_loc(o.file, k),
-                    format!("`{}` takes its account and scopes from the template named here", w.address),
+                    format!(
+                        "`{}` takes its account and scopes from the template named here",
+                        w.address
+                    ),
                 ));
             }
         }
