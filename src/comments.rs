@@ -11,9 +11,11 @@ pub fn line_comments(path: &Path, text: &str) -> Vec<usize> {
     let json = path.extension().is_some_and(|e| e == "json");
     match FileKind::of(path) {
         Some(FileKind::Terraform | FileKind::TfVars) => hcl(text.as_bytes()),
-        Some(FileKind::Workflow | FileKind::CloudBuild) => yaml(text),
+        Some(FileKind::Workflow | FileKind::CloudBuild | FileKind::ConfigConnector) => yaml(text),
         Some(FileKind::TerraformJson | FileKind::TfVarsJson | FileKind::Plan) => Vec::new(),
         None if json => Vec::new(),
+        // Config Connector files are known by content; their comments are YAML's.
+        None if crate::discover::is_yaml(path) => yaml(text),
         // Scripts, and startup-script files read through configuration.
         Some(FileKind::Shell) | None => shell(text),
     }

@@ -6,7 +6,8 @@
 //! anywhere, loop or dangle); paths named on the command line are taken as
 //! they are, through symlinks. Terraform files and scripts are known by their
 //! names (or a shebang); a JSON plan by its content, whatever its name (in a
-//! walked directory, only `.json` files are looked into).
+//! walked directory, only `.json` files are looked into); Config Connector
+//! YAML by its content too (any other `.yaml`/`.yml` file is left alone).
 
 use crate::read::Links;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub enum FileKind {
     Workflow,
     /// A Cloud Build config (`cloudbuild.yaml`).
     CloudBuild,
+    /// Kubernetes objects of Config Connector (`*.cnrm.cloud.google.com`):
+    /// a `.yaml`/`.yml` file that names such an API group, recognised by content.
+    ConfigConnector,
 }
 
 impl FileKind {
@@ -85,11 +89,25 @@ impl FileKind {
         .then_some(FileKind::Plan)
     }
 
+    /// Whether YAML text names a Config Connector API group. Only a file's
+    /// head is looked at ([`KRM_SNIFF_BYTES`]); the objects themselves are
+    /// recognised by their `apiVersion` when the file is read.
+    pub fn sniff_krm(bytes: &[u8]) -> Option<FileKind> {
+        let head = bytes.get(..KRM_SNIFF_BYTES).unwrap_or(bytes);
+        head.windows(KRM_GROUP.len())
+            .any(|w| w == KRM_GROUP.as_bytes())
+            .then_some(FileKind::ConfigConnector)
+    }
+
     /// Like [`FileKind::of`], and an extension-less file is a shell script when
-    /// its first line is a sh/bash shebang.
+    /// its first line is a sh/bash shebang; any other YAML file is a Config
+    /// Connector file when its head names a Config Connector API group.
     pub fn detect(path: &Path, links: Links) -> Option<FileKind> {
         if let Some(k) = FileKind::of(path) {
             return Some(k);
+        }
+        if is_yaml(path) {
+            return FileKind::sniff_krm(&crate::read::head(path, KRM_SNIFF_BYTES, links)?);
         }
         let name = path.file_name()?.to_string_lossy();
         if name.contains('.') {
@@ -115,6 +133,19 @@ fn in_workflows(path: &Path) -> bool {
 
 /// How much of a `.json` file is read to decide whether it is a plan.
 const SNIFF_BYTES: usize = 4096;
+
+/// How much of a YAML file is read to decide whether it holds Config Connector
+/// objects: a bundle may start with many other Kubernetes objects.
+pub const KRM_SNIFF_BYTES: usize = 256 * 1024;
+
+/// What every Config Connector `apiVersion` holds.
+pub const KRM_GROUP: &str = "cnrm.cloud.google.com/";
+
+/// Whether the file is named like YAML.
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
 
 /// A file to analyse.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -278,4 +309,49 @@ pub fn display_path(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf());
     let s = shown.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Config Connector YAML is known by its content, anywhere in a walked
+    /// tree; other YAML is not an input, and workflows keep their own kind.
+    #[test]
+    fn config_connector_yaml_is_found_by_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("k8s")).unwrap();
+        std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+        let krm = "apiVersion: iam.cnrm.cloud.google.com/v1beta1\nkind: IAMPolicyMember\n";
+        std::fs::write(root.join("k8s/iam.yaml"), krm).unwrap();
+        std::fs::write(root.join("k8s/ns.YML"), format!("# x\n{krm}")).unwrap();
+        std::fs::write(
+            root.join("k8s/app.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\n",
+        )
+        .unwrap();
+        std::fs::write(root.join(".github/workflows/d.yml"), krm).unwrap();
+        let found = discover(&[root.to_path_buf()]);
+        let kinds: Vec<(String, FileKind)> = found
+            .files
+            .iter()
+            .map(|c| {
+                let rel = c.path.strip_prefix(root).unwrap();
+                (rel.to_string_lossy().replace('\\', "/"), c.kind)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (".github/workflows/d.yml".to_string(), FileKind::Workflow),
+                ("k8s/iam.yaml".to_string(), FileKind::ConfigConnector),
+                ("k8s/ns.YML".to_string(), FileKind::ConfigConnector),
+            ]
+        );
+        // Only the head counts.
+        let late = format!("{}{krm}", "#\n".repeat(KRM_SNIFF_BYTES));
+        assert_eq!(FileKind::sniff_krm(late.as_bytes()), None);
+    }
 }

@@ -129,6 +129,9 @@ pub fn scopes_edits(
     if scopes.dialect == crate::model::Dialect::Gcloud {
         return crate::shell::patch::scopes_edits(kb, sources, scopes, strategy, add);
     }
+    if scopes.dialect == crate::model::Dialect::ConfigConnector {
+        return crate::krm::patch::scopes_edits(kb, sources, scopes, strategy, add);
+    }
     let loc = scopes.defined.as_ref()?;
     let file = sources.get(loc.file)?;
     let text = file.text.get(loc.span.clone())?;
@@ -252,6 +255,24 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Option<String> {
     Some(out)
 }
 
+/// Applies file edits to `region`, the part of the file that starts at byte
+/// `base`; `None` when an edit falls outside it.
+pub fn apply_within(region: &str, base: usize, edits: &[Edit]) -> Option<String> {
+    let local: Vec<Edit> = edits
+        .iter()
+        .map(|e| {
+            let start = e.loc.span.start.checked_sub(base)?;
+            let end = e.loc.span.end.checked_sub(base)?;
+            (start <= end && end <= region.len()).then(|| Edit {
+                loc: Loc::new(e.loc.file, start..end),
+                replacement: e.replacement.clone(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    let refs: Vec<&Edit> = local.iter().collect();
+    apply(region, &refs)
+}
+
 /// Keeps the edits only if the patched file still parses.
 ///
 /// The edits all fall inside one list literal (`list`, at byte `base` of a
@@ -259,19 +280,7 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Option<String> {
 /// literal still parses as a list. Only the literal is parsed again: parsing
 /// the whole file once per finding made a file with many findings quadratic.
 fn verified(json: bool, list: &str, base: usize, edits: Vec<Edit>) -> Option<Vec<Edit>> {
-    let local: Vec<Edit> = edits
-        .iter()
-        .map(|e| {
-            let start = e.loc.span.start.checked_sub(base)?;
-            let end = e.loc.span.end.checked_sub(base)?;
-            (start <= end && end <= list.len()).then(|| Edit {
-                loc: Loc::new(e.loc.file, start..end),
-                replacement: e.replacement.clone(),
-            })
-        })
-        .collect::<Option<_>>()?;
-    let refs: Vec<&Edit> = local.iter().collect();
-    let patched = apply(list, &refs)?;
+    let patched = apply_within(list, base, &edits)?;
     // Terraform's JSON syntax (`.tf.json`, `.tfvars.json`) must stay valid JSON.
     let still_a_list = if json {
         patched.trim_start().starts_with('[') && crate::terraform::json::is_valid(&patched)

@@ -374,7 +374,9 @@ impl Knowledge {
     /// The short names a scope string stands for in `dialect`; `None` when it is unknown.
     pub fn scope(&self, dialect: crate::model::Dialect, raw: &str) -> Option<Vec<String>> {
         match dialect {
-            crate::model::Dialect::Terraform => self.terraform_scope(raw).map(|s| vec![s]),
+            crate::model::Dialect::Terraform | crate::model::Dialect::ConfigConnector => {
+                self.terraform_scope(raw).map(|s| vec![s])
+            }
             crate::model::Dialect::Gcloud => self.gcloud_scope(raw),
         }
     }

@@ -2,8 +2,8 @@
 //! cover the Google APIs their service account holds IAM roles for.
 //!
 //! The pipeline, one module per step: [`discover`] the input files, parse
-//! them ([`terraform`], and [`shell`] for deployment scripts, workflows and
-//! Cloud Build configs), build one [`model`], [`check`] it against the
+//! them ([`terraform`], [`shell`] for deployment scripts, workflows and
+//! Cloud Build configs, [`krm`] for Config Connector objects), build one [`model`], [`check`] it against the
 //! [`knowledge`] base, then [`render`] the [`finding`]s and [`fix`] them
 //! ([`apply`] plans and writes the patches).
 
@@ -19,6 +19,7 @@ pub mod discover;
 pub mod finding;
 pub mod fix;
 pub mod knowledge;
+pub mod krm;
 pub mod model;
 pub mod read;
 pub mod render;
@@ -94,6 +95,9 @@ enum Loaded {
     Deferred(SourceFile),
     /// A script, workflow or Cloud Build file, already read into facts.
     Script(SourceFile, Model),
+    /// A Config Connector file, read into objects; its facts need the other
+    /// files of its directory.
+    Krm(SourceFile, krm::Read),
     Broken(Option<SourceFile>, InputError),
 }
 
@@ -138,6 +142,9 @@ pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8
     let mut contents: std::collections::HashMap<PathBuf, Vec<u8>> = Default::default();
     for (path, bytes) in files {
         let kind = discover::FileKind::of(&path).or_else(|| {
+            if discover::is_yaml(&path) {
+                return discover::FileKind::sniff_krm(&bytes);
+            }
             let json = path.extension().is_some_and(|e| e == "json");
             json.then(|| discover::FileKind::sniff_bytes(&bytes))
                 .flatten()
@@ -201,11 +208,19 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     let mut inputs = terraform::project::Inputs::default();
     let mut deferred: Vec<(&Candidate, FileId)> = Vec::new();
     let mut scripts: Vec<Model> = Vec::new();
+    let mut krm_dirs: BTreeMap<PathBuf, Vec<krm::Object>> = BTreeMap::new();
+    let mut krm_unread = Vec::new();
     for (c, l) in candidates.iter().zip(loaded) {
         match l {
             Loaded::Script(src, m) => {
                 sources.push(src);
                 scripts.push(m);
+            }
+            Loaded::Krm(src, read) => {
+                sources.push(src);
+                let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                krm_dirs.entry(dir).or_default().extend(read.objects);
+                krm_unread.extend(read.unread);
             }
             Loaded::Parsed(src, parsed) => {
                 sources.push(src);
@@ -232,6 +247,8 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     for m in scripts {
         model.extend(m);
     }
+    model.extend(krm_model(&krm_dirs, &sources));
+    model.unresolved.extend(krm_unread);
     // Startup scripts may be files no front end read yet: read them now.
     shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
     skipped.extend(
@@ -492,6 +509,28 @@ fn push_broken(
     errors.push(err);
 }
 
+/// The facts of the Config Connector files: each directory is one deployment
+/// unit; `Namespace` objects anywhere in the tree give their namespace's project.
+fn krm_model(dirs: &BTreeMap<PathBuf, Vec<krm::Object>>, sources: &Sources) -> Model {
+    let mut namespaces = krm::facts::Namespaces::new();
+    krm::facts::namespaces(dirs.values().flatten(), &mut namespaces);
+    let text = |id: FileId| sources.get(id).map(|s| s.text.as_str());
+    let mut model = Model::default();
+    for (dir, objects) in dirs {
+        let dir_facts = krm::facts::Dir {
+            objects,
+            namespaces: &namespaces,
+            text: &text,
+        };
+        let mut m = krm::facts::extract(&dir_facts);
+        let shown = discover::display_path(dir);
+        let shown = if shown.is_empty() { "." } else { &shown };
+        m.assign_unit(&model::Unit::new(&format!("{shown} (Config Connector)")));
+        model.extend(m);
+    }
+    model
+}
+
 /// How files outside the scanned inputs are read: the reader, and where it may read.
 type Referenced<'r> = (Reader<'r>, &'r boundary::Boundary);
 
@@ -525,6 +564,7 @@ fn load_module_dir(
             }
             Loaded::Parsed(src, terraform::Parsed::Plan(_))
             | Loaded::Script(src, _)
+            | Loaded::Krm(src, _)
             | Loaded::Deferred(src) => {
                 sources.push(src);
             }
@@ -632,6 +672,24 @@ fn load(
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
+    let unparsable = |src, e: shell::ParseError| {
+        Loaded::Broken(
+            Some(src),
+            InputError {
+                file: display.clone(),
+                line: e.line,
+                column: e.column,
+                message: format!("cannot parse: {}", e.message),
+                source: None,
+            },
+        )
+    };
+    if kind == discover::FileKind::ConfigConnector {
+        return match krm::read(id, &src) {
+            Ok(read) => Loaded::Krm(src, read),
+            Err(e) => unparsable(src, e),
+        };
+    }
     if !kind.is_terraform() {
         return match shell::analyze(id, kind, &src, kb) {
             Ok(mut m) => {
@@ -639,16 +697,7 @@ fn load(
                 m.assign_unit(&model::Unit::new(&display));
                 Loaded::Script(src, m)
             }
-            Err(e) => Loaded::Broken(
-                Some(src),
-                InputError {
-                    file: display,
-                    line: e.line,
-                    column: e.column,
-                    message: format!("cannot parse: {}", e.message),
-                    source: None,
-                },
-            ),
+            Err(e) => unparsable(src, e),
         };
     }
     if parse == Parse::Later && (kind.is_configuration() || kind.is_tfvars()) {

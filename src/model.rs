@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 
 /// A deployment unit: the files whose facts may meet (a Terraform root module
 /// with the module instances it creates, one script, one workflow file, one
-/// Cloud Build config). Grants, enabled APIs and identities that are not
+/// Cloud Build config, one directory of Config Connector files). Grants, enabled APIs and identities that are not
 /// literals join a workload only from its own unit, so the findings for a
 /// directory do not depend on what else is scanned beside it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -172,6 +172,10 @@ pub enum Dialect {
     Terraform,
     /// gcloud `--scopes`: aliases may expand to several scopes (`default`).
     Gcloud,
+    /// A Config Connector object's `scopes`/`oauthScopes`: read as the
+    /// Terraform provider reads them (Config Connector passes them to it), and
+    /// patched as YAML.
+    ConfigConnector,
 }
 
 /// The OAuth scopes a workload's identity gets.

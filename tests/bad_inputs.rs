@@ -237,7 +237,13 @@ fn crlf_line_endings_give_the_same_findings_and_patches_keep_them() {
 fn patches_of_crlf_scripts_and_yaml_keep_crlf() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for name in ["gcloud_patch_styles", "gcloud_cloud_build"] {
+    for name in [
+        "gcloud_patch_styles",
+        "gcloud_cloud_build",
+        "krm_compute_instance_sl001",
+        "krm_iam_partial_policy",
+        "krm_node_pool_ref_sa",
+    ] {
         support::copy_dir(&fixture(name), &tmp.path().join(name));
     }
     for e in walk(tmp.path()) {
@@ -251,7 +257,13 @@ fn patches_of_crlf_scripts_and_yaml_keep_crlf() {
     let run = check(tmp.path(), &["."]);
     assert_eq!(run.report["errors"], json!([]));
     let changed = apply_fixes(tmp.path(), &run.report);
-    assert!(changed.len() >= 2, "{changed:?}");
+    assert!(changed.len() >= 5, "{changed:?}");
+    let after = check(tmp.path(), &["."]);
+    assert_eq!(
+        after.report["errors"],
+        json!([]),
+        "a patched file no longer parses"
+    );
     for path in files {
         let patched = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
@@ -275,6 +287,82 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The head of a Config Connector object, for the KRM bad inputs.
+const KRM: &str = "apiVersion: compute.cnrm.cloud.google.com/v1beta1\nkind: ComputeInstance\n";
+
+#[test]
+fn hostile_config_connector_yaml_is_reported_or_ignored_never_a_crash() {
+    let tmp = tree_with_finding();
+    let dir = tmp.path().join("k8s");
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = 100_000;
+    let files = [
+        // Nesting far beyond the parser's depth budget.
+        (
+            "deep.yaml",
+            format!("{KRM}spec: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
+        // An alias bomb: each level doubles the one before.
+        ("aliases.yaml", {
+            let mut t = format!("{KRM}a0: &a0 [x, x]\n");
+            for i in 1..40 {
+                t.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
+            }
+            t
+        }),
+        // A storm of documents.
+        ("documents.yaml", format!("{KRM}{}", "---\n".repeat(n))),
+        // Fields of the wrong shape everywhere a value is read.
+        (
+            "shapes.yaml",
+            format!(
+                "{KRM}metadata: [1, 2]\nspec:\n  serviceAccount: [scopes]\n---\n\
+                 {KRM}metadata: {{name: {{a: b}}}}\nspec: {{serviceAccount: {{scopes: {{a: b}}, serviceAccountRef: [x]}}}}\n---\n\
+                 apiVersion: [iam.cnrm.cloud.google.com/v1beta1]\nkind: IAMPolicyMember\n---\n\
+                 apiVersion: iam.cnrm.cloud.google.com/v1beta1\nkind: IAMPartialPolicy\nmetadata: {{name: p}}\n\
+                 spec: {{bindings: [{{role: [r], members: x}}, 7, {{role: roles/editor, members: [[], {{memberFrom: 3}}]}}]}}\n"
+            ),
+        ),
+        // Twenty thousand scopes on one line.
+        (
+            "scopes.yaml",
+            format!(
+                "{KRM}metadata: {{name: big}}\nspec:\n  serviceAccount:\n    scopes: [{}trace]\n",
+                "logging-write, ".repeat(20_000)
+            ),
+        ),
+        // Not YAML at all, after a Config Connector head.
+        ("broken.yaml", format!("{KRM}metadata: {{name: [\n")),
+        // A Helm template: YAML only once Helm has run.
+        (
+            "helm.yaml",
+            format!("{KRM}metadata: {{{{ toYaml .Values.meta }}}}\nspec: [\n"),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let run = check(tmp.path(), &["."]);
+    let errors: Vec<&str> = run.report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    // Each unparsable file is named, with a position; the others are read.
+    assert!(errors.contains(&"k8s/broken.yaml"), "{errors:?}");
+    assert!(errors.contains(&"k8s/deep.yaml"), "{errors:?}");
+    assert!(!errors.contains(&"k8s/shapes.yaml"), "{errors:?}");
+    assert!(!errors.contains(&"k8s/scopes.yaml"), "{errors:?}");
+    assert!(!errors.contains(&"k8s/helm.yaml"), "{errors:?}");
+    for e in run.report["errors"].as_array().unwrap() {
+        assert!(e["line"].as_u64().unwrap() >= 1, "{e}");
+        assert!(!e["message"].as_str().unwrap().contains("panic"), "{e}");
+    }
+    one_field_note_finding(&run.report);
+    assert_eq!(run.code, 2);
 }
 
 #[test]

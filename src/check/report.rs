@@ -20,7 +20,9 @@ pub fn workload_ref(w: &Workload) -> WorkloadRef {
 
 /// `kind `name`` as messages name a workload.
 pub fn subject(w: &Workload) -> String {
-    if w.address.ends_with(&format!(".{}", w.name)) {
+    // Terraform addresses end `.NAME`, Config Connector ones `/NAME`.
+    if w.address.ends_with(&format!(".{}", w.name)) || w.address.ends_with(&format!("/{}", w.name))
+    {
         format!("`{}`", w.address)
     } else {
         format!("`{}` ({})", w.address, w.name)
@@ -206,6 +208,13 @@ fn apply_note(w: &Workload) -> Option<String> {
         "google_composer_environment" => Some(
             "the Cloud Composer API cannot update an environment's oauth_scopes: check the plan before applying the patch (a replaced environment loses its state; creating a new one and moving the DAGs is the safe path)".to_string(),
         ),
+        // Not when the scopes are the template's: the patch does not touch the instance.
+        "ComputeInstance" if matches!(&w.account, crate::model::Account::Attached { scopes, .. } if scopes.trail.is_empty()) => Some(
+            "to apply the patch to a running VM, the object needs the annotation cnrm.cloud.google.com/allow-stopping-for-update: \"true\" (Config Connector then stops and starts it)".to_string(),
+        ),
+        "ContainerNodePool" | "ContainerCluster" => Some(
+            "nodeConfig is immutable: to roll the new scopes out without downtime, create a new ContainerNodePool with them, cordon and drain the old nodes (kubectl cordon, kubectl drain), then delete the old pool".to_string(),
+        ),
         "google_container_node_pool" | "google_container_cluster" => Some(
             "changing oauth_scopes replaces the node pool (or the cluster's default pool): to roll it without downtime, create a new pool with the new scopes, cordon and drain the old nodes (kubectl cordon, kubectl drain), then delete the old pool".to_string(),
         ),
@@ -280,6 +289,32 @@ fn dedicated_account(
             out.push(format!("  and in the {block}:"));
             out.push(format!("    {email} = google_service_account.{id}.email"));
             out.push(format!("    {scopes} = [\"cloud-platform\"]"));
+        }
+        crate::model::Dialect::ConfigConnector => {
+            out.push("  apiVersion: iam.cnrm.cloud.google.com/v1beta1".to_string());
+            out.push("  kind: IAMServiceAccount".to_string());
+            out.push("  metadata:".to_string());
+            out.push(format!("    name: {id}"));
+            for (i, role) in roles.iter().enumerate() {
+                out.push("  ---".to_string());
+                out.push("  apiVersion: iam.cnrm.cloud.google.com/v1beta1".to_string());
+                out.push("  kind: IAMPolicyMember".to_string());
+                out.push("  metadata:".to_string());
+                out.push(format!("    name: {id}-{i}"));
+                out.push("  spec:".to_string());
+                out.push("    memberFrom:".to_string());
+                out.push("      serviceAccountRef:".to_string());
+                out.push(format!("        name: {id}"));
+                out.push(format!("    role: {role}"));
+                out.push("    resourceRef:".to_string());
+                out.push("      kind: Project".to_string());
+                out.push(format!("      external: {project}"));
+            }
+            out.push(
+                "  and in the workload: serviceAccountRef: {name: ".to_string()
+                    + &id
+                    + "} with the scopes [cloud-platform]",
+            );
         }
         crate::model::Dialect::Gcloud => {
             let project = quote(&project);

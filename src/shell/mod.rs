@@ -66,7 +66,8 @@ pub fn analyze(
         | FileKind::TfVars
         | FileKind::TerraformJson
         | FileKind::TfVarsJson
-        | FileKind::Plan => {}
+        | FileKind::Plan
+        | FileKind::ConfigConnector => {}
     }
     Ok(model)
 }
@@ -81,7 +82,8 @@ fn parse_yaml(src: &SourceFile) -> Result<yaml::Node, ParseError> {
     Ok(root)
 }
 
-fn shift(n: &mut yaml::Node, by: usize) {
+/// Moves every offset of a tree parsed from a file's BOM-less body by `by`.
+pub(crate) fn shift(n: &mut yaml::Node, by: usize) {
     n.at += by;
     match &mut n.value {
         yaml::Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, by)),

@@ -2,7 +2,8 @@
 //! Cloud Build steps (`entrypoint: gcloud` with `args`, `bash -c` scripts,
 //! `script:`), and cloud-init `runcmd`. Parsed with serde-saphyr into a tree
 //! that keeps each node's byte offset; a scalar's text is then mapped back to
-//! the file line by line, so locations point at the right line.
+//! the file line by line, so locations point at the right line. Config
+//! Connector files ([`crate::krm`]) are read with the same tree, one per document.
 
 use super::embed::Embedded;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -143,18 +144,29 @@ pub struct YamlError {
 pub fn parse(text: &str) -> Result<Node, YamlError> {
     match serde_saphyr::from_str::<Spanned<RawNode>>(text) {
         Ok(n) => Ok(node(n)),
-        Err(e) => {
-            let (line, column) = e
-                .location()
-                .map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
-            let message = e.to_string();
-            let message = message.lines().next().unwrap_or("").to_string();
-            Err(YamlError {
-                line,
-                column,
-                message,
-            })
-        }
+        Err(e) => Err(error(&e)),
+    }
+}
+
+/// Parses every document of a multi-document stream (`---` separated); empty
+/// documents are left out. The parser's budget bounds depth, nodes and documents.
+pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    match serde_saphyr::from_multiple::<Spanned<RawNode>>(text) {
+        Ok(docs) => Ok(docs.into_iter().map(node).collect()),
+        Err(e) => Err(error(&e)),
+    }
+}
+
+fn error(e: &serde_saphyr::Error) -> YamlError {
+    let (line, column) = e
+        .location()
+        .map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
+    let message = e.to_string();
+    let message = message.lines().next().unwrap_or("").to_string();
+    YamlError {
+        line,
+        column,
+        message,
     }
 }
 

@@ -79,10 +79,12 @@ pub fn parse(id: FileId, kind: FileKind, src: &SourceFile) -> Result<Parsed, Par
         FileKind::TerraformJson => json::parse_config(id, src.body(), src.bom).map(file),
         FileKind::TfVarsJson => json::parse_tfvars(id, src.body(), src.bom).map(file),
         FileKind::Plan => plan::PlanInput::new(id, src).map(Parsed::Plan),
-        FileKind::Shell | FileKind::Workflow | FileKind::CloudBuild => Err(ParseError {
-            line: 0,
-            column: 0,
-            message: "not a Terraform file".to_string(),
-        }),
+        FileKind::Shell | FileKind::Workflow | FileKind::CloudBuild | FileKind::ConfigConnector => {
+            Err(ParseError {
+                line: 0,
+                column: 0,
+                message: "not a Terraform file".to_string(),
+            })
+        }
     }
 }
