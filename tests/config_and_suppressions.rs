@@ -605,6 +605,8 @@ fn verbose_names_the_configuration_and_unknown_roles_and_scopes() {
         err.contains("unknown scope `https://www.googleapis.com/auth/nosuchscope` on google_compute_instance.app"),
         "{err}"
     );
+}
+
 /// A custom role defined in the configuration and granted through its `id`.
 const CUSTOM_ROLE: &str = r#"
 provider "google" {
