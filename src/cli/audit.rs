@@ -1,8 +1,9 @@
 //! `scopelint audit`: the analysis of `check` on exports of what already
 //! runs, and a script that fixes the running VMs.
 
-use super::check::{FailLevel, exit_code, known_rule, nearest_rule, report_unresolved, rule_name};
+use super::check::{FailLevel, exit_code, load_config, report_unresolved, rule_filters};
 use super::output;
+use scopelint::Options;
 use scopelint::audit::{self, Inputs, Named};
 use scopelint::finding::Finding;
 use scopelint::fix::Strategy;
@@ -10,7 +11,6 @@ use scopelint::knowledge::Knowledge;
 use scopelint::render::pretty::ColorChoice;
 use scopelint::render::visible::visible;
 use scopelint::render::{self, Format, RepoPaths, pretty};
-use scopelint::{Options, config};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -96,36 +96,12 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let config = match &args.config {
-        None => config::Loaded::default(),
-        Some(path) => match config::load(path, kb) {
-            Ok(c) => c,
-            Err(errors) => {
-                for e in errors {
-                    eprintln!(
-                        "{}:{}:{}: configuration error: {}",
-                        visible(&e.file),
-                        e.line,
-                        e.column,
-                        visible(&e.message)
-                    );
-                }
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let select: Vec<String> = args.select.iter().map(|r| rule_name(r)).collect();
-    let ignore: Vec<String> = args.ignore.iter().map(|r| rule_name(r)).collect();
-    if let Some(unknown) = select.iter().chain(&ignore).find(|r| !known_rule(r)) {
-        let hint = nearest_rule(unknown)
-            .map(|r| format!(" (did you mean `{r}`?)"))
-            .unwrap_or_default();
-        eprintln!(
-            "scopelint: unknown rule `{}` in --select/--ignore{hint}",
-            visible(unknown)
-        );
+    let Ok(config) = load_config(args.config.as_deref(), kb) else {
         return ExitCode::from(2);
-    }
+    };
+    let Ok((select, ignore)) = rule_filters(&args.select, &args.ignore) else {
+        return ExitCode::from(2);
+    };
     let opts = Options {
         strategy: args.fix_strategy,
         config,

@@ -160,40 +160,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         .config
         .clone()
         .or_else(|| args.paths.first().and_then(|p| config::find(p)));
-    let config = match config_path.clone() {
-        None => config::Loaded::default(),
-        Some(path) => match config::load(&path, kb) {
-            Ok(c) => c,
-            Err(errors) => {
-                for e in errors {
-                    // No `:0:0` when the error has no place in the file.
-                    let at = if e.line > 0 {
-                        format!(":{}:{}", e.line, e.column.max(1))
-                    } else {
-                        String::new()
-                    };
-                    eprintln!(
-                        "{}{at}: configuration error: {}",
-                        visible(&e.file),
-                        visible(&e.message)
-                    );
-                }
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let select: Vec<String> = args.select.iter().map(|r| rule_name(r)).collect();
-    let ignore: Vec<String> = args.ignore.iter().map(|r| rule_name(r)).collect();
-    if let Some(unknown) = select.iter().chain(&ignore).find(|r| !known_rule(r)) {
-        let hint = nearest_rule(unknown)
-            .map(|r| format!(" (did you mean `{r}`?)"))
-            .unwrap_or_default();
-        eprintln!(
-            "scopelint: unknown rule `{}` in --select/--ignore{hint}",
-            visible(unknown)
-        );
+    let Ok(config) = load_config(config_path.as_deref(), kb) else {
         return ExitCode::from(2);
-    }
+    };
+    let Ok((select, ignore)) = rule_filters(&args.select, &args.ignore) else {
+        return ExitCode::from(2);
+    };
     let opts = Options {
         paths: args.paths.clone(),
         strategy: args.fix_strategy,
@@ -347,6 +319,48 @@ fn summary_to_stderr(args: &CheckArgs, to: &output::Destination, outcome: &Outco
     }
     let findings: Vec<&Finding> = outcome.findings.iter().collect();
     eprint!("{}", pretty::summary(outcome, &findings));
+}
+
+/// The configuration at `path` (none: the defaults); its errors are printed.
+pub(super) fn load_config(path: Option<&Path>, kb: &Knowledge) -> Result<config::Loaded, ()> {
+    let Some(path) = path else {
+        return Ok(config::Loaded::default());
+    };
+    config::load(path, kb).map_err(|errors| {
+        for e in errors {
+            // No `:0:0` when the error has no place in the file.
+            let at = if e.line > 0 {
+                format!(":{}:{}", e.line, e.column.max(1))
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "{}{at}: configuration error: {}",
+                visible(&e.file),
+                visible(&e.message)
+            );
+        }
+    })
+}
+
+/// `--select` and `--ignore` as rule codes or names; an unknown rule is printed, with the nearest one.
+pub(super) fn rule_filters(
+    select: &[String],
+    ignore: &[String],
+) -> Result<(Vec<String>, Vec<String>), ()> {
+    let select: Vec<String> = select.iter().map(|r| rule_name(r)).collect();
+    let ignore: Vec<String> = ignore.iter().map(|r| rule_name(r)).collect();
+    if let Some(unknown) = select.iter().chain(&ignore).find(|r| !known_rule(r)) {
+        let hint = nearest_rule(unknown)
+            .map(|r| format!(" (did you mean `{r}`?)"))
+            .unwrap_or_default();
+        eprintln!(
+            "scopelint: unknown rule `{}` in --select/--ignore{hint}",
+            visible(unknown)
+        );
+        return Err(());
+    }
+    Ok((select, ignore))
 }
 
 /// The report of `outcome` in the requested format.
