@@ -538,7 +538,7 @@ fn pre_commit_runs_the_hook_end_to_end() {
     assert!(!ok, "the staged .tofu file must be checked:\n{out}");
     assert!(!out.contains("no files to check"), "{out}");
     assert!(
-        out.contains("tofu/main.tofu") && out.contains("SL001 insufficient-scope"),
+        out.contains("tofu/main.tofu") && out.contains("error[SL001]"),
         "{out}"
     );
     git(sample.path(), &["add", "tofu"]);
@@ -562,7 +562,7 @@ fn pre_commit_runs_the_hook_end_to_end() {
     assert!(!ok, "the staged .tfvars.json file must be checked:\n{out}");
     assert!(!out.contains("no files to check"), "{out}");
     assert!(
-        out.contains("json/main.tf.json") && out.contains("SL001 insufficient-scope"),
+        out.contains("json/main.tf.json") && out.contains("error[SL001]"),
         "{out}"
     );
 }
