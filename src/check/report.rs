@@ -263,10 +263,14 @@ fn dedicated_account(
         .project
         .clone()
         .unwrap_or_else(|| "PROJECT_ID".to_string());
+    // A startup script's calls (SL006) need an API, not a role that grants it.
+    let holds = match roles.is_empty() {
+        true => "the roles its calls need".to_string(),
+        false => roles.iter().copied().collect::<Vec<_>>().join(", "),
+    };
     let mut out = vec![format!(
-        "better: run {} as a dedicated service account that holds only {}:",
+        "better: run {} as a dedicated service account that holds only {holds}:",
         w.name,
-        roles.iter().copied().collect::<Vec<_>>().join(", ")
     )];
     match dialect {
         crate::model::Dialect::Terraform => {
