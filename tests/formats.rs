@@ -196,6 +196,24 @@ fn sarif_of_every_fixture_passes_the_multitool_with_github_rules() {
         std::fs::write(&path, &sarif).unwrap();
         files.insert(name(&dir).to_string(), path);
     }
+    // `scopelint audit` writes the same SARIF from exports (tests/audit.rs has the cases).
+    let audits = root().join("fixtures/audit");
+    for case in std::fs::read_dir(&audits).unwrap() {
+        let case = case.unwrap().path();
+        let args = std::fs::read_to_string(case.join("args")).unwrap();
+        let out = Command::cargo_bin("scopelint")
+            .unwrap()
+            .current_dir(&case)
+            .arg("audit")
+            .args(args.split_whitespace())
+            .args(["--format", "sarif"])
+            .output()
+            .unwrap();
+        let label = format!("audit-{}", name(&case));
+        let path = tmp.path().join(format!("{label}.sarif"));
+        std::fs::write(&path, &out.stdout).unwrap();
+        files.insert(label, path);
+    }
     let Some(multitool) = tool(
         "SCOPELINT_SARIF_MULTITOOL",
         "sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool",
