@@ -28,7 +28,8 @@ pub fn read(text: &str, file: FileId, model: &mut Model) -> (Vec<Running>, Vec<L
     // Services and policies name projects by number; Project assets give their IDs.
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut services: Vec<(String, Loc, Option<String>)> = Vec::new();
-    let mut policies: Vec<(usize, usize, String)> = Vec::new();
+    // Lines holding an IAM policy, kept parsed for after the first pass.
+    let mut with_policy = Vec::new();
     let mut offset = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let start = offset;
@@ -90,24 +91,19 @@ pub fn read(text: &str, file: FileId, model: &mut Model) -> (Vec<Running>, Vec<L
             .or_else(|| asset.get("iam_policy"))
             .is_some()
         {
-            policies.push((start, line.len(), name.to_string()));
+            with_policy.push((value, start));
         }
     }
     // Policies last, once every Project asset has told its ID.
-    for (start, len, name) in policies {
-        let Some(line) = text.get(start..start + len) else {
-            continue;
-        };
-        let Ok(value) = crate::terraform::json::parse_value(line) else {
-            continue;
-        };
-        let asset = Node::at_offset(&value, file, start);
+    for (value, start) in &with_policy {
+        let asset = Node::at_offset(value, file, *start);
         let Some(policy) = asset.get("iamPolicy").or_else(|| asset.get("iam_policy")) else {
             continue;
         };
+        let name = asset.str_at(&["name"]).unwrap_or("");
         let holder = name
             .strip_prefix("//cloudresourcemanager.googleapis.com/")
-            .unwrap_or(&name);
+            .unwrap_or(name);
         let project =
             segment_after(holder, "projects").map(|p| ids.get(p).map_or(p, String::as_str));
         policies::iam_policy(policy, holder, project, model);

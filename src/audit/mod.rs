@@ -9,7 +9,7 @@
 
 mod assets;
 mod instances;
-mod json;
+pub mod json;
 mod policies;
 mod script;
 pub mod why;

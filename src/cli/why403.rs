@@ -1,6 +1,7 @@
 //! `scopelint why-403`: explain a refused Google API call from its error body.
 
 use super::{AnswerFormat, print_answer};
+use scopelint::audit::json::{last_segment, segment_after};
 use scopelint::audit::why::{Cause, Diagnosis, ErrorBody, diagnose};
 use scopelint::knowledge::Knowledge;
 use scopelint::render::visible::visible;
@@ -165,11 +166,6 @@ fn instance(path: &std::path::Path, name: &str) -> Result<(Vm, Vec<String>), Str
         .find(|r| r.get("name").and_then(|n| n.as_str()) == Some(name))
         .ok_or_else(|| format!("{}: no instance named {name}", path.display()))?;
     let text = |key: &str| record.get(key).and_then(|v| v.as_str()).unwrap_or("");
-    let segment = |s: &str, key: &str| {
-        let mut parts = s.split('/');
-        parts.find(|p| *p == key)?;
-        parts.next().map(str::to_string)
-    };
     let scopes = record
         .get("serviceAccounts")
         .and_then(|a| a.get(0))
@@ -183,12 +179,8 @@ fn instance(path: &std::path::Path, name: &str) -> Result<(Vm, Vec<String>), Str
         .unwrap_or_default();
     let vm = Vm {
         name: Some(name.to_string()),
-        zone: text("zone")
-            .rsplit('/')
-            .next()
-            .map(str::to_string)
-            .filter(|z| !z.is_empty()),
-        project: segment(text("selfLink"), "projects"),
+        zone: last_segment(text("zone")).map(str::to_string),
+        project: segment_after(text("selfLink"), "projects").map(str::to_string),
     };
     Ok((vm, scopes))
 }
