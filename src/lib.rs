@@ -7,7 +7,6 @@
 //! [`knowledge`] base, then [`render`] the [`finding`]s and [`fix`] them
 //! ([`apply`] plans and writes the patches).
 
-pub mod apply;
 pub mod audit;
 pub mod baseline;
 pub mod boundary;

@@ -381,18 +381,18 @@ fn a_file_changed_between_read_and_write_is_not_clobbered() {
     };
     let kb = scopelint::knowledge::Knowledge::get().unwrap();
     let outcome = scopelint::run(&opts, kb);
-    let plan = scopelint::apply::plan(&opts, kb, &outcome);
+    let plan = scopelint::fix::plan::plan(&opts, kb, &outcome);
     assert_eq!(plan.patches.len(), 1);
     let patch = &plan.patches[0];
     // Someone edits the file after scopelint read it.
     let edited = format!("{}\n# edited meanwhile\n", patch.original);
     std::fs::write(&patch.path, &edited).unwrap();
-    let err = scopelint::apply::write(patch).unwrap_err();
+    let err = scopelint::fix::write::write(patch).unwrap_err();
     assert!(err.contains("changed after scopelint read it"), "{err}");
     assert_eq!(std::fs::read_to_string(&patch.path).unwrap(), edited);
     // Unchanged, it is written.
     std::fs::write(&patch.path, &patch.original).unwrap();
-    scopelint::apply::write(patch).unwrap();
+    scopelint::fix::write::write(patch).unwrap();
     assert_eq!(std::fs::read_to_string(&patch.path).unwrap(), patch.patched);
     assert_eq!(std::env::current_dir().unwrap(), cwd);
 }

@@ -9,7 +9,7 @@ use scopelint::knowledge::Knowledge;
 use scopelint::render::pretty::ColorChoice;
 use scopelint::render::visible::{not_a_log_command, visible};
 use scopelint::render::{self, Format, RepoPaths, pretty};
-use scopelint::{Options, Outcome, apply, config};
+use scopelint::{Options, Outcome, config, fix};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -264,7 +264,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     };
     let plan = || {
-        let mut plan = apply::plan(&opts, kb, &outcome);
+        let mut plan = fix::plan::plan(&opts, kb, &outcome);
         eprint!("{}", plan.withheld_report());
         if !args.fix_outside {
             eprint!("{}", plan.hold_outside(&Boundary::new(&args.paths, &[])));
@@ -282,7 +282,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let plan = plan();
         let mut failed = false;
         for patch in &plan.patches {
-            match apply::write(patch) {
+            match fix::write::write(patch) {
                 Ok(()) => eprintln!(
                     "scopelint: fixed {} ({})",
                     patch.display,

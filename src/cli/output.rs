@@ -43,7 +43,7 @@ pub fn destination(output: Option<&Path>, inputs: &Sources) -> Result<Destinatio
 /// Writes `text` to the destination (a file atomically).
 pub fn emit(to: &Destination, text: &str) -> Result<(), ()> {
     match to {
-        Destination::File(path) => scopelint::apply::write_atomic(path, text.as_bytes(), None)
+        Destination::File(path) => scopelint::fix::write::write_atomic(path, text.as_bytes(), None)
             .map_err(|e| {
                 eprintln!("scopelint: cannot write {}: {e}", path.display());
             }),

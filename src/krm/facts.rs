@@ -109,7 +109,7 @@ impl Dir<'_> {
     fn seq_loc(&self, file: FileId, n: &Node) -> Loc {
         let text = self.text(file);
         if text.get(n.at..).is_some_and(|t| t.starts_with('[')) {
-            let end = super::patch::flow_end(text, n.at).unwrap_or(n.at + 1);
+            let end = flow_end(text, n.at).unwrap_or(n.at + 1);
             return Loc::new(file, n.at..end);
         }
         let end = n
@@ -625,4 +625,39 @@ fn service(dir: &Dir<'_>, o: &Object, model: &mut Model) {
             format!("{}: service is not known", Dir::address(o)),
         ),
     }
+}
+
+/// The end (after `]`) of the flow sequence whose `[` is at `at`; `None`
+/// when it is not closed.
+pub fn flow_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = at;
+    while let Some(&c) = bytes.get(i) {
+        match quote {
+            Some(b'"') if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b'#' if i > 0 && matches!(bytes.get(i - 1), Some(b' ' | b'\t' | b'\n')) => {
+                    // a comment runs to the end of its line
+                    while bytes.get(i).is_some_and(|b| *b != b'\n') {
+                        i += 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
 }

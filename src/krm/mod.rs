@@ -8,7 +8,6 @@
 //! grants and enabled APIs, and [`patch`] edits `scopes`/`oauthScopes` lists.
 
 pub mod facts;
-pub mod patch;
 
 use crate::model::Unresolved;
 use crate::shell::ParseError;

@@ -14,7 +14,6 @@ pub mod argv;
 pub mod embed;
 pub mod facts;
 pub mod interp;
-pub mod patch;
 pub mod quote;
 pub mod startup;
 pub mod syntax;

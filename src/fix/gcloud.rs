@@ -4,11 +4,11 @@
 //! list style). Every patch is applied in memory and the file re-parsed
 //! before it is offered.
 
-use super::quote;
+use super::{Strategy, apply, outside_cloud_platform};
 use crate::finding::Edit;
-use crate::fix::{Strategy, apply, outside_cloud_platform};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{ArgStyle, FlagText, Scopes};
+use crate::shell::quote;
 use crate::source::{Loc, SourceFile, Sources};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -144,7 +144,7 @@ pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
     let patched = apply(&file.text, &refs)?;
     let name = file.path.to_string_lossy();
     if name.ends_with(".yml") || name.ends_with(".yaml") {
-        super::yaml::parse(patched.get(file.bom..)?).ok()?;
+        crate::shell::yaml::parse(patched.get(file.bom..)?).ok()?;
         return Some(edits);
     }
     let tree = original_tree(file)?;
@@ -173,7 +173,8 @@ pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
     let patched_body = patched.get(file.bom..)?;
     let before = body.get(start..end)?;
     let after = patched_body.get(start..(end + grown).checked_sub(shrunk)?)?;
-    let errors = |t: &str| super::syntax::parse(t).map(|t| super::syntax::error_count(&t));
+    let errors =
+        |t: &str| crate::shell::syntax::parse(t).map(|t| crate::shell::syntax::error_count(&t));
     (errors(after)? <= errors(before)?).then_some(edits)
 }
 
@@ -186,7 +187,7 @@ fn original_tree(file: &SourceFile) -> Option<Tree> {
     if let Some(hit) = cache.lock().ok()?.get(&key) {
         return Some(hit.clone());
     }
-    let tree = super::syntax::parse(file.body())?;
+    let tree = crate::shell::syntax::parse(file.body())?;
     cache.lock().ok()?.insert(key, tree.clone());
     Some(tree)
 }

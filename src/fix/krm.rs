@@ -5,49 +5,14 @@
 //! must hold exactly the expected items; a form that cannot be edited that
 //! safely gets no patch.
 
+use super::{Strategy, apply_within, outside_cloud_platform};
 use crate::finding::Edit;
-use crate::fix::{Strategy, apply_within, outside_cloud_platform};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Scopes;
 use crate::shell::yaml::{self, Value};
 use crate::source::{Loc, Sources};
 use std::collections::BTreeSet;
 use std::ops::Range;
-
-/// The end (after `]`) of the flow sequence whose `[` is at `at`; `None`
-/// when it is not closed.
-pub fn flow_end(text: &str, at: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut i = at;
-    while let Some(&c) = bytes.get(i) {
-        match quote {
-            Some(b'"') if c == b'\\' => i += 1,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                b'"' | b'\'' => quote = Some(c),
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => {
-                    depth = depth.checked_sub(1)?;
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                b'#' if i > 0 && matches!(bytes.get(i - 1), Some(b' ' | b'\t' | b'\n')) => {
-                    // a comment runs to the end of its line
-                    while bytes.get(i).is_some_and(|b| *b != b'\n') {
-                        i += 1;
-                    }
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    None
-}
 
 fn line_start(text: &str, at: usize) -> usize {
     text.get(..at)
