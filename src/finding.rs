@@ -114,11 +114,48 @@ pub struct Edit {
     pub replacement: String,
 }
 
+/// Whether a patch may be applied without a person reading it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Applicability {
+    /// `--fix` applies it: the change does what the finding asks and nothing else.
+    Safe,
+    /// Applied only with `--unsafe-fixes`: deploying it restarts or replaces
+    /// something that may be running (the fix says what).
+    Unsafe,
+    /// Shown, never applied: applying it would change other workloads too.
+    DisplayOnly,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
 /// A suggested patch.
 #[derive(Debug, Clone)]
 pub struct Fix {
     pub description: String,
     pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+    /// Why the patch is not safe, when it is not.
+    pub caveat: Option<String>,
+}
+
+impl Fix {
+    /// A patch that `--fix` may apply.
+    pub fn safe(description: String, edits: Vec<Edit>) -> Fix {
+        Fix {
+            description,
+            edits,
+            applicability: Applicability::Safe,
+            caveat: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -136,13 +173,54 @@ pub struct Finding {
     pub apis: Vec<ApiUse>,
     pub related: Vec<Related>,
     pub help: Vec<String>,
+    /// The suggested patch.
     pub fix: Option<Fix>,
+    /// Fuller patches for the same finding that are less safe to apply, from
+    /// the more cautious to the more complete (each complete by itself).
+    pub alternatives: Vec<Fix>,
     /// For a VM that can be changed in place: every scope it should run with
     /// after the suggested change (what `set-service-account --scopes` sets).
     pub live_scopes: Option<Vec<String>>,
 }
 
 impl Finding {
+    /// A finding of `rule` at `primary` that names no workload, grant or API
+    /// (yet): the fields a rule fills in start empty.
+    pub fn bare(rule: &'static RuleMeta, primary: Loc, message: String) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity,
+            message,
+            primary,
+            label: String::new(),
+            workload: WorkloadRef {
+                kind: String::new(),
+                address: String::new(),
+                name: String::new(),
+            },
+            workload_loc: None,
+            identity: String::new(),
+            apis: Vec::new(),
+            related: Vec::new(),
+            help: Vec::new(),
+            fix: None,
+            alternatives: Vec::new(),
+            live_scopes: None,
+        }
+    }
+
+    /// The patch `--fix` applies: the first safe one, or with `unsafe_fixes`
+    /// the most complete one that is not display-only.
+    pub fn fix_to_apply(&self, unsafe_fixes: bool) -> Option<&Fix> {
+        let mut all = self.fix.iter().chain(&self.alternatives);
+        if unsafe_fixes {
+            all.rev()
+                .find(|f| f.applicability != Applicability::DisplayOnly)
+        } else {
+            all.find(|f| f.applicability == Applicability::Safe)
+        }
+    }
+
     /// A fingerprint that identifies the finding across runs: the FNV-1a hash
     /// of the rule code, the file, the workload and the APIs, never a line
     /// number, so it survives unrelated edits (SARIF `partialFingerprints`,
@@ -170,5 +248,52 @@ impl Finding {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
         format!("{hash:016x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(applicability: Applicability) -> Fix {
+        Fix {
+            description: applicability.as_str().to_string(),
+            edits: Vec::new(),
+            applicability,
+            caveat: None,
+        }
+    }
+
+    fn chosen(fixes: &[Applicability], unsafe_fixes: bool) -> Option<&'static str> {
+        static META: RuleMeta = RuleMeta {
+            code: "SL001",
+            name: "insufficient-scope",
+            severity: Severity::Error,
+            summary: "",
+        };
+        let mut all = fixes.iter().map(|a| fix(*a));
+        let mut f = Finding::bare(
+            &META,
+            Loc::new(crate::source::FileId(0), 0..0),
+            String::new(),
+        );
+        f.fix = all.next();
+        f.alternatives = all.collect();
+        f.fix_to_apply(unsafe_fixes)
+            .map(|x| x.applicability.as_str())
+    }
+
+    /// `--fix` takes the first safe patch; `--unsafe-fixes` the fullest one
+    /// that may be applied at all; a display-only patch is never taken.
+    #[test]
+    fn the_patch_applied_follows_its_applicability() {
+        use Applicability::*;
+        assert_eq!(chosen(&[Safe, Unsafe], false), Some("safe"));
+        assert_eq!(chosen(&[Safe, Unsafe], true), Some("unsafe"));
+        assert_eq!(chosen(&[Unsafe], false), None);
+        assert_eq!(chosen(&[Unsafe], true), Some("unsafe"));
+        assert_eq!(chosen(&[DisplayOnly, DisplayOnly], true), None);
+        assert_eq!(chosen(&[DisplayOnly], false), None);
+        assert_eq!(chosen(&[], true), None);
     }
 }

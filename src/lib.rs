@@ -85,6 +85,8 @@ pub struct Options {
     /// Directories outside the scanned paths (and their git work tree) from
     /// which files that the configuration references may be read.
     pub allow_read_outside: Vec<PathBuf>,
+    /// `--fix` applies unsafe patches too.
+    pub unsafe_fixes: bool,
 }
 
 enum Loaded {
@@ -317,6 +319,7 @@ pub(crate) fn conclude(
             }),
         }
     }
+    fix::shared::mark_shared_literals(&mut findings, &model);
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());
         let fb = sources.get(b.primary.file).map(|f| f.display.as_str());

@@ -297,6 +297,11 @@ pub struct Workload {
     pub startup: Vec<Startup>,
     /// The deployment unit the workload is defined in.
     pub unit: Unit,
+    /// Where a patch may add `allow_stopping_for_update = true` (the start of
+    /// the `service_account` block): set for a Terraform
+    /// `google_compute_instance` that does not set that attribute, without
+    /// which the provider refuses to change the scopes of a running VM.
+    pub stop_to_update: Option<Loc>,
 }
 
 /// A startup script set on a workload: where it is set, what it is, and the

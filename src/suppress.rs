@@ -9,7 +9,7 @@
 //! `until=` that is not a date is reported and suppresses nothing.
 
 use crate::config::{Loaded, parse_date, today};
-use crate::finding::{Finding, RuleMeta, Severity, WorkloadRef};
+use crate::finding::{Finding, RuleMeta, Severity};
 use crate::source::{FileId, Loc, Sources};
 
 pub static UNUSED: RuleMeta = RuleMeta {
@@ -266,25 +266,10 @@ fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded
 }
 
 fn sl900(loc: Loc, message: String, help: &str) -> Finding {
-    Finding {
-        rule: &UNUSED,
-        severity: UNUSED.severity,
-        message,
-        primary: loc,
-        label: "suppression".to_string(),
-        workload: WorkloadRef {
-            kind: String::new(),
-            address: String::new(),
-            name: String::new(),
-        },
-        workload_loc: None,
-        identity: String::new(),
-        apis: Vec::new(),
-        related: Vec::new(),
-        help: vec![help.to_string()],
-        fix: None,
-        live_scopes: None,
-    }
+    let mut f = Finding::bare(&UNUSED, loc, message);
+    f.label = "suppression".to_string();
+    f.help = vec![help.to_string()];
+    f
 }
 
 /// The configuration waiver that matches `f`, by index: `Ok` to drop it, `Err(note)` when expired.

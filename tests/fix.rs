@@ -2,7 +2,9 @@
 
 //! `--diff` and `--fix` on every fixture, and the ways writing can go wrong.
 //!
-//! For every fixture: the `--diff` output is a snapshot (`expected.diff`,
+//! For every fixture, once as `--fix` and once with `--unsafe-fixes` (whose
+//! snapshots, `expected.unsafe.diff` and `expected.unsafe.withheld`, exist
+//! only where they differ): the `--diff` output is a snapshot (`expected.diff`,
 //! absent when there is nothing to patch, and `expected.withheld`, what it
 //! says on stderr about patches it would not apply); `--fix` on a copy writes exactly
 //! that diff, leaves no finding that has a patch except those it says it
@@ -144,166 +146,192 @@ fn diff_snapshots_and_fix_on_every_fixture() {
     let mut fixed_fixtures = 0;
     for dir in support::fixture_projects() {
         let n = name(&dir);
-        // The --diff snapshot, from the repository root like the other snapshots.
-        let out = scopelint()
-            .current_dir(root())
-            .args(["check", &format!("fixtures/{n}"), "--diff"])
-            .output()
-            .unwrap();
-        let diff = String::from_utf8(out.stdout).unwrap();
-        compare(&dir.join("expected.diff"), &diff, &mut failures);
-        let held = String::from_utf8(out.stderr).unwrap();
-        compare(&dir.join("expected.withheld"), &held, &mut failures);
-        let check_code = scopelint()
-            .current_dir(root())
-            .args(["check", &format!("fixtures/{n}")])
-            .output()
-            .unwrap()
-            .status
-            .code();
-        assert_eq!(out.status.code(), check_code, "{n}: --diff exits as check");
-
-        let tmp = tempfile::tempdir().unwrap();
-        copy_inputs(&dir, tmp.path());
-        let before_files = snapshot(tmp.path());
-        let before = report(tmp.path());
-        let local_diff = check(tmp.path(), &["--diff"]);
-        assert_eq!(
-            snapshot(tmp.path()),
-            before_files,
-            "{n}: --diff changed a file"
-        );
-
-        let fix = check(tmp.path(), &["--fix", "--format", "json"]);
-        let after_files = snapshot(tmp.path());
-        let after: Value = serde_json::from_str(&fix.stdout).unwrap();
-        let held = withheld(&fix.stderr);
-        assert_eq!(
-            held,
-            withheld(&local_diff.stderr),
-            "{n}: --diff and --fix withhold alike"
-        );
-
-        // --fix wrote exactly what --diff showed, and nothing else.
-        let mut written = String::new();
-        for (file, new) in &after_files {
-            let old = &before_files[file];
-            if old != new {
-                let (old, new) = (
-                    std::str::from_utf8(old).unwrap(),
-                    std::str::from_utf8(new).unwrap(),
+        let mut default_snapshots = (String::new(), String::new());
+        for unsafe_fixes in [false, true] {
+            // Unsafe patches too: the same cycle, with snapshots kept only where they differ.
+            let mode: &[&str] = if unsafe_fixes {
+                &["--unsafe-fixes"]
+            } else {
+                &[]
+            };
+            // The --diff snapshot, from the repository root like the other snapshots.
+            let out = scopelint()
+                .current_dir(root())
+                .args(["check", &format!("fixtures/{n}"), "--diff"])
+                .args(mode)
+                .output()
+                .unwrap();
+            let diff = String::from_utf8(out.stdout).unwrap();
+            let held = String::from_utf8(out.stderr).unwrap();
+            if unsafe_fixes {
+                let differs = |a: &str, b: &str| if a == b { String::new() } else { a.to_string() };
+                let (d, h) = &default_snapshots;
+                compare(
+                    &dir.join("expected.unsafe.diff"),
+                    &differs(&diff, d),
+                    &mut failures,
                 );
-                written.push_str(
-                    &similar::TextDiff::from_lines(old, new)
-                        .unified_diff()
-                        .context_radius(2)
-                        .header(&format!("a/{file}"), &format!("b/{file}"))
-                        .to_string(),
+                compare(
+                    &dir.join("expected.unsafe.withheld"),
+                    &differs(&held, h),
+                    &mut failures,
                 );
+            } else {
+                compare(&dir.join("expected.diff"), &diff, &mut failures);
+                compare(&dir.join("expected.withheld"), &held, &mut failures);
+                default_snapshots = (diff, held);
             }
-        }
-        assert_eq!(
-            written, local_diff.stdout,
-            "{n}: --fix wrote something else than --diff showed"
-        );
-        assert_eq!(
-            after_files.len(),
-            before_files.len(),
-            "{n}: --fix left files behind"
-        );
-
-        // What had a patch is gone, unless --fix said why it kept it.
-        let remaining = patchable(&after);
-        assert_eq!(remaining, held, "{n}: findings with a patch survive --fix");
-        for f in after["findings"].as_array().unwrap() {
-            let key = (
-                f["rule"].as_str().unwrap().to_string(),
-                f["workload"]["address"].as_str().unwrap().to_string(),
-            );
-            if patchable(&before).contains(&key) && !held.contains(&key) {
-                assert_eq!(f["severity"], "note", "{n}: {key:?} survives its patch");
-            }
-        }
-        // Exit code: 0 exactly when nothing at the fail level remains.
-        let fails = !after["errors"].as_array().unwrap().is_empty()
-            || after["findings"]
-                .as_array()
+            let check_code = scopelint()
+                .current_dir(root())
+                .args(["check", &format!("fixtures/{n}")])
+                .output()
                 .unwrap()
-                .iter()
-                .any(|f| f["severity"] != "note");
-        let want = if !after["errors"].as_array().unwrap().is_empty() {
-            2
-        } else {
-            i32::from(fails)
-        };
-        assert_eq!(fix.code, want, "{n}: --fix exit code\n{}", fix.stderr);
-        // Patched files still parse (no new errors) ...
-        assert_eq!(
-            after["errors"].as_array().unwrap().len(),
-            before["errors"].as_array().unwrap().len(),
-            "{n}: a patched file no longer parses"
-        );
-        let changed: Vec<&String> = after_files
-            .iter()
-            .filter(|(f, c)| before_files[*f] != **c)
-            .map(|(f, _)| f)
-            .collect();
-        if !changed.is_empty() {
-            fixed_fixtures += 1;
-        }
-        for file in &changed {
-            let path = tmp.path().join(file);
-            // ... are formatted as terraform fmt wants them ...
-            if let Some(tf) = &terraform
-                && (file.ends_with(".tf") || file.ends_with(".tfvars"))
-            {
-                let out = std::process::Command::new(tf)
-                    .arg("fmt")
-                    .arg("-check")
-                    .arg("-diff")
-                    .arg(&path)
-                    .env("TF_CLI_CONFIG_FILE", "/dev/null")
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{n}: terraform fmt -check fails on patched {file}:\n{}",
-                    String::from_utf8_lossy(&out.stdout)
-                );
-            }
-            // ... and patched shell scripts are still valid bash.
-            if file.ends_with(".sh") {
-                let ok = std::process::Command::new("bash")
-                    .arg("-n")
-                    .arg(&path)
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok, "{n}: bash -n fails on patched {file}");
-            }
-        }
+                .status
+                .code();
+            assert_eq!(out.status.code(), check_code, "{n}: --diff exits as check");
 
-        // A second --fix changes nothing.
-        let again = check(tmp.path(), &["--fix", "--format", "json"]);
-        assert_eq!(
-            snapshot(tmp.path()),
-            after_files,
-            "{n}: the second --fix changed files"
-        );
-        assert!(
-            !again.stderr.contains("scopelint: fixed"),
-            "{n}: the second --fix fixed something: {}",
-            again.stderr
-        );
-        assert_eq!(
-            again.code, fix.code,
-            "{n}: the second --fix exits differently"
-        );
-        assert_eq!(
-            check(tmp.path(), &["--diff"]).stdout,
-            "",
-            "{n}: --diff after --fix"
-        );
+            let tmp = tempfile::tempdir().unwrap();
+            copy_inputs(&dir, tmp.path());
+            let before_files = snapshot(tmp.path());
+            let before = report(tmp.path());
+            let local_diff = check(tmp.path(), &[&["--diff"], mode].concat());
+            assert_eq!(
+                snapshot(tmp.path()),
+                before_files,
+                "{n}: --diff changed a file"
+            );
+
+            let fix = check(tmp.path(), &[&["--fix", "--format", "json"], mode].concat());
+            let after_files = snapshot(tmp.path());
+            let after: Value = serde_json::from_str(&fix.stdout).unwrap();
+            let held = withheld(&fix.stderr);
+            assert_eq!(
+                held,
+                withheld(&local_diff.stderr),
+                "{n}: --diff and --fix withhold alike"
+            );
+
+            // --fix wrote exactly what --diff showed, and nothing else.
+            let mut written = String::new();
+            for (file, new) in &after_files {
+                let old = &before_files[file];
+                if old != new {
+                    let (old, new) = (
+                        std::str::from_utf8(old).unwrap(),
+                        std::str::from_utf8(new).unwrap(),
+                    );
+                    written.push_str(
+                        &similar::TextDiff::from_lines(old, new)
+                            .unified_diff()
+                            .context_radius(2)
+                            .header(&format!("a/{file}"), &format!("b/{file}"))
+                            .to_string(),
+                    );
+                }
+            }
+            assert_eq!(
+                written, local_diff.stdout,
+                "{n}: --fix wrote something else than --diff showed"
+            );
+            assert_eq!(
+                after_files.len(),
+                before_files.len(),
+                "{n}: --fix left files behind"
+            );
+
+            // What had a patch is gone, unless --fix said why it kept it.
+            let remaining = patchable(&after);
+            assert_eq!(remaining, held, "{n}: findings with a patch survive --fix");
+            for f in after["findings"].as_array().unwrap() {
+                let key = (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["workload"]["address"].as_str().unwrap().to_string(),
+                );
+                if patchable(&before).contains(&key) && !held.contains(&key) {
+                    assert_eq!(f["severity"], "note", "{n}: {key:?} survives its patch");
+                }
+            }
+            // Exit code: 0 exactly when nothing at the fail level remains.
+            let fails = !after["errors"].as_array().unwrap().is_empty()
+                || after["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["severity"] != "note");
+            let want = if !after["errors"].as_array().unwrap().is_empty() {
+                2
+            } else {
+                i32::from(fails)
+            };
+            assert_eq!(fix.code, want, "{n}: --fix exit code\n{}", fix.stderr);
+            // Patched files still parse (no new errors) ...
+            assert_eq!(
+                after["errors"].as_array().unwrap().len(),
+                before["errors"].as_array().unwrap().len(),
+                "{n}: a patched file no longer parses"
+            );
+            let changed: Vec<&String> = after_files
+                .iter()
+                .filter(|(f, c)| before_files[*f] != **c)
+                .map(|(f, _)| f)
+                .collect();
+            if !changed.is_empty() && !unsafe_fixes {
+                fixed_fixtures += 1;
+            }
+            for file in &changed {
+                let path = tmp.path().join(file);
+                // ... are formatted as terraform fmt wants them ...
+                if let Some(tf) = &terraform
+                    && (file.ends_with(".tf") || file.ends_with(".tfvars"))
+                {
+                    let out = std::process::Command::new(tf)
+                        .arg("fmt")
+                        .arg("-check")
+                        .arg("-diff")
+                        .arg(&path)
+                        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{n}: terraform fmt -check fails on patched {file}:\n{}",
+                        String::from_utf8_lossy(&out.stdout)
+                    );
+                }
+                // ... and patched shell scripts are still valid bash.
+                if file.ends_with(".sh") {
+                    let ok = std::process::Command::new("bash")
+                        .arg("-n")
+                        .arg(&path)
+                        .status()
+                        .unwrap()
+                        .success();
+                    assert!(ok, "{n}: bash -n fails on patched {file}");
+                }
+            }
+
+            // A second --fix changes nothing.
+            let again = check(tmp.path(), &[&["--fix", "--format", "json"], mode].concat());
+            assert_eq!(
+                snapshot(tmp.path()),
+                after_files,
+                "{n}: the second --fix changed files"
+            );
+            assert!(
+                !again.stderr.contains("scopelint: fixed"),
+                "{n}: the second --fix fixed something: {}",
+                again.stderr
+            );
+            assert_eq!(
+                again.code, fix.code,
+                "{n}: the second --fix exits differently"
+            );
+            assert_eq!(
+                check(tmp.path(), &[&["--diff"], mode].concat()).stdout,
+                "",
+                "{n}: --diff after --fix"
+            );
+        }
     }
     assert!(
         fixed_fixtures >= 25,

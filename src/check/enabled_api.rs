@@ -113,6 +113,7 @@ impl Rule for EnabledApiNotCovered {
             related,
             help,
             fix: None,
+            alternatives: Vec::new(),
             live_scopes: None,
         });
     }

@@ -82,6 +82,7 @@ impl Rule for NoServiceAccount {
                 "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".to_string()
             }],
             fix: None,
+            alternatives: Vec::new(),
             live_scopes: None,
         });
     }

@@ -2,7 +2,9 @@
 //! relates to, the help text and the patch.
 
 use super::assess::{ApiVerdict, Assessment, Context};
-use crate::finding::{ApiUse, Finding, Fix, Related, RuleMeta, Severity, WorkloadRef};
+use crate::finding::{
+    ApiUse, Applicability, Finding, Fix, Related, RuleMeta, Severity, WorkloadRef,
+};
 use crate::fix::{Strategy, minimal_scopes};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
@@ -130,8 +132,8 @@ pub fn scope_finding(
     };
     new_scopes.sort();
     new_scopes.dedup();
-    let fix = cx.scopes_edits(scopes, strategy, &add).map(|edits| Fix {
-        description: format!(
+    let fix = cx.scopes_edits(scopes, strategy, &add).map(|edits| {
+        let description = format!(
             "{} {}",
             match replaces {
                 true => "Replace the scopes with cloud-platform:".to_string(),
@@ -144,9 +146,19 @@ pub fn scope_finding(
                 ),
             },
             why
-        ),
-        edits,
+        );
+        let mut fix = Fix::safe(description, edits);
+        if let Some(caveat) = replaces_on_deploy(w) {
+            fix.applicability = Applicability::Unsafe;
+            fix.caveat = Some(caveat.to_string());
+        }
+        fix
     });
+    let alternatives: Vec<Fix> = fix
+        .as_ref()
+        .and_then(|f| crate::fix::terraform::allowing_stop(cx.sources, w, f))
+        .into_iter()
+        .collect();
     match &fix {
         Some(f) => help.push(format!("suggested patch: {}", f.description)),
         None => help.push(format!(
@@ -163,7 +175,7 @@ pub fn scope_finding(
         ));
     }
     if fix.is_some() {
-        help.extend(apply_note(w));
+        help.extend(apply_note(w, !alternatives.is_empty()));
     }
     if w.is_instance {
         help.extend(live_remediation(w, cx.kb, &new_scopes));
@@ -189,21 +201,45 @@ pub fn scope_finding(
         related,
         help,
         fix,
+        alternatives,
         live_scopes: w.is_instance.then_some(new_scopes),
     })
 }
 
-/// What applying a Terraform scopes patch does to what already runs.
-fn apply_note(w: &Workload) -> Option<String> {
+/// Why deploying a scopes patch replaces what may be running, for the
+/// resources whose scopes cannot change in place: such a patch is unsafe.
+fn replaces_on_deploy(w: &Workload) -> Option<&'static str> {
+    if w.address.ends_with(".auto_provisioning_defaults") {
+        return None;
+    }
+    match w.kind.as_str() {
+        "google_container_node_pool" | "google_container_cluster" => {
+            Some("deploying it replaces the node pool (or the cluster's default pool)")
+        }
+        "google_composer_environment" => Some(
+            "the Cloud Composer API cannot update oauth_scopes, so deploying it may replace the environment",
+        ),
+        _ => None,
+    }
+}
+
+/// What applying a Terraform scopes patch does to what already runs;
+/// `offers_stop`: an unsafe alternative patch adds `allow_stopping_for_update`.
+fn apply_note(w: &Workload, offers_stop: bool) -> Option<String> {
     // Auto-provisioning defaults are not a pool: what a change does to the
     // pools already created is not sourced, so nothing is said.
     if w.address.ends_with(".auto_provisioning_defaults") {
         return None;
     }
     match w.kind.as_str() {
-        "google_compute_instance" => Some(
-            "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
-        ),
+        "google_compute_instance" => Some(format!(
+            "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails{}",
+            if offers_stop {
+                " (`scopelint check --fix --unsafe-fixes` adds it with the scopes)"
+            } else {
+                ""
+            }
+        )),
         // The Cloud Composer API documents NodeConfig.oauth_scopes as not updatable.
         "google_composer_environment" => Some(
             "the Cloud Composer API cannot update an environment's oauth_scopes: check the plan before applying the patch (a replaced environment loses its state; creating a new one and moving the DAGs is the safe path)".to_string(),

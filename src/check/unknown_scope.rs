@@ -99,9 +99,11 @@ impl Rule for UnknownScope {
                 ),
             )
         };
-        let fix = (!edits.is_empty()).then(|| Fix {
-            description: "Replace each unknown scope with its nearest valid spelling".to_string(),
-            edits,
+        let fix = (!edits.is_empty()).then(|| {
+            Fix::safe(
+                "Replace each unknown scope with its nearest valid spelling".to_string(),
+                edits,
+            )
         });
         out.push(Finding {
             rule: &META,
@@ -119,6 +121,7 @@ impl Rule for UnknownScope {
             related,
             help,
             fix,
+            alternatives: Vec::new(),
             live_scopes: None,
         });
     }

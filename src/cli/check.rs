@@ -37,6 +37,11 @@ pub struct CheckArgs {
     /// Apply the suggested patches to the files, then report what remains.
     #[arg(long)]
     fix: bool,
+    /// Let `--fix` and `--diff` apply unsafe patches too: those whose
+    /// deployment restarts or replaces something that may be running (a VM
+    /// stopped to change its scopes, a node pool replaced).
+    #[arg(long)]
+    unsafe_fixes: bool,
     /// Let `--fix` and `--diff` patch files outside the scanned paths and
     /// their git work tree (modules read with --allow-read-outside).
     #[arg(long)]
@@ -176,6 +181,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         baseline: args.baseline.clone(),
         max_file_size: Some(args.max_file_size),
         allow_read_outside: args.allow_read_outside.clone(),
+        unsafe_fixes: args.unsafe_fixes,
     };
     let outcome = scopelint::run(&opts, kb);
     let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
@@ -385,16 +391,16 @@ fn report(args: &CheckArgs, outcome: &Outcome) -> String {
 }
 
 /// `--statistics`: findings per rule, most first, as ruff prints them;
-/// `[*]` marks rules with a patch for some of their findings.
+/// `[*]` marks rules with a safe patch for some of their findings.
 fn statistics(format: Format, findings: &[&Finding]) -> String {
     let mut rules: Vec<(&scopelint::finding::RuleMeta, usize, bool)> = Vec::new();
     for f in findings {
         match rules.iter_mut().find(|(r, ..)| r.code == f.rule.code) {
             Some((_, n, fixable)) => {
                 *n += 1;
-                *fixable |= f.fix.is_some();
+                *fixable |= f.fix_to_apply(false).is_some();
             }
-            None => rules.push((f.rule, 1, f.fix.is_some())),
+            None => rules.push((f.rule, 1, f.fix_to_apply(false).is_some())),
         }
     }
     rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code.cmp(b.0.code)));

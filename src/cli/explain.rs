@@ -525,6 +525,7 @@ fn verdict(
             is_instance: true,
             startup: Vec::new(),
             unit: Unit::default(),
+            stop_to_update: None,
         }],
         grants: roles
             .iter()

@@ -8,6 +8,7 @@
 pub mod gcloud;
 pub mod krm;
 pub mod plan;
+pub mod shared;
 pub mod terraform;
 pub mod write;
 

@@ -8,20 +8,17 @@
 //! two findings on one scopes list (say SL001 and SL002) both end up fixed,
 //! and running `--fix` again changes nothing.
 //!
-//! A patch may be applied only when every workload whose scopes come from the
-//! edited literal needs exactly that edit: instances of one `count` or
-//! `for_each` resource share their literal, and so do workloads fed by one
-//! variable default, tfvars value or local. Otherwise the patch is shown,
-//! with the reason, and not applied.
+//! Only safe patches are applied, and unsafe ones with `--unsafe-fixes`; a
+//! display-only patch (one whose literal other workloads read, see
+//! [`super::shared`]) is shown, with the reason, and not applied.
 
 use crate::boundary::Boundary;
-use crate::finding::{Edit, Finding};
+use crate::finding::{Applicability, Edit, Finding, Fix};
 use crate::fix::unified_diff;
 use crate::knowledge::Knowledge;
-use crate::model::Account;
 use crate::render::RepoPaths;
 use crate::render::visible::visible;
-use crate::source::{FileId, Loc};
+use crate::source::FileId;
 use crate::{Options, Outcome, Overlay, run_with_overlay};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -154,60 +151,13 @@ fn collide(a: &Edit, b: &Edit) -> bool {
             || (a.loc.span.start < b.loc.span.end && b.loc.span.start < a.loc.span.end))
 }
 
-fn within(outer: &Loc, inner: &Loc) -> bool {
-    outer.file == inner.file
-        && outer.span.start <= inner.span.start
-        && inner.span.end <= outer.span.end
-}
-
-/// Why `f`'s patch must not be applied because its literal also sets the
-/// scopes of a workload that does not need the same edit.
-fn shared_literal(out: &Outcome, f: &Finding, edits: &[Edit]) -> Option<String> {
-    for w in &out.model.workloads {
-        if w.address == f.workload.address {
-            continue;
-        }
-        let Account::Attached { scopes, .. } = &w.account else {
-            continue;
-        };
-        let Some(literal) = &scopes.defined else {
-            continue;
-        };
-        for e in edits.iter().filter(|e| within(literal, &e.loc)) {
-            let theirs: Vec<&Edit> = out
-                .findings
-                .iter()
-                .filter(|g| g.workload.address == w.address)
-                .filter_map(|g| g.fix.as_ref())
-                .flat_map(|fix| fix.edits.iter())
-                .collect();
-            if theirs.contains(&e) {
-                continue;
-            }
-            let source = match &scopes.via {
-                Some(via) => format!(
-                    "the scopes come from {via}, which also sets the scopes of `{}`",
-                    w.address
-                ),
-                None => format!("the scopes list is shared with `{}`", w.address),
-            };
-            let need = if theirs.iter().any(|t| within(literal, &t.loc)) {
-                "which needs a different change"
-            } else {
-                "which does not need this change"
-            };
-            return Some(format!(
-                "{source}, {need}; change it by hand, or give the workloads separate scopes"
-            ));
-        }
-    }
-    None
-}
-
-fn select(out: &Outcome, refused: &BTreeMap<Key, String>) -> Selection {
+fn select(out: &Outcome, refused: &BTreeMap<Key, String>, unsafe_fixes: bool) -> Selection {
     let mut sel = Selection::default();
     for f in &out.findings {
-        let Some(fix) = f.fix.as_ref().filter(|x| !x.edits.is_empty()) else {
+        let Some(fix) = f.fix_to_apply(unsafe_fixes).filter(|x| !x.edits.is_empty()) else {
+            if let Some(reason) = f.fix.as_ref().and_then(not_applied) {
+                sel.withheld.insert(key(out, f), reason);
+            }
             continue;
         };
         let k = key(out, f);
@@ -228,10 +178,6 @@ fn select(out: &Outcome, refused: &BTreeMap<Key, String>) -> Selection {
         {
             sel.withheld
                 .insert(k, "its edits overlap each other".to_string());
-            continue;
-        }
-        if let Some(reason) = shared_literal(out, f, &edits) {
-            sel.withheld.insert(k, reason);
             continue;
         }
         let clash = edits.iter().find_map(|e| {
@@ -258,6 +204,18 @@ fn select(out: &Outcome, refused: &BTreeMap<Key, String>) -> Selection {
     sel
 }
 
+/// Why a patch that is not applied is not, in words for the user.
+fn not_applied(fix: &Fix) -> Option<String> {
+    let caveat = fix.caveat.as_deref().unwrap_or("it is not safe");
+    match fix.applicability {
+        Applicability::Safe => None,
+        Applicability::DisplayOnly => Some(caveat.to_string()),
+        Applicability::Unsafe => Some(format!(
+            "the patch is unsafe ({caveat}); --unsafe-fixes applies it"
+        )),
+    }
+}
+
 /// Plans the patches of `initial` (the outcome of `run(opts, kb)`).
 pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     let originals: BTreeMap<PathBuf, (String, String)> = initial
@@ -272,7 +230,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     let mut exhausted = true;
     for _ in 0..MAX_ROUNDS {
         let out = current.as_ref().unwrap_or(initial);
-        let sel = select(out, &refused);
+        let sel = select(out, &refused, opts.unsafe_fixes);
         if sel.by_file.is_empty() {
             exhausted = false;
             break;
@@ -341,7 +299,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     }
 
     let last = current.as_ref().unwrap_or(initial);
-    let mut reasons = select(last, &refused);
+    let mut reasons = select(last, &refused, opts.unsafe_fixes);
     let mut withheld = Vec::new();
     let still_applicable: BTreeSet<Key> = reasons.applied.values().flatten().cloned().collect();
     for f in &last.findings {
@@ -366,7 +324,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
     let fixed = initial
         .findings
         .iter()
-        .filter(|f| f.fix.is_some())
+        .filter(|f| f.fix_to_apply(opts.unsafe_fixes).is_some())
         .map(|f| key(initial, f))
         .filter(|k| !remaining.contains(k))
         .map(|k| label(&k))
@@ -399,6 +357,7 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Loc;
 
     fn edit(start: usize, end: usize, text: &str) -> Edit {
         Edit {

@@ -4,9 +4,9 @@
 //! and the file's line endings.
 
 use super::{Strategy, apply_within, outside_cloud_platform};
-use crate::finding::Edit;
+use crate::finding::{Applicability, Edit, Fix};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
-use crate::model::Scopes;
+use crate::model::{Scopes, Workload};
 use crate::source::{Loc, Sources};
 use hcl::edit::Span;
 use hcl::edit::expr::Expression;
@@ -110,6 +110,57 @@ pub fn scopes_edits(
     };
     let json = file.path.extension().is_some_and(|e| e == "json");
     verified(json, text, base, edits)
+}
+
+/// The scopes patch `fix` of a Terraform `google_compute_instance`, plus
+/// `allow_stopping_for_update = true` on the line before its
+/// `service_account` block: the provider changes a running VM's scopes only
+/// with it, by stopping and starting the VM, so this patch is unsafe. `None`
+/// when the instance sets the attribute, when the scopes are written in
+/// another file (a module argument), or when the block does not start a line
+/// of native syntax.
+pub fn allowing_stop(sources: &Sources, w: &Workload, fix: &Fix) -> Option<Fix> {
+    let at = w.stop_to_update.as_ref()?;
+    // Only beside scopes written in the resource's own file: a module's
+    // resource serves every caller (and may be a downloaded module).
+    if fix.edits.iter().any(|e| e.loc.file != at.file) {
+        return None;
+    }
+    let file = sources.get(at.file)?;
+    if file.path.extension().is_some_and(|e| e == "json") {
+        return None;
+    }
+    let line_start = file
+        .text
+        .get(..at.span.start)?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = file.text.get(line_start..at.span.start)?;
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let nl = if file.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut edits = fix.edits.clone();
+    edits.push(Edit {
+        loc: at.clone(),
+        replacement: format!("allow_stopping_for_update = true{nl}{nl}{indent}"),
+    });
+    Some(Fix {
+        description: format!(
+            "{}; and set allow_stopping_for_update = true",
+            fix.description.trim_end_matches('.')
+        ),
+        edits,
+        applicability: Applicability::Unsafe,
+        caveat: Some(
+            "on a running VM, terraform apply then stops and starts it to change the scopes"
+                .to_string(),
+        ),
+    })
 }
 
 /// The leading whitespace of the line that contains byte `at` of `text`.

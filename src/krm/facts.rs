@@ -257,6 +257,7 @@ fn workload(dir: &Dir<'_>, o: &Object) -> Workload {
         is_instance: o.kind == "ComputeInstance",
         startup: Vec::new(),
         unit: Unit::default(),
+        stop_to_update: None,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use super::{RepoPaths, one_line, positions, short_help};
 use crate::Outcome;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Applicability, Finding, Severity};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -81,7 +81,11 @@ fn description(f: &Finding) -> String {
         out.push_str(&help);
     }
     if let Some(fix) = &f.fix {
-        out.push_str(". Suggested patch (scopelint check --fix): ");
+        out.push_str(match fix.applicability {
+            Applicability::Safe => ". Suggested patch (scopelint check --fix): ",
+            Applicability::Unsafe => ". Suggested patch (scopelint check --fix --unsafe-fixes): ",
+            Applicability::DisplayOnly => ". Suggested patch (scopelint check --diff shows it): ",
+        });
         out.push_str(&one_line(&fix.description));
     }
     out

@@ -2,7 +2,7 @@
 
 use super::positions;
 use crate::Outcome;
-use crate::finding::{ApiUse, Finding, WorkloadRef};
+use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
 
@@ -44,6 +44,8 @@ struct RelatedLocation<'a> {
 #[derive(Serialize)]
 struct JsonFix<'a> {
     description: &'a str,
+    applicability: &'static str,
+    caveat: Option<&'a str>,
     edits: Vec<JsonEdit<'a>>,
 }
 
@@ -70,9 +72,11 @@ struct JsonFinding<'a> {
     help: &'a [String],
     /// The gcloud commands of the advice, as they would be typed.
     commands: Vec<String>,
-    /// Whether the finding has a patch (`fix`), which `--diff` shows and `--fix` applies.
+    /// Whether the finding has a safe patch, which `--diff` shows and `--fix` applies.
     fixable: bool,
     fix: Option<JsonFix<'a>>,
+    /// Fuller, less safe patches (see [`Finding::alternatives`]).
+    alternatives: Vec<JsonFix<'a>>,
 }
 
 #[derive(Serialize)]
@@ -103,23 +107,34 @@ fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
             .collect(),
         help: &f.help,
         commands: super::commands(f),
-        fixable: f.fix.is_some(),
-        fix: f.fix.as_ref().map(|fix| JsonFix {
-            description: &fix.description,
-            edits: fix
-                .edits
-                .iter()
-                .map(|e| JsonEdit {
-                    file: sources
-                        .get(e.loc.file)
-                        .map(|s| s.display.clone())
-                        .unwrap_or_default(),
-                    start_byte: e.loc.span.start,
-                    end_byte: e.loc.span.end,
-                    replacement: &e.replacement,
-                })
-                .collect(),
-        }),
+        fixable: f.fix_to_apply(false).is_some(),
+        fix: f.fix.as_ref().map(|fix| json_fix(sources, fix)),
+        alternatives: f
+            .alternatives
+            .iter()
+            .map(|x| json_fix(sources, x))
+            .collect(),
+    }
+}
+
+fn json_fix<'a>(sources: &Sources, fix: &'a Fix) -> JsonFix<'a> {
+    JsonFix {
+        description: &fix.description,
+        applicability: fix.applicability.as_str(),
+        caveat: fix.caveat.as_deref(),
+        edits: fix
+            .edits
+            .iter()
+            .map(|e| JsonEdit {
+                file: sources
+                    .get(e.loc.file)
+                    .map(|s| s.display.clone())
+                    .unwrap_or_default(),
+                start_byte: e.loc.span.start,
+                end_byte: e.loc.span.end,
+                replacement: &e.replacement,
+            })
+            .collect(),
     }
 }
 

@@ -12,7 +12,7 @@ use super::snippet::{self, Ink, Label, Paint, Source};
 use super::visible::{not_a_log_command, visible, visible_lines};
 use super::window;
 use crate::Outcome;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Applicability, Finding, Severity};
 use crate::fix::{apply, unified_diff};
 use crate::source::{FileId, Loc, Sources};
 use std::collections::{BTreeMap, HashMap};
@@ -153,6 +153,18 @@ impl Cache {
         let s = Rc::new(Source::new(&f.text));
         self.0.insert(file, Rc::clone(&s));
         Some(s)
+    }
+}
+
+/// What `--fix` does with a patch that is not safe, in words.
+pub fn applicability_note(fix: &crate::finding::Fix) -> Option<String> {
+    let caveat = fix.caveat.as_deref().unwrap_or("it is not safe");
+    match fix.applicability {
+        Applicability::Safe => None,
+        Applicability::Unsafe => Some(format!(
+            "this patch is unsafe: {caveat}; `scopelint check --fix --unsafe-fixes` applies it"
+        )),
+        Applicability::DisplayOnly => Some(format!("this patch is not applied by --fix: {caveat}")),
     }
 }
 
@@ -313,6 +325,9 @@ impl Writer<'_> {
             lines.push(String::new());
             let cut = window::diff(&diff);
             lines.extend(visible_lines(cut.trim_end()).lines().map(not_a_log_command));
+            if let Some(note) = f.fix.as_ref().and_then(applicability_note) {
+                lines.extend(wrap(&visible(&note), self.style.width, INDENT, INDENT));
+            }
         }
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {

@@ -200,6 +200,16 @@ struct Region {
 struct SarifFix {
     description: Message,
     artifact_changes: Vec<ArtifactChange>,
+    properties: FixProperties,
+}
+
+/// Whether a fix is applied by `--fix` (`safe`), only with `--unsafe-fixes`
+/// (`unsafe`) or never (`display-only`), and why.
+#[derive(Serialize)]
+struct FixProperties {
+    applicability: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caveat: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -382,6 +392,7 @@ fn result(
     let fixes = f
         .fix
         .iter()
+        .chain(&f.alternatives)
         .filter_map(|fix| {
             let mut by_file: BTreeMap<_, Vec<Replacement>> = BTreeMap::new();
             for e in &fix.edits {
@@ -408,6 +419,10 @@ fn result(
             Some(SarifFix {
                 description: message(&fix.description),
                 artifact_changes,
+                properties: FixProperties {
+                    applicability: fix.applicability.as_str(),
+                    caveat: fix.caveat.clone(),
+                },
             })
         })
         .collect();

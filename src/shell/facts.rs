@@ -988,6 +988,7 @@ fn create(
             is_instance: creates == Creates::Instance,
             startup: startup.clone(),
             unit: Unit::default(),
+            stop_to_update: None,
         };
         let nap = (creates == Creates::Cluster)
             .then(|| auto_provisioning(cmd, inv, sc, project.as_deref(), &w, model))
@@ -1226,6 +1227,7 @@ fn set_service_account(
                 is_instance: true,
                 startup: Vec::new(),
                 unit: Unit::default(),
+                stop_to_update: None,
             });
         }
     }

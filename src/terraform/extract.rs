@@ -108,6 +108,7 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
         ),
         startup: startup_scripts(inst),
         unit: Unit::default(),
+        stop_to_update: None,
     };
     match inst.body.block("service_account") {
         Some(sa) => {
@@ -119,6 +120,14 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
                 "scopes",
                 &inst.address,
             );
+            if ty == "google_compute_instance"
+                && inst.body.get("allow_stopping_for_update").is_none()
+            {
+                w.stop_to_update = sa
+                    .span
+                    .as_ref()
+                    .map(|l| Loc::new(l.file, l.span.start..l.span.start));
+            }
         }
         None => match inst.body.unknown_block("service_account") {
             Some(loc) => {
@@ -326,6 +335,7 @@ fn gke_workload(
         is_instance: false,
         startup: Vec::new(),
         unit: Unit::default(),
+        stop_to_update: None,
     }
 }
 

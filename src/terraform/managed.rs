@@ -124,6 +124,7 @@ fn workload(
         is_instance: false,
         startup: Vec::new(),
         unit: Unit::default(),
+        stop_to_update: None,
     }
 }
 
