@@ -114,7 +114,7 @@ impl FileKind {
             return None;
         }
         let head = crate::read::head(path, 128, links)?;
-        crate::shell::has_shell_shebang(&head).then_some(FileKind::Shell)
+        has_shell_shebang(&head).then_some(FileKind::Shell)
     }
 
     /// Whether files of this kind are Terraform (grouped into modules).
@@ -309,6 +309,28 @@ pub fn display_path(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf());
     let s = shown.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// Whether a file without extension is a shell script (`#!` naming sh or bash).
+pub fn has_shell_shebang(head: &[u8]) -> bool {
+    let Some(rest) = head.strip_prefix(b"#!") else {
+        return false;
+    };
+    let line = rest.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split_whitespace();
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let prog = if first.ends_with("/env") {
+        parts.find(|p| !p.starts_with('-')).unwrap_or("")
+    } else {
+        first
+    };
+    matches!(
+        prog.rsplit('/').next().unwrap_or(""),
+        "sh" | "bash" | "dash" | "ksh" | "zsh"
+    )
 }
 
 #[cfg(test)]

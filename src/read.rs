@@ -9,6 +9,7 @@
 
 use std::fs::{File, Metadata};
 use std::io::Read;
+use std::path::Component;
 use std::path::{Path, PathBuf};
 
 /// Whether a final symbolic link in the path is followed: only for paths the
@@ -169,4 +170,22 @@ mod tests {
         assert_eq!(head(&target, 6, Links::Refuse), Some(b"locals".to_vec()));
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+/// Removes `.` components and resolves `..` lexically.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
 }

@@ -116,7 +116,7 @@ fn patched_scripts_stay_valid_bash() {
             let is_script = name.ends_with(".sh")
                 || (!name.contains('.') && {
                     let head = std::fs::read(&path).unwrap();
-                    scopelint::shell::has_shell_shebang(&head)
+                    scopelint::discover::has_shell_shebang(&head)
                 });
             if is_script {
                 assert!(

@@ -443,25 +443,3 @@ fn cloudbuild(
         }
     }
 }
-
-/// Whether a file without extension is a shell script (`#!` naming sh or bash).
-pub fn has_shell_shebang(head: &[u8]) -> bool {
-    let Some(rest) = head.strip_prefix(b"#!") else {
-        return false;
-    };
-    let line = rest.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let line = String::from_utf8_lossy(line);
-    let mut parts = line.split_whitespace();
-    let Some(first) = parts.next() else {
-        return false;
-    };
-    let prog = if first.ends_with("/env") {
-        parts.find(|p| !p.starts_with('-')).unwrap_or("")
-    } else {
-        first
-    };
-    matches!(
-        prog.rsplit('/').next().unwrap_or(""),
-        "sh" | "bash" | "dash" | "ksh" | "zsh"
-    )
-}

@@ -6,8 +6,8 @@
 //! names the same role as one that writes the name out.
 
 use super::eval::{Env, Evaluator, Val};
-use super::marker;
 use super::module::Res;
+use crate::model::marker;
 
 /// The resource types that define a custom role.
 pub fn is_custom_role(ty: &str) -> bool {

@@ -15,16 +15,16 @@
 //! arguments bound to the called module's variables.
 
 use super::budget;
-use super::marker;
 use super::module::{Def, Index, Res, Src, call_source, is_local_source};
 use crate::model::Unresolved;
+use crate::model::marker;
 use crate::source::Loc;
 use hcl::edit::Span;
 use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl::edit::template::{Element, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 /// How deep expressions and references may nest before evaluation gives up.
@@ -312,24 +312,7 @@ impl Env {
 /// Every module directory that was read, by normalized path.
 pub type Modules<'a> = BTreeMap<PathBuf, Index<'a>>;
 
-/// Removes `.` components and resolves `..` lexically.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    out.iter().collect()
-}
+pub use crate::read::normalize;
 
 /// `.terraform/modules/modules.json` of a root module: where `terraform init`
 /// installed each non-local module call, by its key (`a.b` for `module.a.module.b`).

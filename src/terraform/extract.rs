@@ -5,8 +5,8 @@
 
 use super::eval::{V, Val};
 use super::managed::{self, GKE_NO_NODE_CONFIG};
-use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
+use crate::model::marker;
 use crate::model::{
     Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, ScriptSource, Startup,
     Unit, Unresolved, Workload, WorkloadIdentity,

@@ -11,7 +11,6 @@ mod functions;
 pub mod groups;
 pub mod json;
 mod managed;
-pub mod marker;
 pub mod module;
 pub mod object;
 pub mod plan;

@@ -74,7 +74,7 @@ impl Obj {
         let f = self.get(key)?;
         f.val
             .as_str()
-            .filter(|s| !super::marker::is_symbolic(s))
+            .filter(|s| !crate::model::marker::is_symbolic(s))
             .map(str::to_string)
     }
 }

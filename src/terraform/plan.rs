@@ -22,10 +22,10 @@
 use super::ParseError;
 use super::eval::{Modules, V, Val, normalize};
 use super::json::parse_value;
-use super::marker;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::knowledge::Knowledge;
 use crate::model::Unresolved;
+use crate::model::marker;
 use crate::source::{FileId, Loc, SourceFile};
 use jsonc_parser::ast::{ObjectProp, Value};
 use jsonc_parser::common::Ranged;

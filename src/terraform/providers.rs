@@ -130,7 +130,7 @@ impl Evaluator<'_, '_> {
             None => self.resource_provider_project(data)?,
         };
         v.as_str()
-            .filter(|s| !s.trim().is_empty() && !super::marker::is_symbolic(s))
+            .filter(|s| !s.trim().is_empty() && !crate::model::marker::is_symbolic(s))
             .map(str::to_string)
     }
 }

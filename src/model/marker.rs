@@ -6,7 +6,7 @@
 //! the VM that uses it. Such values are carried as strings starting with a
 //! private-use character, which no real configuration contains.
 
-use crate::model::Identity;
+use super::Identity;
 
 const MARK: char = '\u{E000}';
 

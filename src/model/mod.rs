@@ -4,6 +4,8 @@
 //! OAuth scopes), IAM grants, and enabled APIs. Every value keeps the [`Loc`]
 //! it came from, so findings can point at it and fixes can edit it.
 
+pub mod marker;
+
 use crate::knowledge::RoleUse;
 use crate::source::Loc;
 use std::fmt;
@@ -76,8 +78,7 @@ impl Project {
     /// A project ID as written; symbolic or empty values are not a known project.
     pub fn id(id: &str) -> Option<Project> {
         let id = id.trim();
-        (!id.is_empty() && !crate::terraform::marker::is_symbolic(id))
-            .then(|| Project::Id(id.to_string()))
+        (!id.is_empty() && !marker::is_symbolic(id)).then(|| Project::Id(id.to_string()))
     }
 
     /// Whether two projects may be the same one: an ID and a number cannot be
@@ -120,7 +121,7 @@ impl Identity {
     /// Interprets an IAM member string; `None` for members that are not service accounts.
     pub fn from_member(member: &str) -> Option<Identity> {
         let rest = member.trim().strip_prefix("serviceAccount:")?;
-        crate::terraform::marker::identity_of(rest)
+        marker::identity_of(rest)
     }
 
     pub fn is_default_compute(&self) -> bool {
