@@ -168,10 +168,17 @@ impl Drop for Client {
 
 /// A copy of the field-note fixture (SL001 on the VM's scopes) to edit.
 fn field_note() -> (tempfile::TempDir, PathBuf) {
+    fixture("sl001_field_note_default_sa")
+}
+
+/// A copy of a fixture project, without its expected outputs.
+fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap().join("w");
     support::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sl001_field_note_default_sa"),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
         &root,
     );
     for e in std::fs::read_dir(&root).unwrap() {
@@ -583,6 +590,17 @@ fn configuration_is_read_and_reloaded_when_it_changes() {
             .starts_with("configuration error"),
         "{d}"
     );
+    // Fixed and saved from the editor: the errors go, the rules apply.
+    std::fs::write(&config, "rules:\n  SL001: note\n").unwrap();
+    c.seen.clear();
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&config)}}),
+    );
+    let d = c.diagnostics(&uri(&config));
+    assert_eq!(d["diagnostics"], json!([]));
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(d["diagnostics"][0]["severity"], 3);
 }
 
 #[test]
@@ -650,4 +668,157 @@ fn a_gcloud_script_gets_findings_hover_on_an_alias_and_a_flag_fix() {
     );
     let d = c.diagnostics(&uri(&script));
     assert_eq!(codes(&d), Vec::<String>::new(), "{fixed}\n{d}");
+}
+
+#[test]
+fn a_patch_in_another_file_is_offered_with_that_files_edit() {
+    let (_tmp, root) = fixture("values_tfvars_narrows_scopes");
+    let main = root.join("main.tf");
+    let tfvars = root.join("terraform.tfvars");
+    let tfvars_text = std::fs::read_to_string(&tfvars).unwrap();
+    let mut c = Client::start();
+    c.initialize(
+        &root,
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}),
+    );
+    c.open(&main, &std::fs::read_to_string(&main).unwrap());
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(codes(&d), ["SL001"], "{d}");
+    let diag = d["diagnostics"][0].clone();
+    let ask = |c: &mut Client| {
+        c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(&main)}, "range": diag["range"], "context": {"diagnostics": [diag]}}),
+        )["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["isPreferred"] == true)
+            .cloned()
+            .unwrap()
+    };
+    let fix = ask(&mut c);
+    let change = &fix["edit"]["documentChanges"][0];
+    // The tfvars value is the patch target; it is not open, so no version.
+    assert_eq!(change["textDocument"]["uri"], uri(&tfvars));
+    assert_eq!(change["textDocument"]["version"], Value::Null);
+    let patched = apply_edits(&tfvars_text, change["edits"].as_array().unwrap());
+    assert!(patched.contains("\"cloud-platform\""), "{patched}");
+    assert!(!patched.contains("storage-ro"), "{patched}");
+
+    // Opened, its edit names the version the editor has.
+    c.open(&tfvars, &tfvars_text);
+    c.diagnostics(&uri(&tfvars));
+    let fix = ask(&mut c);
+    assert_eq!(
+        fix["edit"]["documentChanges"][0]["textDocument"]["version"],
+        1
+    );
+
+    // Every patch at once, when asked for the source action.
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&main)}, "range": diag["range"], "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    let all = r["result"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{r}");
+    assert_eq!(all[0]["kind"], "source.fixAll.scopelint");
+    let edit = &all[0]["edit"]["documentChanges"][0];
+    assert_eq!(edit["textDocument"]["uri"], uri(&tfvars));
+    assert_eq!(
+        apply_edits(&tfvars_text, edit["edits"].as_array().unwrap()),
+        patched
+    );
+
+    // Applied in the editor (unsaved): the finding on main.tf goes.
+    c.seen.clear();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&tfvars), "version": 2}, "contentChanges": [{"text": patched}]}),
+    );
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(codes(&d), Vec::<String>::new(), "{d}");
+    c.shut_down();
+}
+
+#[test]
+fn older_texts_are_never_published_over_newer_ones() {
+    let (_tmp, root) = field_note();
+    let main = root.join("main.tf");
+    let main_uri = uri(&main);
+    let text = std::fs::read_to_string(&main).unwrap();
+    let fixed = text.replace("trace.append", "cloud-platform");
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&main, &text);
+    c.diagnostics(&main_uri);
+    // Changes faster than the analysis: broken and fixed texts alternate,
+    // the last one has no finding.
+    for v in 2..=11 {
+        let t = if v % 2 == 0 { &text } else { &fixed };
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": main_uri, "version": v}, "contentChanges": [{"text": t}]}),
+        );
+    }
+    let last = c.wait(|m| m["params"]["uri"] == main_uri && m["params"]["version"] == 11);
+    assert_eq!(codes(&last["params"]), Vec::<String>::new());
+    let versions: Vec<i64> = c
+        .seen
+        .iter()
+        .filter(|m| m["params"]["uri"] == main_uri)
+        .map(|m| m["params"]["version"].as_i64().unwrap())
+        .collect();
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "published out of order: {versions:?}"
+    );
+    // Each publication is the analysis of the text of its version.
+    for m in c.seen.iter().filter(|m| m["params"]["uri"] == main_uri) {
+        let even = m["params"]["version"].as_i64().unwrap() % 2 == 0;
+        let want: &[&str] = if even { &["SL001"] } else { &[] };
+        assert_eq!(codes(&m["params"]), want, "{m}");
+    }
+    // Saved and closed: the file on disk (still the original) is analysed.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": main_uri}}),
+    );
+    let d = c.diagnostics(&main_uri);
+    assert_eq!(codes(&d), ["SL001"]);
+    assert_eq!(d.get("version"), None);
+    c.shut_down();
+}
+
+#[test]
+fn the_suppression_action_silences_the_finding() {
+    let (_tmp, root) = field_note();
+    let main = root.join("main.tf");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&main, &text);
+    let d = c.diagnostics(&uri(&main));
+    let diag = d["diagnostics"][0].clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&main)}, "range": diag["range"], "context": {"diagnostics": [diag], "only": ["quickfix"]}}),
+    );
+    let suppress = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Suppress SL001 here (with a reason)")
+        .cloned()
+        .unwrap_or_else(|| panic!("{r}"));
+    let edits = suppress["edit"]["changes"][uri(&main)].as_array().unwrap();
+    let silenced = apply_edits(&text, edits);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 2}, "contentChanges": [{"text": silenced}]}),
+    );
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(d["version"], 2);
+    assert_eq!(codes(&d), Vec::<String>::new(), "{silenced}\n{d}");
+    c.shut_down();
 }

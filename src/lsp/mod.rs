@@ -79,6 +79,17 @@ impl Analysis {
     }
 }
 
+/// Whether `check` could read the file: by its name, or (YAML, JSON, no
+/// extension) by its content.
+fn may_be_input(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    crate::discover::FileKind::of(path).is_some()
+        || crate::discover::is_yaml(path)
+        || matches!(ext.as_deref(), None | Some("json"))
+}
+
 fn options(root: &Path, config: &config::Loaded) -> Options {
     Options {
         paths: vec![root.to_path_buf()],
@@ -611,7 +622,24 @@ impl Server {
         self.roots.iter().position(|r| path.starts_with(&r.path))
     }
 
+    /// A document opened, changed, saved or closed: its root is analysed
+    /// again when the file may be an input (the configuration file is read
+    /// again from disk first).
     fn changed(&mut self, path: &Path) {
+        if path.file_name().is_some_and(|n| n == config::FILE_NAME) {
+            let dir = path.parent().unwrap_or(path);
+            let under: Vec<usize> = (0..self.roots.len())
+                .filter(|i| self.roots.get(*i).is_some_and(|r| r.path.starts_with(dir)))
+                .collect();
+            for i in under {
+                self.load_config(i);
+                self.analyse(i);
+            }
+            return;
+        }
+        if !may_be_input(path) {
+            return;
+        }
         if let Some(i) = self.root_of(path) {
             self.analyse(i);
         }
