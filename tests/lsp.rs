@@ -608,7 +608,10 @@ fn pulled_diagnostics_match_the_published_ones() {
     let (_tmp, root) = field_note();
     let main = root.join("main.tf");
     let mut c = Client::start();
-    let init = c.initialize(&root, json!({"textDocument": {"diagnostic": {}}}));
+    let init = c.initialize(
+        &root,
+        json!({"textDocument": {"diagnostic": {}}, "workspace": {"diagnostics": {"refreshSupport": true}}}),
+    );
     assert_eq!(
         init["result"]["capabilities"]["diagnosticProvider"]["identifier"],
         "scopelint"
@@ -620,6 +623,18 @@ fn pulled_diagnostics_match_the_published_ones() {
     );
     assert_eq!(r["result"]["kind"], "full");
     assert_eq!(r["result"]["items"][0]["code"], "SL001");
+    // The analysis was published before the answer: nothing was pushed for
+    // the open document (it would show twice), and the client was asked to
+    // pull again.
+    assert!(
+        !c.seen
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "{:?}",
+        c.seen
+    );
+    c.wait(|m| m["method"] == "workspace/diagnostic/refresh");
+    c.shut_down();
 }
 
 #[test]

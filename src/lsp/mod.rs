@@ -118,6 +118,8 @@ struct Client {
     document_changes: bool,
     pull: bool,
     watch_registration: bool,
+    /// Whether the client pulls again when asked (`workspace/diagnostic/refresh`).
+    refresh: bool,
 }
 
 struct Server {
@@ -311,6 +313,14 @@ impl Server {
             if self.initialized {
                 return self.error(r.id, ErrorCode::InvalidRequest, "already initialized");
             }
+            // The protocol names it `workspace.diagnostics`; lsp-types reads
+            // `workspace.diagnostic`: take either from the message itself.
+            self.client.refresh = ["diagnostics", "diagnostic"].iter().any(|k| {
+                r.params
+                    .pointer(&format!("/capabilities/workspace/{k}/refreshSupport"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            });
             return match serde_json::from_value::<InitializeParams>(r.params) {
                 Ok(p) => {
                     let result = self.initialize(&p);
@@ -710,10 +720,23 @@ impl Server {
         root.published = now.clone();
         root.last = Some(a);
         for f in files {
+            // A client that pulls gets the open documents' diagnostics by
+            // pulling: pushed too, they would show twice.
+            if self.client.pull && self.docs.contains_key(&f) {
+                continue;
+            }
             let list = now.remove(&f).unwrap_or_default();
             self.publish(&f, list);
         }
         self.answer_waiting();
+        if self.client.pull && self.client.refresh {
+            self.next_request += 1;
+            self.send(Message::Request(Request::new(
+                RequestId::from(self.next_request),
+                "workspace/diagnostic/refresh".to_string(),
+                Value::Null,
+            )));
+        }
     }
 
     fn publish(&self, path: &Path, diagnostics: Vec<Diagnostic>) {
@@ -735,14 +758,14 @@ impl Server {
     }
 
     /// The current analysis of the root that holds `path`, if any.
-    fn current(&self, path: &Path) -> Option<Result<&Analysis, ()>> {
+    fn current(&self, path: &Path) -> Option<Result<(&Root, &Analysis), ()>> {
         let root = self
             .roots
             .iter()
             .filter(|r| path.starts_with(&r.path))
             .max_by_key(|r| r.path.components().count())?;
         match &root.last {
-            Some(a) if a.generation == root.wanted => Some(Ok(a)),
+            Some(a) if a.generation == root.wanted => Some(Ok((root, a))),
             _ if root.wanted == 0 => None,
             _ => Some(Err(())),
         }
@@ -754,7 +777,7 @@ impl Server {
         for (path, r) in waiting {
             match self.current(&path) {
                 Some(Err(())) => self.waiting.push((path, r)),
-                Some(Ok(a)) => self.answer(a, &path, r),
+                Some(Ok((root, a))) => self.answer(root, a, &path, r),
                 None => self.answer_without(r),
             }
         }
@@ -768,7 +791,7 @@ impl Server {
         }
     }
 
-    fn answer(&self, a: &Analysis, path: &Path, r: Request) {
+    fn answer(&self, root: &Root, a: &Analysis, path: &Path, r: Request) {
         let enc = self.encoding;
         let doc = self.docs.get(path);
         match r.method.as_str() {
@@ -811,9 +834,9 @@ impl Server {
                 }
             }
             _ => {
-                let items = diagnostics::collect(&a.outcome, enc)
-                    .remove(path)
-                    .unwrap_or_default();
+                // What push would have published (findings kept past a
+                // parse error included).
+                let items = root.published.get(path).cloned().unwrap_or_default();
                 self.reply(r.id, json!({"kind": "full", "items": items}));
             }
         }
