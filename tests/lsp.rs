@@ -142,9 +142,9 @@ impl Client {
         assert_eq!(self.exit_code(), 0);
     }
 
-    /// Waits for the process to end and returns its exit code.
+    /// Waits for the process to end and returns its exit code; its input
+    /// stays open (an editor may close it only after the process ended).
     fn exit_code(mut self) -> i32 {
-        drop(self.stdin.take());
         let end = Instant::now() + DEADLINE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -554,7 +554,8 @@ fn exit_without_shutdown_is_status_1() {
     assert_eq!(c.exit_code(), 1);
 
     // The input closing without exit: status 1 too.
-    let c = Client::start();
+    let mut c = Client::start();
+    drop(c.stdin.take());
     assert_eq!(c.exit_code(), 1);
 }
 

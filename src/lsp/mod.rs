@@ -108,6 +108,8 @@ struct Job {
 
 enum Event {
     Client(Message),
+    /// An error response to a frame that was no message.
+    Invalid(Value),
     Analysed(Box<Analysis>),
     Closed,
 }
@@ -158,7 +160,6 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
         }
     });
     let reader_events = events_tx.clone();
-    let reader_out = out_tx.clone();
     std::thread::spawn(move || {
         let mut input = input;
         loop {
@@ -169,7 +170,9 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
                     }
                 }
                 Ok(Some(transport::Frame::Invalid(v))) => {
-                    let _ = reader_out.send(v);
+                    if reader_events.send(Event::Invalid(v)).is_err() {
+                        break;
+                    }
                 }
                 Ok(None) | Err(_) => {
                     let _ = reader_events.send(Event::Closed);
@@ -196,6 +199,8 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
         next_request: 0,
     };
     let code = server.run(&events_rx);
+    // The writer ends once what was sent is written; the reader may still
+    // wait on input that never comes, and ends with the process.
     drop(server);
     let _ = writer.join();
     code
@@ -252,6 +257,9 @@ impl Server {
             match event {
                 Event::Closed => break,
                 Event::Analysed(a) => self.received(*a),
+                Event::Invalid(v) => {
+                    let _ = self.out.send(v);
+                }
                 Event::Client(Message::Notification(n)) if n.method == "exit" => {
                     return if self.shutdown { 0 } else { 1 };
                 }
