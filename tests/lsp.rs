@@ -838,3 +838,95 @@ fn the_suppression_action_silences_the_finding() {
     assert_eq!(codes(&d), Vec::<String>::new(), "{silenced}\n{d}");
     c.shut_down();
 }
+
+#[test]
+fn a_patch_check_would_withhold_is_not_offered() {
+    // One variable sets the scopes of two VMs; only `a` needs pubsub.
+    let text = r#"variable "scopes" {
+  default = ["storage-ro", "logging-write"]
+}
+resource "google_service_account" "a" { account_id = "a" }
+resource "google_service_account" "b" { account_id = "b" }
+resource "google_project_iam_member" "a" {
+  project = "p"
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.a.email}"
+}
+resource "google_compute_instance" "a" {
+  name = "a"
+  zone = "europe-west1-b"
+  service_account {
+    email  = google_service_account.a.email
+    scopes = var.scopes
+  }
+}
+resource "google_compute_instance" "b" {
+  name = "b"
+  zone = "europe-west1-b"
+  service_account {
+    email  = google_service_account.b.email
+    scopes = var.scopes
+  }
+}
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let main = root.join("main.tf");
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&main, text);
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(codes(&d), ["SL001"], "{d}");
+    let diag = d["diagnostics"][0].clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&main)}, "range": diag["range"], "context": {"diagnostics": [diag]}}),
+    );
+    let titles: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Suppress SL001 here (with a reason)"], "{r}");
+    c.shut_down();
+}
+
+#[test]
+fn workspace_folders_come_and_go() {
+    let (_a, first) = field_note();
+    let (_b, second) = fixture("values_tfvars_narrows_scopes");
+    let mut c = Client::start();
+    c.initialize(&first, json!({}));
+    let main = first.join("main.tf");
+    c.open(&main, &std::fs::read_to_string(&main).unwrap());
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&main)}}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(&second), "name": "b"}], "removed": []}}),
+    );
+    let other = second.join("main.tf");
+    c.open(&other, &std::fs::read_to_string(&other).unwrap());
+    let d = c.diagnostics(&uri(&other));
+    assert_eq!(codes(&d), ["SL001"]);
+    // The finding of the second folder is its own: the first one's files are
+    // not part of its analysis.
+    assert!(
+        d["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("google_compute_instance.assistant")
+    );
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(&first), "name": "a"}]}}),
+    );
+    assert_eq!(c.diagnostics(&uri(&main))["diagnostics"], json!([]));
+    c.shut_down();
+}
