@@ -841,34 +841,7 @@ fn the_suppression_action_silences_the_finding() {
 
 #[test]
 fn a_patch_check_would_withhold_is_not_offered() {
-    // One variable sets the scopes of two VMs; only `a` needs pubsub.
-    let text = r#"variable "scopes" {
-  default = ["storage-ro", "logging-write"]
-}
-resource "google_service_account" "a" { account_id = "a" }
-resource "google_service_account" "b" { account_id = "b" }
-resource "google_project_iam_member" "a" {
-  project = "p"
-  role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${google_service_account.a.email}"
-}
-resource "google_compute_instance" "a" {
-  name = "a"
-  zone = "europe-west1-b"
-  service_account {
-    email  = google_service_account.a.email
-    scopes = var.scopes
-  }
-}
-resource "google_compute_instance" "b" {
-  name = "b"
-  zone = "europe-west1-b"
-  service_account {
-    email  = google_service_account.b.email
-    scopes = var.scopes
-  }
-}
-"#;
+    let text = support::SHARED_SCOPES;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
     let main = root.join("main.tf");
