@@ -536,6 +536,22 @@ impl Knowledge {
         format!("{SCOPE_PREFIX}{short}")
     }
 
+    /// The APIs that accept scope `short`: those all of whose read methods, or
+    /// all of whose write methods, accept it, then those where only some do.
+    pub fn apis_accepting(&self, short: &str) -> (Vec<String>, Vec<String>) {
+        let mut all = Vec::new();
+        let mut some = Vec::new();
+        for (k, api) in &self.apis {
+            let classes = [&api.read, &api.write];
+            if classes.iter().any(|c| c.all.iter().any(|s| s == short)) {
+                all.push(k.clone());
+            } else if classes.iter().any(|c| c.some.contains_key(short)) {
+                some.push(k.clone());
+            }
+        }
+        (all, some)
+    }
+
     /// The Terraform alias of a short scope name, if it has one.
     pub fn terraform_alias(&self, short: &str) -> Option<&str> {
         self.scopes

@@ -19,6 +19,7 @@ pub mod finding;
 pub mod fix;
 pub mod knowledge;
 pub mod krm;
+pub mod lsp;
 pub mod model;
 pub mod read;
 pub mod render;

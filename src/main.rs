@@ -58,6 +58,9 @@ enum Command {
     Explain(cli::explain::ExplainArgs),
     /// Query the embedded knowledge base (`kb stats`).
     Kb(cli::kb::KbArgs),
+    /// Run the language server (LSP over standard input and output): findings
+    /// as you type, quick fixes, hover on scopes, roles and workloads.
+    Lsp(cli::lsp::LspArgs),
 }
 
 /// `--version` names the knowledge base's data versions too: a verdict
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Rule(args) => cli::rule::run(&args),
         Command::Explain(args) => cli::explain::run(&args),
         Command::Kb(args) => cli::kb::run(&args),
+        Command::Lsp(args) => cli::lsp::run(&args),
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(2),

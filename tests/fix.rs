@@ -425,51 +425,10 @@ fn a_file_changed_between_read_and_write_is_not_clobbered() {
     assert_eq!(std::env::current_dir().unwrap(), cwd);
 }
 
-const SHARED: &str = r#"
-variable "scopes" {
-  type    = list(string)
-  default = ["storage-ro", "logging-write"]
-}
-
-resource "google_service_account" "a" {
-  account_id = "a"
-}
-
-resource "google_service_account" "b" {
-  account_id = "b"
-}
-
-resource "google_project_iam_member" "a" {
-  project = "p"
-  role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${google_service_account.a.email}"
-}
-
-resource "google_compute_instance" "a" {
-  name         = "a"
-  machine_type = "e2-small"
-  zone         = "europe-west1-b"
-  service_account {
-    email  = google_service_account.a.email
-    scopes = var.scopes
-  }
-}
-
-resource "google_compute_instance" "b" {
-  name         = "b"
-  machine_type = "e2-small"
-  zone         = "europe-west1-b"
-  service_account {
-    email  = google_service_account.b.email
-    scopes = var.scopes
-  }
-}
-"#;
-
 #[test]
 fn a_variable_feeding_a_workload_that_does_not_need_the_change_is_not_patched() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("main.tf"), SHARED).unwrap();
+    std::fs::write(tmp.path().join("main.tf"), support::SHARED_SCOPES).unwrap();
     let run = check(tmp.path(), &["--fix"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -487,12 +446,12 @@ fn a_variable_feeding_a_workload_that_does_not_need_the_change_is_not_patched() 
     );
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("main.tf")).unwrap(),
-        SHARED
+        support::SHARED_SCOPES
     );
     assert_eq!(check(tmp.path(), &["--diff"]).stdout, "");
 
     // When both workloads need the same change, the variable is patched.
-    let both = SHARED.replace(
+    let both = support::SHARED_SCOPES.replace(
         "member  = \"serviceAccount:${google_service_account.a.email}\"",
         "member  = \"serviceAccount:${google_service_account.a.email}\"\n}\n\nresource \"google_project_iam_member\" \"b\" {\n  project = \"p\"\n  role    = \"roles/pubsub.publisher\"\n  member  = \"serviceAccount:${google_service_account.b.email}\"",
     );

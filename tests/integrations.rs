@@ -566,3 +566,102 @@ fn pre_commit_runs_the_hook_end_to_end() {
         "{out}"
     );
 }
+
+/// Whether every bracket of `text` closes the one it should (strings and
+/// comments of the snippets hold none).
+fn balanced(text: &str) -> bool {
+    let mut open = Vec::new();
+    for c in text.chars() {
+        match c {
+            '(' | '[' | '{' => open.push(c),
+            ')' | ']' | '}' => {
+                let want = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if open.pop() != Some(want) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    open.is_empty()
+}
+
+/// The editor set-ups of the README's "Language server" section: the JSON
+/// and the extension's manifest parse, the TOML parses with Python's
+/// `tomllib`, the extension's JavaScript passes `node --check`, and the Lua
+/// and Emacs Lisp snippets balance their brackets; each starts `scopelint lsp`.
+#[test]
+fn the_language_server_set_ups_are_valid() {
+    let zed: Value = serde_json::from_str(&readme_block("<!-- lsp-zed -->")).unwrap();
+    assert_eq!(
+        zed["lsp"]["scopelint"]["binary"]["arguments"],
+        serde_json::json!(["lsp"])
+    );
+    let lua = readme_block("<!-- lsp-neovim -->");
+    assert!(balanced(&lua), "{lua}");
+    assert!(lua.contains("cmd = { 'scopelint', 'lsp' }"), "{lua}");
+    assert!(lua.contains("vim.lsp.enable('scopelint')"), "{lua}");
+    let elisp = readme_block("<!-- lsp-emacs -->");
+    assert!(balanced(&elisp), "{elisp}");
+    assert!(elisp.contains(r#"("scopelint" "lsp")"#), "{elisp}");
+
+    let vscode = root().join("editors/vscode");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(vscode.join("package.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["main"], "./extension.js");
+    assert!(manifest["dependencies"]["vscode-languageclient"].is_string());
+    let js = std::fs::read_to_string(vscode.join("extension.js")).unwrap();
+    assert!(js.contains(r#"args: ["lsp"]"#), "{js}");
+
+    let toml = readme_block("<!-- lsp-helix -->");
+    assert!(toml.contains("args = [\"lsp\"]"), "{toml}");
+    if let Some(python) = tool("venv/bin/python3") {
+        let script =
+            "import sys, tomllib, json; print(json.dumps(tomllib.loads(sys.stdin.read())))";
+        let mut child = Command::new(python)
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(toml.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            parsed["language-server"]["scopelint"]["command"],
+            "scopelint"
+        );
+    }
+    match Command::new("node")
+        .arg("--check")
+        .arg(vscode.join("extension.js"))
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "node is missing: {e}");
+            eprintln!("SKIP: node is not installed ({e})");
+        }
+    }
+}

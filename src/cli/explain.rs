@@ -1232,16 +1232,7 @@ fn scope_answer(kb: &Knowledge, query: &str) -> Option<ScopeAnswer> {
 }
 
 fn scope_detail(kb: &Knowledge, short: &str) -> ScopeDetail {
-    let mut all = Vec::new();
-    let mut some = Vec::new();
-    for (k, api) in &kb.apis {
-        let classes = [&api.read, &api.write];
-        if classes.iter().any(|c| c.all.iter().any(|s| s == short)) {
-            all.push(k.clone());
-        } else if classes.iter().any(|c| c.some.contains_key(short)) {
-            some.push(k.clone());
-        }
-    }
+    let (all, some) = kb.apis_accepting(short);
     ScopeDetail {
         scope: scope_ref(kb, short),
         accepted_by_all_methods: all,

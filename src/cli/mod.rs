@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod kb;
+pub mod lsp;
 pub mod output;
 pub mod rule;
 pub mod why403;

@@ -218,12 +218,19 @@ fn not_applied(fix: &Fix) -> Option<String> {
 
 /// Plans the patches of `initial` (the outcome of `run(opts, kb)`).
 pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
+    plan_over(opts, kb, initial, &Overlay::new())
+}
+
+/// Plans the patches of `initial`, the outcome of
+/// `run_with_overlay(opts, kb, base)`: every round reads the files of `base`
+/// from memory too (an editor's unsaved texts).
+pub fn plan_over(opts: &Options, kb: &Knowledge, initial: &Outcome, base: &Overlay) -> Plan {
     let originals: BTreeMap<PathBuf, (String, String)> = initial
         .sources
         .iter()
         .map(|(_, f)| (f.path.clone(), (f.display.clone(), f.text.clone())))
         .collect();
-    let mut overlay = Overlay::new();
+    let mut overlay = base.clone();
     let mut refused: BTreeMap<Key, String> = BTreeMap::new();
     let mut fixes_of: BTreeMap<PathBuf, BTreeSet<Key>> = BTreeMap::new();
     let mut current: Option<Outcome> = None;
@@ -279,7 +286,8 @@ pub fn plan(opts: &Options, kb: &Knowledge, initial: &Outcome) -> Plan {
                 for k in keys {
                     refused.insert(k.clone(), message.clone());
                 }
-                if originals.get(path).is_some_and(|(_, o)| o == before) {
+                if originals.get(path).is_some_and(|(_, o)| o == before) && !base.contains_key(path)
+                {
                     overlay.remove(path);
                 } else {
                     overlay.insert(path.clone(), before.clone());

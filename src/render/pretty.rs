@@ -374,7 +374,7 @@ impl Writer<'_> {
 }
 
 /// The byte offset of a 1-based line and character column in `text`.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1))

@@ -303,7 +303,7 @@ fn linked(text: &str, related: &[Location]) -> String {
 }
 
 /// Percent-encodes what may not appear in a URI path (RFC 3986), keeping `/`.
-fn uri_path(path: &str) -> String {
+pub(crate) fn uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {

@@ -192,3 +192,46 @@ pub fn build_wheel(maturin: &Path, out: &Path) -> PathBuf {
     );
     wheels.into_iter().next().unwrap()
 }
+
+/// Two VMs whose scopes come from one variable; only `a`'s account holds a
+/// role that needs another scope, so its patch must not be applied.
+pub const SHARED_SCOPES: &str = r#"
+variable "scopes" {
+  type    = list(string)
+  default = ["storage-ro", "logging-write"]
+}
+
+resource "google_service_account" "a" {
+  account_id = "a"
+}
+
+resource "google_service_account" "b" {
+  account_id = "b"
+}
+
+resource "google_project_iam_member" "a" {
+  project = "p"
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.a.email}"
+}
+
+resource "google_compute_instance" "a" {
+  name         = "a"
+  machine_type = "e2-small"
+  zone         = "europe-west1-b"
+  service_account {
+    email  = google_service_account.a.email
+    scopes = var.scopes
+  }
+}
+
+resource "google_compute_instance" "b" {
+  name         = "b"
+  machine_type = "e2-small"
+  zone         = "europe-west1-b"
+  service_account {
+    email  = google_service_account.b.email
+    scopes = var.scopes
+  }
+}
+"#;

@@ -32,6 +32,7 @@ usage: cargo run --release -p xtask -- bench [options]
   --one-file-vms <n,..>    VMs in one .tf file, each needing a scopes patch
                            (default 500,1000,2000; \"\" skips)
   --skip-adversarial       skip the inputs that once crashed or exhausted scopelint
+  --lsp-edits <n>          edits of the language server case (default 20; 0 skips it)
 ";
 
 /// The checkov release the comparison installs.
@@ -50,6 +51,7 @@ pub struct Args {
     pub default_sa_sizes: Vec<usize>,
     pub one_file_vms: Vec<usize>,
     pub adversarial: bool,
+    pub lsp_edits: usize,
 }
 
 fn sizes(list: &str) -> Result<Vec<usize>> {
@@ -74,6 +76,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         default_sa_sizes: vec![100, 1000, 5000],
         one_file_vms: vec![500, 1000, 2000],
         adversarial: true,
+        lsp_edits: 20,
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -82,6 +85,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--default-sa-sizes" => a.default_sa_sizes = sizes(&value()?)?,
             "--one-file-vms" => a.one_file_vms = sizes(&value()?)?,
             "--skip-adversarial" => a.adversarial = false,
+            "--lsp-edits" => a.lsp_edits = value()?.parse()?,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -340,6 +344,9 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
     if a.precommit_runs > 0 {
         precommit(&bin, a)?;
     }
+    if a.lsp_edits > 0 {
+        lsp(&bin, a)?;
+    }
     if !a.one_file_vms.is_empty() {
         one_file(&bin, a)?;
     }
@@ -496,6 +503,39 @@ fn precommit(bin: &Path, a: &Args) -> Result<()> {
             secs(at(0.9))
         );
     }
+    Ok(())
+}
+
+/// The language server on the pre-commit module: `didChange` to
+/// `publishDiagnostics`, one edit at a time, in the file with the first VM.
+fn lsp(bin: &Path, a: &Args) -> Result<()> {
+    let dir = std::path::absolute(corpus(&a.work, 50, 50, a.seed, a.default_sa_percent)?)?;
+    let files = corpus::input_files(&dir)?;
+    let file = files
+        .iter()
+        .find(|f| {
+            std::fs::read_to_string(f).is_ok_and(|t| t.contains("\"google_compute_instance\""))
+        })
+        .or(files.first())
+        .ok_or("the module has no file")?;
+    let walls = crate::bench_lsp::latencies(bin, &dir, file, a.lsp_edits)?;
+    let at = |q: f64| walls[((walls.len() - 1) as f64 * q).round() as usize];
+    println!();
+    println!(
+        "language server: one module of {} files, {} edits of one file, didChange to publishDiagnostics",
+        files.len(),
+        walls.len()
+    );
+    println!();
+    println!("| min | median | p90 | max |");
+    println!("|---:|---:|---:|---:|");
+    println!(
+        "| {} | {} | {} | {} |",
+        secs(walls[0]),
+        secs(at(0.5)),
+        secs(at(0.9)),
+        secs(walls[walls.len() - 1])
+    );
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 pub mod apis;
 pub mod bench;
+pub mod bench_lsp;
 pub mod corpus;
 pub mod derive;
 pub mod discovery;
