@@ -369,3 +369,39 @@ fn audit_refuses_to_write_over_an_export() {
             .contains("js-notes")
     );
 }
+
+/// In SARIF, an audit finding's location is the export record (file and
+/// line) and the running resource, by its Cloud Asset name.
+#[test]
+fn sarif_names_the_running_resource_as_a_logical_location() {
+    for dir in cases() {
+        let out = scopelint(&dir)
+            .args(args(&dir))
+            .args(["--format", "sarif"])
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty(), "{}", dir.display());
+        for r in results {
+            let location = &r["locations"][0];
+            assert!(
+                location["physicalLocation"]["region"]["startLine"].is_u64(),
+                "{r}"
+            );
+            let logical = &location["logicalLocations"][0];
+            let name = logical["fullyQualifiedName"].as_str().unwrap();
+            let kind = r["properties"]["workloadKind"].as_str().unwrap();
+            let service = kind.split('/').next().unwrap();
+            assert!(
+                name.starts_with(&format!("//{service}/projects/")),
+                "{name}"
+            );
+            assert!(
+                name.ends_with(&format!("/{}", logical["name"].as_str().unwrap())),
+                "{name}"
+            );
+            assert_eq!(logical["kind"], "resource");
+        }
+    }
+}

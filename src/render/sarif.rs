@@ -166,8 +166,20 @@ struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<usize>,
     physical_location: PhysicalLocation,
+    /// The cloud resource a finding of `audit` is about (the export file
+    /// and line are the physical location).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<Message>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    name: String,
+    fully_qualified_name: String,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -360,8 +372,23 @@ fn location(sources: &Sources, repo: &RepoPaths, loc: &Loc) -> Option<Location> 
             artifact_location: artifact(repo, &f.display),
             region: region(sources, loc),
         },
+        logical_locations: Vec::new(),
         message: None,
     })
+}
+
+/// A running resource read from an export (its kind is a Cloud Asset type
+/// such as `compute.googleapis.com/Instance`): its resource name, as Cloud
+/// Asset Inventory writes it.
+fn cloud_resource(f: &Finding) -> Option<LogicalLocation> {
+    let (service, _) = f.workload.kind.split_once('/')?;
+    service
+        .ends_with(".googleapis.com")
+        .then(|| LogicalLocation {
+            name: f.workload.name.clone(),
+            fully_qualified_name: format!("//{service}/{}", f.workload.address),
+            kind: "resource",
+        })
 }
 
 fn result(
@@ -444,7 +471,13 @@ fn result(
         rule_index: index.get(f.rule.code).copied().unwrap_or(0),
         level: rules::sarif_level(f.severity),
         message: message(linked(&f.message, &related)),
-        locations: location(sources, repo, &f.primary).into_iter().collect(),
+        locations: location(sources, repo, &f.primary)
+            .map(|mut l| {
+                l.logical_locations.extend(cloud_resource(f));
+                l
+            })
+            .into_iter()
+            .collect(),
         related_locations: related,
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
         fixes,
@@ -487,6 +520,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
                         artifact_location: artifact(repo, &e.file),
                         region,
                     },
+                    logical_locations: Vec::new(),
                     message: None,
                 }],
             }
