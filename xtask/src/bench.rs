@@ -33,6 +33,8 @@ usage: cargo run --release -p xtask -- bench [options]
                            (default 500,1000,2000; \"\" skips)
   --skip-adversarial       skip the inputs that once crashed or exhausted scopelint
   --lsp-edits <n>          edits of the language server case (default 20; 0 skips it)
+  --audit-instances <n,..> VMs of a Cloud Asset export for `scopelint audit`, in
+                           n/100 projects (default 100000; \"\" skips)
 ";
 
 /// The checkov release the comparison installs.
@@ -52,6 +54,7 @@ pub struct Args {
     pub one_file_vms: Vec<usize>,
     pub adversarial: bool,
     pub lsp_edits: usize,
+    pub audit_instances: Vec<usize>,
 }
 
 fn sizes(list: &str) -> Result<Vec<usize>> {
@@ -77,6 +80,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         one_file_vms: vec![500, 1000, 2000],
         adversarial: true,
         lsp_edits: 20,
+        audit_instances: vec![100_000],
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -86,6 +90,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--one-file-vms" => a.one_file_vms = sizes(&value()?)?,
             "--skip-adversarial" => a.adversarial = false,
             "--lsp-edits" => a.lsp_edits = value()?.parse()?,
+            "--audit-instances" => a.audit_instances = sizes(&value()?)?,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -350,6 +355,9 @@ pub fn run(root: &Path, a: &Args) -> Result<()> {
     if !a.one_file_vms.is_empty() {
         one_file(&bin, a)?;
     }
+    if !a.audit_instances.is_empty() {
+        audit(&bin, a)?;
+    }
     if a.adversarial {
         adversarial(&bin, a)?;
     }
@@ -577,6 +585,42 @@ fn one_file(bin: &Path, a: &Args) -> Result<()> {
             secs(unpatched),
             patched.as_secs_f64() / unpatched.as_secs_f64(),
             load_average(),
+        );
+    }
+    Ok(())
+}
+
+/// `scopelint audit` on a generated Cloud Asset export: half the VMs have a
+/// finding, written as the compact report.
+fn audit(bin: &Path, a: &Args) -> Result<()> {
+    println!();
+    println!(
+        "`scopelint audit --asset-export FILE --format compact` on a generated export (half the VMs with a finding):"
+    );
+    println!();
+    println!("| VMs | projects | MB | wall | peak RSS | load |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for &n in &a.audit_instances {
+        let file = shapes::asset_export_file(&a.work, n)?;
+        let bytes = std::fs::metadata(&file)?.len();
+        let args = [
+            "audit".as_ref(),
+            "--asset-export".as_ref(),
+            file.as_os_str(),
+            "--format".as_ref(),
+            "compact".as_ref(),
+        ];
+        let s = best_of(a.repeat, bin, &args, None)?;
+        if s.status != Some(1) {
+            return Err(format!("audit of {n} VMs exited with {:?}, not 1", s.status).into());
+        }
+        println!(
+            "| {n} | {} | {:.0} | {} | {} | {} |",
+            (n / 100).max(1),
+            bytes as f64 / 1e6,
+            secs(s.wall),
+            mib(s.rss_kib),
+            load_average()
         );
     }
     Ok(())

@@ -227,3 +227,59 @@ pub fn adversarial_dir(work: &Path, index: usize, shape: &Adversarial) -> Result
     }
     Ok(dir)
 }
+
+/// A Cloud Asset Inventory export of `instances` VMs in `instances / 100`
+/// projects, one JSON asset a line as `gcloud asset export` writes them:
+/// each project, its IAM policy, and its VMs on the project's default compute
+/// account with the default scopes. In every other project that account holds
+/// `roles/aiplatform.user`, so half the VMs get an SL001 finding.
+pub fn asset_export(instances: usize) -> String {
+    let projects = (instances / 100).max(1);
+    let scopes = [
+        "devstorage.read_only",
+        "logging.write",
+        "monitoring.write",
+        "service.management.readonly",
+        "servicecontrol",
+        "trace.append",
+    ]
+    .map(|s| format!("\"https://www.googleapis.com/auth/{s}\""))
+    .join(",");
+    let mut out = String::new();
+    for p in 0..projects {
+        let number = 100_000_000_000u64 + p as u64;
+        let id = format!("audit-{p:05}");
+        let account = format!("{number}-compute@developer.gserviceaccount.com");
+        out.push_str(&format!(
+            "{{\"name\":\"//cloudresourcemanager.googleapis.com/projects/{number}\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"resource\":{{\"data\":{{\"projectNumber\":\"{number}\",\"projectId\":\"{id}\"}}}},\"ancestors\":[\"projects/{number}\",\"organizations/1\"]}}\n"
+        ));
+        let role = if p % 2 == 0 {
+            "roles/aiplatform.user"
+        } else {
+            "roles/logging.logWriter"
+        };
+        out.push_str(&format!(
+            "{{\"name\":\"//cloudresourcemanager.googleapis.com/projects/{number}\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"iam_policy\":{{\"bindings\":[{{\"role\":\"{role}\",\"members\":[\"serviceAccount:{account}\"]}}]}},\"ancestors\":[\"projects/{number}\",\"organizations/1\"]}}\n"
+        ));
+        for v in 0..instances / projects {
+            let zone =
+                format!("https://www.googleapis.com/compute/v1/projects/{id}/zones/us-central1-a");
+            out.push_str(&format!(
+                "{{\"name\":\"//compute.googleapis.com/projects/{id}/zones/us-central1-a/instances/vm-{v}\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{{\"data\":{{\"name\":\"vm-{v}\",\"zone\":\"{zone}\",\"selfLink\":\"{zone}/instances/vm-{v}\",\"status\":\"RUNNING\",\"serviceAccounts\":[{{\"email\":\"{account}\",\"scopes\":[{scopes}]}}]}}}},\"ancestors\":[\"projects/{number}\",\"organizations/1\"]}}\n"
+            ));
+        }
+    }
+    out
+}
+
+/// [`asset_export`] written once under `work`.
+pub fn asset_export_file(work: &Path, instances: usize) -> Result<PathBuf> {
+    let path = work.join(format!("assets-{instances}.json"));
+    if !path.exists() {
+        std::fs::create_dir_all(work)?;
+        let tmp = work.join(format!("assets-{instances}.json.partial"));
+        std::fs::write(&tmp, asset_export(instances))?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(path)
+}
