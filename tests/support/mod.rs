@@ -173,6 +173,12 @@ pub fn run(cmd: &mut std::process::Command) -> (bool, String) {
 /// the same package around an optimised binary; the release workflow builds
 /// those).
 pub fn build_wheel(maturin: &Path, out: &Path) -> PathBuf {
+    // Two builds at once in one test binary race over the binary they both
+    // copy out of target/: one at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (ok, log) = run(std::process::Command::new(maturin)
         .current_dir(root)
