@@ -295,15 +295,8 @@ fn locate(text: &str, needle: &str) -> (usize, usize) {
 /// Returns (text to locate, message) pairs.
 fn validate(c: &Config, kb: &Knowledge, _text: &str) -> Vec<(String, String)> {
     let mut errors = Vec::new();
-    let codes: Vec<&str> = crate::check::RULES
-        .iter()
-        .flat_map(|r| [r.meta().code, r.meta().name])
-        .chain([
-            "SL006",
-            "startup-script-not-covered",
-            "SL900",
-            "unused-suppression",
-        ])
+    let codes: Vec<&str> = crate::check::all_rules()
+        .flat_map(|m| [m.code, m.name])
         .collect();
     let rule_ok = |r: &str| codes.contains(&r);
     let rule_hint = |r: &str| {

@@ -29,6 +29,16 @@ pub struct RuleMeta {
     pub name: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
+    /// One or two sentences: what the rule reports.
+    pub full_description: &'static str,
+    /// Plain-text help: why it matters and how to fix it.
+    pub help: &'static str,
+    /// The rule's page, `rules/SLxxx.md` (Markdown).
+    pub page: &'static str,
+    /// SARIF tags.
+    pub tags: &'static [&'static str],
+    /// SARIF `precision`: how often a finding is a true positive.
+    pub precision: &'static str,
 }
 
 /// The workload a finding is about.
@@ -270,6 +280,11 @@ mod tests {
             name: "insufficient-scope",
             severity: Severity::Error,
             summary: "",
+            full_description: "",
+            help: "",
+            page: "",
+            tags: &[],
+            precision: "high",
         };
         let mut all = fixes.iter().map(|a| fix(*a));
         let mut f = Finding::bare(

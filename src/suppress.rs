@@ -9,15 +9,10 @@
 //! `until=` that is not a date is reported and suppresses nothing.
 
 use crate::config::{Loaded, parse_date, today};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta};
 use crate::source::{FileId, Loc, Sources};
 
-pub static UNUSED: RuleMeta = RuleMeta {
-    code: "SL900",
-    name: "unused-suppression",
-    severity: Severity::Warning,
-    summary: "A suppression comment has no reason or suppresses nothing",
-};
+pub use crate::check::unused_suppression::META as UNUSED;
 
 /// One `scopelint:ignore` comment.
 #[derive(Debug)]
@@ -102,7 +97,7 @@ fn parse(file: FileId, line: usize, at: usize, text: &str) -> Suppression {
 fn is_rule_word(w: &str) -> bool {
     w.split(',').filter(|s| !s.is_empty()).all(|s| {
         (s.len() == 5 && s.starts_with("SL") && s[2..].bytes().all(|b| b.is_ascii_digit()))
-            || crate::check::RULES.iter().any(|r| r.meta().name == s)
+            || crate::check::all_rules().any(|r| r.name == s)
     })
 }
 

@@ -24,6 +24,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "enabled-api-not-covered",
     severity: Severity::Note,
     summary: "An API enabled in the configuration is not covered by the scopes of a workload whose identity may hold broad roles",
+    full_description: "An API that VM software typically calls is enabled in the configuration, and a workload whose identity may hold broad roles (the Compute Engine default service account, or one granted editor or owner) has no scope the API accepts.",
+    help: "If the VM calls the API, add a scope it accepts (the finding names them). Otherwise nothing needs to change; consider a dedicated service account with only the roles the VM needs.",
+    page: include_str!("../../rules/SL005.md"),
+    tags: super::TAGS,
+    precision: "medium",
 };
 
 impl Rule for EnabledApiNotCovered {

@@ -14,6 +14,7 @@ mod partial_scope;
 mod report;
 mod startup_script;
 mod unknown_scope;
+pub mod unused_suppression;
 
 use crate::finding::{Finding, RuleMeta};
 use crate::fix::Strategy;
@@ -29,7 +30,24 @@ pub trait Rule: Sync {
     fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
 }
 
-/// Every rule, in code order.
+/// The tags every scope rule carries in SARIF.
+const TAGS: &[&str] = &["gcp", "iam", "oauth-scopes", "correctness"];
+
+/// Every rule scopelint reports, in code order: the only list of them (the
+/// checks below, then SL900, which the filtering stage reports).
+pub fn all_rules() -> impl Iterator<Item = &'static RuleMeta> {
+    RULES
+        .iter()
+        .map(|r| r.meta())
+        .chain(std::iter::once(&unused_suppression::META))
+}
+
+/// The rule with this code or name.
+pub fn rule(code_or_name: &str) -> Option<&'static RuleMeta> {
+    all_rules().find(|m| m.code == code_or_name || m.name == code_or_name)
+}
+
+/// Every rule that judges workloads, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &insufficient_scope::InsufficientScope,
     &partial_scope::PartialScope,

@@ -13,6 +13,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "no-scopes",
     severity: Severity::Error,
     summary: "The workload has an empty scope list while its identity holds roles",
+    full_description: "The workload has an empty scope list while its service account holds IAM roles that need scopes: no Google API accepts its tokens.",
+    help: "List the scopes the granted roles need (cloud-platform for a dedicated service account), or remove the grants. `scopelint check --fix` applies the suggested scopes.",
+    page: include_str!("../../rules/SL003.md"),
+    tags: super::TAGS,
+    precision: "very-high",
 };
 
 impl Rule for NoScopes {

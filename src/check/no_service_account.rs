@@ -18,6 +18,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "no-service-account",
     severity: Severity::Note,
     summary: "A VM has no service account while the default compute account holds roles",
+    full_description: "An instance has no service account while the Compute Engine default service account holds roles in the configuration: software on it gets no token.",
+    help: "Attach a service account (preferably a dedicated one) with the scopes its roles need, or leave the VM without one on purpose.",
+    page: include_str!("../../rules/SL007.md"),
+    tags: super::TAGS,
+    precision: "medium",
 };
 
 impl Rule for NoServiceAccount {

@@ -15,6 +15,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "partial-scope",
     severity: Severity::Warning,
     summary: "The workload's OAuth scopes cover only part of what a granted role is for",
+    full_description: "The workload's OAuth scopes cover only part of what a granted IAM role is for: a warning when a whole class of methods (reads or writes) fails, a note when only some methods of a covered class fail.",
+    help: "Add a scope that covers the failing methods (for example storage-rw next to roles/storage.objectAdmin), or cloud-platform for a dedicated service account. `scopelint check --fix` applies the patch.",
+    page: include_str!("../../rules/SL002.md"),
+    tags: super::TAGS,
+    precision: "high",
 };
 
 impl Rule for PartialScope {

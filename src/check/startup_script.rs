@@ -18,6 +18,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "startup-script-not-covered",
     severity: Severity::Error,
     summary: "A command in the workload's startup script calls an API its OAuth scopes do not cover",
+    full_description: "A command in the workload's own startup script (gcloud, gsutil, bq, docker pull, curl of a googleapis.com URL) calls a Google API that none of the workload's scopes is accepted by; the script runs with the VM's token, so the call fails whatever IAM roles the account holds.",
+    help: "Add a scope the API accepts (cloud-platform for a dedicated service account, the narrowest sufficient scope for the Compute Engine default service account), or drop the call from the startup script. `scopelint check --fix` applies the patch.",
+    page: include_str!("../../rules/SL006.md"),
+    tags: super::TAGS,
+    precision: "high",
 };
 
 impl Rule for StartupScriptNotCovered {

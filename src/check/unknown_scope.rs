@@ -19,6 +19,11 @@ pub static META: RuleMeta = RuleMeta {
     name: "unknown-scope",
     severity: Severity::Error,
     summary: "A scope is neither a known alias nor a known scope URL",
+    full_description: "A scope string is neither an alias the Terraform provider knows nor a known OAuth scope URL (a typo such as cloud_platform, or the gcloud-only alias default); it grants nothing.",
+    help: "Use the nearest valid spelling scopelint suggests; `scopelint check --fix` applies it. Terraform has no `default` alias: list the scopes you need.",
+    page: include_str!("../../rules/SL004.md"),
+    tags: super::TAGS,
+    precision: "very-high",
 };
 
 impl Rule for UnknownScope {

@@ -442,12 +442,7 @@ pub(super) fn rule_name(r: &str) -> String {
 /// The known rule an unknown one was probably meant to be: a code with its
 /// digits padded (`SL01` is `SL001`), or a name it starts or ends.
 pub(super) fn nearest_rule(r: &str) -> Option<&'static str> {
-    let metas = || {
-        scopelint::check::RULES
-            .iter()
-            .map(|x| x.meta())
-            .chain(std::iter::once(&scopelint::suppress::UNUSED))
-    };
+    let metas = scopelint::check::all_rules;
     let digits: String = r.chars().filter(char::is_ascii_digit).collect();
     if let Ok(n) = digits.parse::<u32>()
         && let Some(m) =
@@ -462,11 +457,7 @@ pub(super) fn nearest_rule(r: &str) -> Option<&'static str> {
 }
 
 pub(super) fn known_rule(r: &str) -> bool {
-    scopelint::check::RULES
-        .iter()
-        .map(|x| x.meta())
-        .chain(std::iter::once(&scopelint::suppress::UNUSED))
-        .any(|m| m.code == r || m.name == r)
+    scopelint::check::rule(r).is_some()
 }
 
 pub(super) fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {

@@ -2,18 +2,6 @@
 
 use std::process::ExitCode;
 
-/// The documentation pages, by rule code (the same pages SARIF's helpUri links to).
-pub const PAGES: &[(&str, &str)] = &[
-    ("SL001", include_str!("../../rules/SL001.md")),
-    ("SL002", include_str!("../../rules/SL002.md")),
-    ("SL003", include_str!("../../rules/SL003.md")),
-    ("SL004", include_str!("../../rules/SL004.md")),
-    ("SL005", include_str!("../../rules/SL005.md")),
-    ("SL006", include_str!("../../rules/SL006.md")),
-    ("SL007", include_str!("../../rules/SL007.md")),
-    ("SL900", include_str!("../../rules/SL900.md")),
-];
-
 #[derive(clap::Args)]
 pub struct RuleArgs {
     /// A rule code (SL001) or name (insufficient-scope); omit to list every rule.
@@ -21,11 +9,7 @@ pub struct RuleArgs {
 }
 
 pub fn run(args: &RuleArgs) -> ExitCode {
-    let metas: Vec<&scopelint::finding::RuleMeta> = scopelint::check::RULES
-        .iter()
-        .map(|r| r.meta())
-        .chain(std::iter::once(&scopelint::suppress::UNUSED))
-        .collect();
+    let metas: Vec<&scopelint::finding::RuleMeta> = scopelint::check::all_rules().collect();
     let Some(wanted) = &args.rule else {
         for m in &metas {
             println!(
@@ -41,9 +25,9 @@ pub fn run(args: &RuleArgs) -> ExitCode {
     let meta = metas
         .iter()
         .find(|m| m.code.eq_ignore_ascii_case(wanted) || m.name == wanted);
-    let page = meta.and_then(|m| PAGES.iter().find(|(c, _)| *c == m.code));
-    match page {
-        Some((_, text)) => {
+    match meta {
+        Some(m) => {
+            let text = m.page;
             print!("{text}");
             ExitCode::SUCCESS
         }

@@ -256,20 +256,16 @@ fn pascal(name: &str) -> String {
 }
 
 fn rule(meta: &RuleMeta) -> Rule {
-    let doc = rules::doc(meta.code);
     Rule {
         id: meta.code,
         name: pascal(meta.name),
         short_description: message(format!("{}.", meta.summary.trim_end_matches('.'))),
-        full_description: message(doc.map_or(meta.summary, |d| d.full_description)),
+        full_description: message(meta.full_description),
         help: Help {
-            text: doc.map_or(meta.summary, |d| d.help).to_string(),
+            text: meta.help.to_string(),
             markdown: format!(
                 "{}\n[The rule's page]({})\n",
-                doc.map_or_else(
-                    || format!("# {} {}\n\n{}\n", meta.code, meta.name, meta.summary),
-                    |d| d.markdown.to_string(),
-                ),
+                meta.page,
                 rules::help_uri(meta.code)
             ),
         },
@@ -278,8 +274,8 @@ fn rule(meta: &RuleMeta) -> Rule {
             level: rules::sarif_level(meta.severity),
         },
         properties: RuleProperties {
-            tags: doc.map_or_else(Vec::new, |d| d.tags.to_vec()),
-            precision: doc.map_or("high", |d| d.precision),
+            tags: meta.tags.to_vec(),
+            precision: meta.precision,
             problem_severity: rules::problem_severity(meta.severity),
         },
     }
