@@ -146,6 +146,29 @@ impl Applicability {
     }
 }
 
+/// What a rule asks of the patch stage: widen the scopes of one workload.
+/// The stage ([`crate::fix::build`]) builds the edits in the syntax they are
+/// written in, or leaves the finding without a patch.
+#[derive(Debug, Clone)]
+pub struct PatchRequest {
+    /// The workload, by its index in the model.
+    pub workload: usize,
+    pub strategy: crate::check::strategy::Strategy,
+    /// Short names of the scopes to add (or `cloud-platform` to replace them with).
+    pub add: Vec<String>,
+    /// What the patch does and why, in words.
+    pub description: String,
+    /// Why deploying the patch replaces what may be running (then it is unsafe).
+    pub caveat: Option<&'static str>,
+    /// The help line that becomes "suggested patch: ..." when there is one.
+    pub help_at: usize,
+    /// Where the note on applying the patch goes in the help.
+    pub note_at: usize,
+    /// That note, without and with the fuller patch that lets the VM stop.
+    pub apply_note: Option<String>,
+    pub apply_note_with_stop: Option<String>,
+}
+
 /// A suggested patch.
 #[derive(Debug, Clone)]
 pub struct Fix {
@@ -188,6 +211,8 @@ pub struct Finding {
     /// Fuller patches for the same finding that are less safe to apply, from
     /// the more cautious to the more complete (each complete by itself).
     pub alternatives: Vec<Fix>,
+    /// The patch a rule asks for, built into `fix` by the patch stage.
+    pub patch: Option<PatchRequest>,
     /// For a VM that can be changed in place: every scope it should run with
     /// after the suggested change (what `set-service-account --scopes` sets).
     pub live_scopes: Option<Vec<String>>,
@@ -215,6 +240,7 @@ impl Finding {
             help: Vec::new(),
             fix: None,
             alternatives: Vec::new(),
+            patch: None,
             live_scopes: None,
         }
     }

@@ -320,6 +320,7 @@ pub(crate) fn conclude(
             }),
         }
     }
+    fix::build::build_patches(&mut findings, &model, &sources, kb);
     fix::shared::mark_shared_literals(&mut findings, &model);
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());

@@ -25,8 +25,6 @@ const DEBTS: &[(&str, &str)] = &[
     ("krm", "shell::shift"),
     // Advice commands are quoted as a shell would read them.
     ("check", "shell::quote"),
-    // Rules build their patches through the patch stage.
-    ("check", "fix"),
     // Rendering shows a patch as a diff, and lists every rule for SARIF
     // from the rule registry.
     ("render", "fix::apply"),

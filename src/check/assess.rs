@@ -9,16 +9,15 @@
 //! and reads uncovered while writes work, or classes covered only in part, are
 //! *partial* at note level.
 
-use crate::finding::{Edit, Related, Severity};
-use crate::fix::Strategy;
+use super::strategy::Strategy;
+use crate::finding::{Related, Severity};
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
 use crate::model::{
-    Account, Dialect, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit,
-    Workload, WorkloadIdentity,
+    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit, Workload,
+    WorkloadIdentity,
 };
-use crate::source::{Loc, Sources};
+use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 
 /// What the rules share: the knowledge base and the model's joins.
 ///
@@ -45,13 +44,7 @@ pub struct Context<'m> {
     enabled: HashMap<&'m Unit, ByProject<'m, EnabledApi>>,
     /// APIs enabled in a literal project, from every unit.
     enabled_by_project: HashMap<&'m Project, Vec<Indexed<'m, EnabledApi>>>,
-    /// Patches already built for a Terraform scopes literal: many workloads
-    /// reading one local or variable share its list, which is parsed once.
-    patches: Mutex<HashMap<PatchKey, Option<Vec<Edit>>>>,
 }
-
-/// What a Terraform scopes patch depends on: the list literal, how it widens, what it adds.
-type PatchKey = (Loc, Strategy, Vec<String>);
 
 /// A model item with its index in the model, so joined lists keep the model's order.
 type Indexed<'m, T> = (usize, &'m T);
@@ -74,7 +67,6 @@ impl<'m> Context<'m> {
             default_by_project: HashMap::new(),
             enabled: HashMap::new(),
             enabled_by_project: HashMap::new(),
-            patches: Mutex::new(HashMap::new()),
         };
         for (i, g) in model.grants.iter().enumerate() {
             match &g.member {
@@ -110,29 +102,6 @@ impl<'m> Context<'m> {
     }
 
     /// The grants that reach `id` as used by a workload of `unit`, in the model's order.
-    /// The edits that add `add` to `scopes` (see [`crate::fix::scopes_edits`]),
-    /// built once per Terraform list literal however many workloads share it.
-    pub fn scopes_edits(
-        &self,
-        scopes: &Scopes,
-        strategy: Strategy,
-        add: &[String],
-    ) -> Option<Vec<Edit>> {
-        let build = || crate::fix::scopes_edits(self.kb, self.sources, scopes, strategy, add);
-        let (Dialect::Terraform, Some(defined)) = (scopes.dialect, &scopes.defined) else {
-            return build();
-        };
-        let key = (defined.clone(), strategy, add.to_vec());
-        if let Some(done) = self.patches.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return done;
-        }
-        let edits = build();
-        if let Ok(mut memo) = self.patches.lock() {
-            memo.insert(key, edits.clone());
-        }
-        edits
-    }
-
     pub fn grants_of(&self, unit: &Unit, id: &Identity) -> Vec<&'m Grant> {
         let everywhere = Unit::everywhere();
         let mut joined: Vec<Indexed<'m, Grant>> = Vec::new();
@@ -321,6 +290,8 @@ impl ApiVerdict<'_> {
 /// One workload, judged.
 pub struct Assessment<'m> {
     pub workload: &'m Workload,
+    /// The workload's index in the model (for the patch stage).
+    pub index: usize,
     /// The identity and scopes, when the workload has a resolved account.
     pub attached: Option<(&'m Identity, &'m Scopes)>,
     /// Short names of the scopes the workload gets.
@@ -343,6 +314,7 @@ impl<'m> Assessment<'m> {
     pub fn new(w: &'m Workload, cx: &Context<'m>) -> Self {
         let mut a = Assessment {
             workload: w,
+            index: 0,
             attached: None,
             granted: BTreeSet::new(),
             unknown: Vec::new(),
@@ -395,6 +367,12 @@ impl<'m> Assessment<'m> {
             }
         }
         a
+    }
+
+    /// The assessment of the model's `index`th workload.
+    pub fn at(mut self, index: usize) -> Self {
+        self.index = index;
+        self
     }
 
     fn add(&mut self, g: &'m Grant, u: &'m RoleUse, verdict: Verdict, detail: String) {

@@ -119,6 +119,7 @@ impl Rule for EnabledApiNotCovered {
             help,
             fix: None,
             alternatives: Vec::new(),
+            patch: None,
             live_scopes: None,
         });
     }

@@ -13,16 +13,17 @@ mod no_service_account;
 mod partial_scope;
 mod report;
 mod startup_script;
+pub mod strategy;
 mod unknown_scope;
 pub mod unused_suppression;
 
 use crate::finding::{Finding, RuleMeta};
-use crate::fix::Strategy;
 use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::source::Sources;
 use assess::{Assessment, Context};
 use rayon::prelude::*;
+use strategy::Strategy;
 
 /// A lint rule: a code, a name and a check over one workload's assessment.
 pub trait Rule: Sync {
@@ -65,8 +66,9 @@ pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy)
     let per_workload: Vec<Vec<Finding>> = model
         .workloads
         .par_iter()
-        .map(|w| {
-            let a = Assessment::new(w, &cx);
+        .enumerate()
+        .map(|(i, w)| {
+            let a = Assessment::new(w, &cx).at(i);
             let mut out = Vec::new();
             for rule in RULES {
                 rule.check(&a, &cx, &mut out);

@@ -88,6 +88,7 @@ impl Rule for NoServiceAccount {
             }],
             fix: None,
             alternatives: Vec::new(),
+            patch: None,
             live_scopes: None,
         });
     }

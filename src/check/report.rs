@@ -2,10 +2,8 @@
 //! relates to, the help text and the patch.
 
 use super::assess::{ApiVerdict, Assessment, Context};
-use crate::finding::{
-    ApiUse, Applicability, Finding, Fix, Related, RuleMeta, Severity, WorkloadRef,
-};
-use crate::fix::{Strategy, minimal_scopes};
+use super::strategy::{Strategy, minimal_scopes};
+use crate::finding::{ApiUse, Finding, PatchRequest, Related, RuleMeta, Severity, WorkloadRef};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Workload;
 use crate::shell::quote::quote;
@@ -132,57 +130,52 @@ pub fn scope_finding(
     };
     new_scopes.sort();
     new_scopes.dedup();
-    let fix = cx.scopes_edits(scopes, strategy, &add).map(|edits| {
-        let description = format!(
-            "{} {}",
-            match replaces {
-                true => "Replace the scopes with cloud-platform:".to_string(),
-                false => format!(
-                    "Add {}:",
-                    add.iter()
-                        .map(|s| spell(cx.kb, s))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            },
-            why
-        );
-        let mut fix = Fix::safe(description, edits);
-        if let Some(caveat) = replaces_on_deploy(w) {
-            fix.applicability = Applicability::Unsafe;
-            fix.caveat = Some(caveat.to_string());
-        }
-        fix
-    });
-    let alternatives: Vec<Fix> = fix
-        .as_ref()
-        .and_then(|f| crate::fix::terraform::allowing_stop(cx.sources, w, f))
-        .into_iter()
-        .collect();
-    match &fix {
-        Some(f) => help.push(format!("suggested patch: {}", f.description)),
-        None => help.push(format!(
-            "set the scopes to include {} ({why})",
-            add.iter()
-                .map(|s| spell(cx.kb, s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    let description = format!(
+        "{} {}",
+        match replaces {
+            true => "Replace the scopes with cloud-platform:".to_string(),
+            false => format!(
+                "Add {}:",
+                add.iter()
+                    .map(|s| spell(cx.kb, s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        why
+    );
+    // The patch stage builds the edits; until then the help says what to set.
+    let help_at = help.len();
+    help.push(format!(
+        "set the scopes to include {} ({why})",
+        add.iter()
+            .map(|s| spell(cx.kb, s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     if let Some(via) = &scopes.via {
         help.push(format!(
             "the scopes come from {via}; check that every workload using it should get the new scopes"
         ));
     }
-    if fix.is_some() {
-        help.extend(apply_note(w, !alternatives.is_empty()));
-    }
+    let note_at = help.len();
     if w.is_instance {
         help.extend(live_remediation(w, cx.kb, &new_scopes));
     }
     if identity.is_default_compute() && adds_cloud_platform {
         help.extend(dedicated_account(w, scopes.dialect, apis));
     }
+    let patch = PatchRequest {
+        workload: a.index,
+        strategy,
+        add,
+        description,
+        caveat: replaces_on_deploy(w),
+        help_at,
+        note_at,
+        apply_note: apply_note(w, false),
+        apply_note_with_stop: apply_note(w, true),
+    };
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
         (Some(d), None) => format!("{label} (no scopes given, so {d} apply)"),
@@ -200,8 +193,9 @@ pub fn scope_finding(
         apis: api_uses(apis),
         related,
         help,
-        fix,
-        alternatives,
+        fix: None,
+        alternatives: Vec::new(),
+        patch: Some(patch),
         live_scopes: w.is_instance.then_some(new_scopes),
     })
 }

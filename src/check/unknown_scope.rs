@@ -127,6 +127,7 @@ impl Rule for UnknownScope {
             help,
             fix,
             alternatives: Vec::new(),
+            patch: None,
             live_scopes: None,
         });
     }
