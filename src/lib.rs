@@ -15,6 +15,7 @@ pub mod comments;
 pub mod config;
 pub mod contain;
 pub mod discover;
+pub mod edit;
 pub mod finding;
 pub mod fix;
 pub mod knowledge;

@@ -25,10 +25,7 @@ const DEBTS: &[(&str, &str)] = &[
     ("krm", "shell::shift"),
     // Advice commands are quoted as a shell would read them.
     ("check", "shell::quote"),
-    // Rendering shows a patch as a diff, and lists every rule for SARIF
-    // from the rule registry.
-    ("render", "fix::apply"),
-    ("render", "fix::unified_diff"),
+    // Rendering lists every rule for SARIF from the rule registry.
     ("render", "check::all_rules"),
 ];
 
