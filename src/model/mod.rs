@@ -4,6 +4,7 @@
 //! OAuth scopes), IAM grants, and enabled APIs. Every value keeps the [`Loc`]
 //! it came from, so findings can point at it and fixes can edit it.
 
+pub mod hypothetical;
 pub mod marker;
 
 use crate::knowledge::RoleUse;

@@ -3,21 +3,27 @@
 //! configs, turned into the same model facts as Terraform.
 //!
 //! One job per file: [`syntax`] parses with tree-sitter-bash, [`interp`] runs
-//! the script symbolically and expands its [`word`]s, [`argv`] reads gcloud
-//! command lines, [`facts`] turns them into workloads, grants and enabled
-//! APIs, [`yaml`] and [`embed`] find scripts inside other files and map them
-//! back to file offsets, [`startup`] reads what a VM's startup script calls,
-//! [`patch`] edits `--scopes` flags, and [`quote`] quotes the words of the
-//! commands scopelint prints.
+//! the script symbolically over the variables of [`state`], [`expand`]
+//! expands its [`word`]s, [`argv`] reads gcloud command lines, [`facts`]
+//! turns them into workloads ([`workloads`], [`scope_flags`]), grants
+//! ([`grants`]) and enabled APIs, [`yaml`] and [`embed`] find scripts inside
+//! other files and map them back to file offsets, [`startup`] reads what a
+//! VM's startup script calls, [`patch`] edits `--scopes` flags, and [`quote`]
+//! quotes the words of the commands scopelint prints.
 
 pub mod argv;
 pub mod embed;
+pub mod expand;
 pub mod facts;
+pub mod grants;
 pub mod interp;
 pub mod quote;
+pub mod scope_flags;
 pub mod startup;
+pub mod state;
 pub mod syntax;
 pub mod word;
+pub mod workloads;
 pub mod yaml;
 
 use crate::discover::FileKind;

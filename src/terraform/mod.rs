@@ -9,6 +9,7 @@ pub mod eval;
 pub mod extract;
 mod functions;
 pub mod groups;
+mod instances;
 pub mod json;
 mod managed;
 pub mod module;
@@ -16,10 +17,12 @@ pub mod object;
 pub mod plan;
 pub mod project;
 mod providers;
+mod references;
 pub mod syntax;
 #[cfg(test)]
 mod tests;
 mod types;
+mod value;
 
 use crate::discover::FileKind;
 use crate::source::{FileId, SourceFile};
