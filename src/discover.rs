@@ -183,6 +183,53 @@ pub const SKIP_SYMLINK: &str = "symbolic link, not followed";
 /// Why a FIFO, socket or device inside a walked directory is not read.
 pub const SKIP_SPECIAL: &str = "not a regular file";
 
+/// Adds files that exist only in memory (an editor's unsaved buffers) to
+/// what [`discover`] found on disk: those under one of `roots`, outside
+/// hidden directories (but `.github`), whose name or content makes them an
+/// input. Their content decides what a name alone cannot (YAML, no extension).
+pub fn add_unsaved<'a>(
+    found: &mut Discovery,
+    roots: &[PathBuf],
+    unsaved: impl IntoIterator<Item = (&'a Path, &'a [u8])>,
+) {
+    let known: std::collections::BTreeSet<PathBuf> =
+        found.files.iter().map(|c| c.path.clone()).collect();
+    for (path, bytes) in unsaved {
+        if known.contains(path) || path.exists() {
+            continue;
+        }
+        let Some(rel) = roots.iter().find_map(|r| path.strip_prefix(r).ok()) else {
+            continue;
+        };
+        let hidden = rel
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .any(|c| {
+                let name = c.as_os_str().to_string_lossy();
+                name.starts_with('.') && name != ".github"
+            });
+        if hidden {
+            continue;
+        }
+        let kind = FileKind::of(path).or_else(|| {
+            if is_yaml(path) {
+                return FileKind::sniff_krm(bytes);
+            }
+            let name = path.file_name()?.to_string_lossy();
+            (!name.contains('.') && has_shell_shebang(bytes)).then_some(FileKind::Shell)
+        });
+        if let Some(kind) = kind {
+            found.files.push(Candidate {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+    }
+    found.files.sort();
+    found.files.dedup();
+}
+
 /// Collects the input files under `roots`.
 ///
 /// A file given by name brings the other input files of its directory along

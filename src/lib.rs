@@ -116,15 +116,16 @@ pub type Overlay = BTreeMap<PathBuf, String>;
 /// Runs the whole analysis, reading the files in `overlay` from memory.
 pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
     let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    analyse(
-        opts,
-        kb,
-        discover::discover(&opts.paths),
-        &|path: &Path| match overlay.get(path) {
-            Some(text) => Ok(text.clone().into_bytes()),
-            None => read_input(opts, path, limit),
-        },
-    )
+    let mut found = discover::discover(&opts.paths);
+    discover::add_unsaved(
+        &mut found,
+        &opts.paths,
+        overlay.iter().map(|(p, t)| (p.as_path(), t.as_bytes())),
+    );
+    analyse(opts, kb, found, &|path: &Path| match overlay.get(path) {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => read_input(opts, path, limit),
+    })
 }
 
 /// Runs the analysis on the files of an earlier [`discover::discover`]; the

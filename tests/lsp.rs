@@ -936,3 +936,49 @@ fn an_unsafe_patch_is_offered_by_name_and_never_preferred() {
     assert!(!actions.iter().any(|a| a["isPreferred"] == true), "{r}");
     c.shut_down();
 }
+
+/// A file opened in the editor and never saved is analysed from its text,
+/// like the files on disk.
+#[test]
+fn a_file_never_saved_is_analysed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let main = root.join("unsaved.tf");
+    let text = r#"resource "google_service_account" "app" {
+  account_id = "app"
+  project    = "p"
+}
+
+resource "google_project_iam_member" "vertex" {
+  project = "p"
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.app.email}"
+}
+
+resource "google_compute_instance" "vm" {
+  name         = "vm"
+  project      = "p"
+  zone         = "us-central1-a"
+  machine_type = "e2-small"
+  boot_disk {
+    initialize_params {
+      image = "debian-cloud/debian-12"
+    }
+  }
+  network_interface {
+    network = "default"
+  }
+  service_account {
+    email  = google_service_account.app.email
+    scopes = ["storage-ro"]
+  }
+}
+"#;
+    assert!(!main.exists());
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&main, text);
+    let d = c.diagnostics(&uri(&main));
+    assert_eq!(codes(&d), ["SL001"], "{d}");
+    c.shut_down();
+}
