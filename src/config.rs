@@ -5,7 +5,7 @@
 //! Unknown keys and bad values are errors with the file, line and a hint.
 
 use crate::fix::Strategy;
-use crate::knowledge::{Access, Knowledge, nearest};
+use crate::knowledge::{Access, Api, Knowledge, MethodClass, Role, RoleClass, RoleUse, nearest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -421,6 +421,71 @@ pub fn today() -> u32 {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     u32::try_from(y * 10000 + m * 100 + d).unwrap_or(0)
+}
+
+impl Config {
+    /// The knowledge base extended with this configuration's custom roles and
+    /// API scope overrides.
+    pub fn extend(&self, base: &Knowledge) -> Knowledge {
+        let mut kb = base.clone();
+        for (name, o) in &self.api_scopes {
+            let short = |list: &[String]| -> Vec<String> {
+                list.iter()
+                    .filter_map(|s| base.terraform_scope(s).or_else(|| Some(s.clone())))
+                    .collect()
+            };
+            let api = kb.apis.entry(name.clone()).or_insert_with(|| Api {
+                title: name.clone(),
+                source: String::new(),
+                read: MethodClass::default(),
+                write: MethodClass::default(),
+                workload: false,
+                grpc: false,
+                note: None,
+            });
+            api.source = "configuration (api_scopes)".to_string();
+            for (class, list) in [(&mut api.read, &o.read), (&mut api.write, &o.write)] {
+                if !list.is_empty() {
+                    *class = MethodClass {
+                        methods: class.methods.max(1),
+                        all: short(list),
+                        some: BTreeMap::new(),
+                    };
+                }
+            }
+        }
+        for (name, custom) in &self.custom_roles {
+            let uses = custom
+                .uses
+                .iter()
+                .map(|u| {
+                    let class = kb.apis.get(&u.api).map(|a| match u.access {
+                        Access::Read => &a.read,
+                        Access::Write => &a.write,
+                    });
+                    RoleUse {
+                        api: u.api.clone(),
+                        access: u.access,
+                        needs_any_of: class.map(|c| c.all.clone()).unwrap_or_default(),
+                        read: None,
+                        write: None,
+                    }
+                })
+                .collect();
+            kb.roles.insert(
+                name.clone(),
+                Role {
+                    title: name.clone(),
+                    stage: String::new(),
+                    class: RoleClass::Api,
+                    uses,
+                    source: "configuration (custom_roles)".to_string(),
+                    note: None,
+                },
+            );
+        }
+        kb
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub(crate) fn conclude(
         if opts.config.config.custom_roles.is_empty() && opts.config.config.api_scopes.is_empty() {
             kb
         } else {
-            extended = kb.extended(&opts.config.config);
+            extended = opts.config.config.extend(kb);
             &extended
         };
     let strategy = opts

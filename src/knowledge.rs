@@ -371,16 +371,6 @@ impl Knowledge {
         self.url_scope(raw)
     }
 
-    /// The short names a scope string stands for in `dialect`; `None` when it is unknown.
-    pub fn scope(&self, dialect: crate::model::Dialect, raw: &str) -> Option<Vec<String>> {
-        match dialect {
-            crate::model::Dialect::Terraform | crate::model::Dialect::ConfigConnector => {
-                self.terraform_scope(raw).map(|s| vec![s])
-            }
-            crate::model::Dialect::Gcloud => self.gcloud_scope(raw),
-        }
-    }
-
     /// What a `--scopes` element means to gcloud (aliases may expand to several scopes).
     pub fn gcloud_scope(&self, raw: &str) -> Option<Vec<String>> {
         if let Some(list) = self.scopes.gcloud.aliases.get(raw) {
@@ -409,68 +399,6 @@ impl Knowledge {
             self.scopes.terraform.aliases.keys().map(String::as_str),
         )
         .map(str::to_string)
-    }
-
-    /// A copy extended with a configuration's custom roles and API scope overrides.
-    pub fn extended(&self, config: &crate::config::Config) -> Knowledge {
-        let mut kb = self.clone();
-        for (name, o) in &config.api_scopes {
-            let short = |list: &[String]| -> Vec<String> {
-                list.iter()
-                    .filter_map(|s| self.terraform_scope(s).or_else(|| Some(s.clone())))
-                    .collect()
-            };
-            let api = kb.apis.entry(name.clone()).or_insert_with(|| Api {
-                title: name.clone(),
-                source: String::new(),
-                read: MethodClass::default(),
-                write: MethodClass::default(),
-                workload: false,
-                grpc: false,
-                note: None,
-            });
-            api.source = "configuration (api_scopes)".to_string();
-            for (class, list) in [(&mut api.read, &o.read), (&mut api.write, &o.write)] {
-                if !list.is_empty() {
-                    *class = MethodClass {
-                        methods: class.methods.max(1),
-                        all: short(list),
-                        some: BTreeMap::new(),
-                    };
-                }
-            }
-        }
-        for (name, custom) in &config.custom_roles {
-            let uses = custom
-                .uses
-                .iter()
-                .map(|u| {
-                    let class = kb.apis.get(&u.api).map(|a| match u.access {
-                        Access::Read => &a.read,
-                        Access::Write => &a.write,
-                    });
-                    RoleUse {
-                        api: u.api.clone(),
-                        access: u.access,
-                        needs_any_of: class.map(|c| c.all.clone()).unwrap_or_default(),
-                        read: None,
-                        write: None,
-                    }
-                })
-                .collect();
-            kb.roles.insert(
-                name.clone(),
-                Role {
-                    title: name.clone(),
-                    stage: String::new(),
-                    class: RoleClass::Api,
-                    uses,
-                    source: "configuration (custom_roles)".to_string(),
-                    note: None,
-                },
-            );
-        }
-        kb
     }
 
     /// The API entry for a service name: a key of `apis`, or a service name the

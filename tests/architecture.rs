@@ -101,6 +101,9 @@ fn forbidden(stage: &str, path: &str) -> Option<String> {
     {
         return None;
     }
+    if stage == "knowledge" {
+        return Some("the knowledge base is data and its lookups: it names no other stage".into());
+    }
     if stage == "model" && (FRONT_ENDS.contains(&target) || LATER.contains(&target)) {
         return Some("the model names no front end and no later stage".into());
     }
@@ -178,4 +181,6 @@ fn crate_paths_are_read_from_uses_groups_and_code() {
     assert_eq!(forbidden("krm", "shell::yaml::Node"), None);
     assert!(forbidden("shell", "terraform::eval::normalize").is_some());
     assert_eq!(forbidden("terraform", "model::marker"), None);
+    assert!(forbidden("knowledge", "model::Dialect").is_some());
+    assert!(forbidden("knowledge", "config::Config").is_some());
 }

@@ -331,7 +331,7 @@ impl<'m> Assessment<'m> {
         };
         a.attached = Some((identity, scopes));
         for item in &scopes.items {
-            match cx.kb.scope(scopes.dialect, &item.raw) {
+            match scopes.dialect.scope(cx.kb, &item.raw) {
                 Some(list) => a.granted.extend(list),
                 None => {
                     a.unrecognised_scope |= cx.kb.is_unrecognised_scope_url(&item.raw);

@@ -535,7 +535,7 @@ fn report_unknown(outcome: &Outcome, kb: &Knowledge, config: &config::Loaded) {
             continue;
         };
         for item in &scopes.items {
-            if kb.scope(scopes.dialect, &item.raw).is_some() {
+            if scopes.dialect.scope(kb, &item.raw).is_some() {
                 continue;
             }
             let line = format!(

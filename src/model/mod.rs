@@ -209,6 +209,19 @@ pub struct Scopes {
     pub flag: Option<FlagSite>,
 }
 
+impl Dialect {
+    /// The short names a scope string stands for in this dialect; `None`
+    /// when it is unknown.
+    pub fn scope(self, kb: &crate::knowledge::Knowledge, raw: &str) -> Option<Vec<String>> {
+        match self {
+            Dialect::Terraform | Dialect::ConfigConnector => {
+                kb.terraform_scope(raw).map(|s| vec![s])
+            }
+            Dialect::Gcloud => kb.gcloud_scope(raw),
+        }
+    }
+}
+
 /// GKE Workload Identity on the nodes of a pool: when it is on, pods get their
 /// tokens from their own Kubernetes service account, so the node's scopes only
 /// bound what the node itself does (image pulls, logging, monitoring, trace).

@@ -162,7 +162,7 @@ pub(super) fn verdict(
     // Resolve every name first: an unknown one is an error, not a verdict.
     let mut given = Vec::new();
     for raw in raw_scopes {
-        let Some(list) = kb.scope(dialect.model(), raw) else {
+        let Some(list) = dialect.model().scope(kb, raw) else {
             return Err(unknown_scope(kb, raw, dialect));
         };
         let deprecated = match dialect {
