@@ -29,6 +29,7 @@ pub mod knowledge;
 pub mod krm;
 pub mod lsp;
 pub mod model;
+pub mod outcome;
 pub mod read;
 pub mod render;
 pub mod shell;
@@ -39,13 +40,13 @@ pub mod terraform;
 use discover::{Candidate, Discovery};
 pub(crate) use filter::conclude;
 use filter::excluded;
-use finding::Finding;
 pub use input::human_size;
 use input::{
     Loaded, Parse, internal_error, krm_model, load, push_broken, read_input, terraform_model,
 };
 use knowledge::Knowledge;
 use model::Model;
+pub use outcome::{InputError, Outcome};
 use rayon::prelude::*;
 use source::{FileId, Sources};
 use std::collections::BTreeMap;
@@ -55,29 +56,6 @@ use std::path::{Path, PathBuf};
 /// [`Options::max_file_size`] says otherwise (10 MiB: hand-written Terraform
 /// files are rarely above 1 MiB).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
-
-/// A file that could not be read or parsed.
-#[derive(Debug, Clone)]
-pub struct InputError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    /// The file, when it could be read (for a snippet in diagnostics).
-    pub source: Option<FileId>,
-}
-
-/// What one run found.
-pub struct Outcome {
-    pub sources: Sources,
-    pub model: Model,
-    pub findings: Vec<Finding>,
-    pub errors: Vec<InputError>,
-    /// Set when a baseline was applied.
-    pub baseline: Option<baseline::Stats>,
-    /// Entries with an input file's name that were not read (symlinks, FIFOs).
-    pub skipped: Vec<discover::Skipped>,
-}
 
 /// What to analyse and how.
 #[derive(Default)]

@@ -119,6 +119,14 @@ fn forbidden(stage: &str, path: &str) -> Option<String> {
         return Some("rules read the model: no front end, no rendering".into());
     }
     if stage == "render"
+        && path.split("::").count() == 1
+        && path.chars().next().is_some_and(char::is_uppercase)
+    {
+        return Some(
+            "rendering reads the outcome from its own module, not the orchestrator".into(),
+        );
+    }
+    if stage == "render"
         && (FRONT_ENDS.contains(&target)
             || ["check", "fix", "cli", "lsp", "audit"].contains(&target))
     {

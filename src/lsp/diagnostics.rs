@@ -1,8 +1,8 @@
 //! Findings and input errors as protocol diagnostics, per file.
 
 use super::text::{self, Encoding};
-use crate::Outcome;
 use crate::finding::{Finding, Severity};
+use crate::outcome::Outcome;
 use crate::source::{Loc, SourceFile};
 use lsp_types::{
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,

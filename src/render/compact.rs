@@ -7,8 +7,8 @@
 
 use super::visible::{not_a_log_command, visible};
 use super::{one_line, positions};
-use crate::Outcome;
 use crate::finding::Finding;
+use crate::outcome::Outcome;
 
 /// Every input error, then every finding, one line each.
 pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {

@@ -14,8 +14,8 @@
 //! so the log says so when there are more.
 
 use super::{RepoPaths, positions, pretty, short_help};
-use crate::Outcome;
 use crate::finding::{Finding, Severity};
+use crate::outcome::Outcome;
 
 /// Escapes the data part of a workflow command.
 pub fn escape_data(s: &str) -> String {

@@ -8,8 +8,8 @@
 //! byte order mark, which GitLab's parser rejects.
 
 use super::{RepoPaths, one_line, positions, short_help};
-use crate::Outcome;
 use crate::finding::{Applicability, Finding, Severity};
+use crate::outcome::Outcome;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

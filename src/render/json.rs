@@ -1,8 +1,8 @@
 //! `--format json`: the stable machine-readable contract (version 1).
 
 use super::positions;
-use crate::Outcome;
 use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
+use crate::outcome::Outcome;
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! Step 5 of the pipeline: render findings. Nothing outside this module knows
 //! about output formats: every format is a function of the one findings model
-//! ([`crate::Outcome`]), in its own file.
+//! ([`crate::outcome::Outcome`]), in its own file.
 
 pub mod compact;
 pub mod github;
@@ -14,8 +14,8 @@ mod snippet;
 pub mod visible;
 mod window;
 
-use crate::Outcome;
 use crate::finding::Finding;
+use crate::outcome::Outcome;
 use crate::source::{Loc, Position, SourceFile, Sources};
 pub use paths::RepoPaths;
 

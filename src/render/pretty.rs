@@ -11,9 +11,9 @@
 use super::snippet::{self, Ink, Label, Paint, Source};
 use super::visible::{not_a_log_command, visible, visible_lines};
 use super::window;
-use crate::Outcome;
 use crate::edit::{apply, unified_diff};
 use crate::finding::{Applicability, Finding, Severity};
+use crate::outcome::Outcome;
 use crate::source::{FileId, Loc, Sources};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -341,7 +341,7 @@ impl Writer<'_> {
         }
     }
 
-    fn error(&mut self, e: &crate::InputError) {
+    fn error(&mut self, e: &crate::outcome::InputError) {
         let at = e
             .source
             .filter(|_| e.line > 0)

@@ -17,8 +17,8 @@
 
 use super::rules::{self, INFORMATION_URI};
 use super::{RepoPaths, utf16_position};
-use crate::Outcome;
 use crate::finding::{Finding, RuleMeta};
+use crate::outcome::Outcome;
 use crate::source::{Loc, Sources};
 use serde::Serialize;
 use std::collections::BTreeMap;
