@@ -146,6 +146,40 @@ impl Applicability {
     }
 }
 
+/// How a scopes patch widens the scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Strategy {
+    /// `cloud-platform` for a dedicated service account, `minimal` for the default one.
+    Auto,
+    /// Replace the scopes with `cloud-platform`: IAM does the restricting.
+    CloudPlatform,
+    /// Add the narrowest scopes that make every granted role work.
+    Minimal,
+}
+
+impl Strategy {
+    /// The concrete strategy for an identity, and why it was chosen.
+    pub fn resolve(self, identity: &crate::model::Identity) -> (Strategy, &'static str) {
+        match self {
+            Strategy::Auto if identity.is_default_compute() => (
+                Strategy::Minimal,
+                "adds the narrowest sufficient scopes, because the Compute Engine default service account often holds roles/editor and cloud-platform would open the whole project to the VM",
+            ),
+            Strategy::Auto => (
+                Strategy::CloudPlatform,
+                "uses cloud-platform, Google's recommendation for a dedicated service account: IAM roles still limit what it can do",
+            ),
+            Strategy::CloudPlatform => {
+                (Strategy::CloudPlatform, "uses cloud-platform, as requested")
+            }
+            Strategy::Minimal => (
+                Strategy::Minimal,
+                "adds the narrowest sufficient scopes, as requested",
+            ),
+        }
+    }
+}
+
 /// What a rule asks of the patch stage: widen the scopes of one workload.
 /// The stage ([`crate::fix::build`]) builds the edits in the syntax they are
 /// written in, or leaves the finding without a patch.
@@ -153,7 +187,7 @@ impl Applicability {
 pub struct PatchRequest {
     /// The workload, by its index in the model.
     pub workload: usize,
-    pub strategy: crate::check::strategy::Strategy,
+    pub strategy: Strategy,
     /// Short names of the scopes to add (or `cloud-platform` to replace them with).
     pub add: Vec<String>,
     /// What the patch does and why, in words.

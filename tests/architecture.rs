@@ -192,3 +192,56 @@ fn crate_paths_are_read_from_uses_groups_and_code() {
     assert!(forbidden("knowledge", "model::Dialect").is_some());
     assert!(forbidden("knowledge", "config::Config").is_some());
 }
+
+/// No two stages name each other, directly or through others: the stages form
+/// a pipeline, not a knot.
+#[test]
+fn stages_form_no_cycle() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut edges: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for file in &files {
+        let from = stage(file);
+        let text = std::fs::read_to_string(file).unwrap();
+        for path in crate_paths(&text) {
+            let to = path.split("::").next().unwrap_or("").to_string();
+            if to != from && to.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    // Depth-first search; a stage met again on the current path closes a cycle.
+    fn visit(
+        at: &str,
+        edges: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|s| s == at) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(at.to_string());
+            return Some(cycle);
+        }
+        if done.contains(at) {
+            return None;
+        }
+        path.push(at.to_string());
+        for next in edges.get(at).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(at.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for start in edges.keys() {
+        let cycle = visit(start, &edges, &mut Vec::new(), &mut done);
+        assert!(
+            cycle.is_none(),
+            "stages name each other: {}",
+            cycle.unwrap_or_default().join(" -> ")
+        );
+    }
+}

@@ -3,41 +3,8 @@
 //! syntax of the file.
 
 use crate::knowledge::{Access, CLOUD_PLATFORM, CLOUD_PLATFORM_RO, Knowledge, RoleUse};
-use crate::model::Identity;
 
-/// How a scopes patch widens the scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Strategy {
-    /// `cloud-platform` for a dedicated service account, `minimal` for the default one.
-    Auto,
-    /// Replace the scopes with `cloud-platform`: IAM does the restricting.
-    CloudPlatform,
-    /// Add the narrowest scopes that make every granted role work.
-    Minimal,
-}
-
-impl Strategy {
-    /// The concrete strategy for an identity, and why it was chosen.
-    pub fn resolve(self, identity: &Identity) -> (Strategy, &'static str) {
-        match self {
-            Strategy::Auto if identity.is_default_compute() => (
-                Strategy::Minimal,
-                "adds the narrowest sufficient scopes, because the Compute Engine default service account often holds roles/editor and cloud-platform would open the whole project to the VM",
-            ),
-            Strategy::Auto => (
-                Strategy::CloudPlatform,
-                "uses cloud-platform, Google's recommendation for a dedicated service account: IAM roles still limit what it can do",
-            ),
-            Strategy::CloudPlatform => {
-                (Strategy::CloudPlatform, "uses cloud-platform, as requested")
-            }
-            Strategy::Minimal => (
-                Strategy::Minimal,
-                "adds the narrowest sufficient scopes, as requested",
-            ),
-        }
-    }
-}
+pub use crate::finding::Strategy;
 
 /// Scopes that `cloud-platform` does not cover (Workspace and identity scopes):
 /// a cloud-platform patch keeps them.
