@@ -115,7 +115,8 @@ impl Style {
 
 /// `text` broken at spaces into lines of at most `width` columns, the first
 /// `first` columns and every other `indent` columns shorter (taken by what
-/// precedes them). A word longer than a line gets a line of its own, whole.
+/// precedes them). A word longer than a line gets a line of its own, whole;
+/// a line that would start with a CI log command (`::`, `##[`) starts escaped.
 pub fn wrap(text: &str, width: usize, first: usize, indent: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
@@ -137,7 +138,9 @@ pub fn wrap(text: &str, width: usize, first: usize, indent: usize) -> Vec<String
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
     }
-    lines
+    // A word from the input (a scope string, a name) may start a wrapped line:
+    // it must not start a CI log command there either.
+    lines.iter().map(|l| not_a_log_command(l)).collect()
 }
 
 /// Each file's [`Source`], built once for all the diagnostics that show it.
@@ -508,6 +511,23 @@ mod tests {
         let lines = wrap(text, 10, 2, 0);
         assert_eq!(lines, ["aaa bbbb", "cc", "dddddddddddddddddddd", "e"]);
         assert_eq!(lines.join(" "), text);
+    }
+
+    /// A word that starts a wrapped line cannot start a log command there
+    /// (a scope string `::set-env` in a message, say).
+    #[test]
+    fn a_wrapped_line_never_starts_a_log_command() {
+        let lines = wrap("unknown scope `x ::error::boom ##[warning]w", 12, 0, 2);
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.trim_start().starts_with("::") && !l.trim_start().starts_with("##[")),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains(r"\u{3a}:error::boom")),
+            "{lines:?}"
+        );
     }
 
     #[test]
