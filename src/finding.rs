@@ -118,7 +118,7 @@ pub fn grant_locations<'g>(
 }
 
 /// A text replacement in one file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Edit {
     pub loc: Loc,
     pub replacement: String,
@@ -198,9 +198,9 @@ pub struct PatchRequest {
     pub help_at: usize,
     /// Where the note on applying the patch goes in the help.
     pub note_at: usize,
-    /// That note, without and with the fuller patch that lets the VM stop.
+    /// That note (the patch stage adds how to apply the fuller patch that
+    /// lets the VM stop, when it offers one).
     pub apply_note: Option<String>,
-    pub apply_note_with_stop: Option<String>,
 }
 
 /// A suggested patch.

@@ -226,6 +226,8 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         kb,
         (&referenced, &boundary),
     );
+    // Where patches may add to Terraform scopes lists, read from the source.
+    terraform::list_site::record(&mut model, &sources);
     for m in scripts {
         model.extend(m);
     }

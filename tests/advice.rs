@@ -51,7 +51,18 @@ fn a_default_account_patch_that_adds_cloud_platform_says_what_that_opens() {
         text.contains("resource \"google_service_account\""),
         "{text}"
     );
-    assert!(text.contains("allow_stopping_for_update = true"), "{text}");
+    // The instance sets allow_stopping_for_update = true: the note says what
+    // applying does, not that the attribute is needed.
+    assert!(
+        text.contains(
+            "allow_stopping_for_update = true is set, so terraform apply stops and starts"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("without it, terraform apply fails"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -545,7 +545,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
             is_instance: true,
             startup: Vec::new(),
             unit: Unit::default(),
-            stop_to_update: None,
+            stop_to_update: scopelint::model::StopToUpdate::Unknown,
         }],
         grants: vec![Grant {
             role: "roles/logging.logWriter".into(),

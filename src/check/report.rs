@@ -5,7 +5,7 @@ use super::assess::{ApiVerdict, Assessment, Context};
 use super::strategy::{Strategy, minimal_scopes};
 use crate::finding::{ApiUse, Finding, PatchRequest, Related, RuleMeta, Severity, WorkloadRef};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
-use crate::model::Workload;
+use crate::model::{StopToUpdate, Workload};
 use crate::shell::quote::quote;
 use crate::source::Loc;
 use std::collections::BTreeSet;
@@ -173,8 +173,7 @@ pub fn scope_finding(
         caveat: replaces_on_deploy(w),
         help_at,
         note_at,
-        apply_note: apply_note(w, false),
-        apply_note_with_stop: apply_note(w, true),
+        apply_note: apply_note(w),
     };
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
@@ -217,23 +216,20 @@ fn replaces_on_deploy(w: &Workload) -> Option<&'static str> {
     }
 }
 
-/// What applying a Terraform scopes patch does to what already runs;
-/// `offers_stop`: an unsafe alternative patch adds `allow_stopping_for_update`.
-fn apply_note(w: &Workload, offers_stop: bool) -> Option<String> {
+/// What applying a scopes patch does to what already runs.
+fn apply_note(w: &Workload) -> Option<String> {
     // Auto-provisioning defaults are not a pool: what a change does to the
     // pools already created is not sourced, so nothing is said.
     if w.address.ends_with(".auto_provisioning_defaults") {
         return None;
     }
     match w.kind.as_str() {
-        "google_compute_instance" => Some(format!(
-            "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails{}",
-            if offers_stop {
-                " (`scopelint check --fix --unsafe-fixes` adds it with the scopes)"
-            } else {
-                ""
-            }
-        )),
+        "google_compute_instance" if w.stop_to_update == StopToUpdate::Allowed => Some(
+            "allow_stopping_for_update = true is set, so terraform apply stops and starts a running VM to change its scopes".to_string(),
+        ),
+        "google_compute_instance" => Some(
+            "to apply the patch to a running VM, the resource needs allow_stopping_for_update = true (the provider then stops and starts it); without it, terraform apply fails".to_string(),
+        ),
         // The Cloud Composer API documents NodeConfig.oauth_scopes as not updatable.
         "google_composer_environment" => Some(
             "the Cloud Composer API cannot update an environment's oauth_scopes: check the plan before applying the patch (a replaced environment loses its state; creating a new one and moving the DAGs is the safe path)".to_string(),

@@ -1,19 +1,16 @@
 //! Patches for gcloud commands: replace the `--scopes` value, or insert a
 //! `--scopes=...` flag after the last flag of a command that has none,
 //! keeping the command's continuation style and indentation (or its YAML
-//! list style). Every patch is applied in memory and the file re-parsed
-//! before it is offered.
+//! list style). The patch stage checks that the patched file still parses
+//! ([`super::verify`]).
 
-use super::{Strategy, apply, outside_cloud_platform};
+use super::{Strategy, outside_cloud_platform};
 use crate::finding::Edit;
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{ArgStyle, FlagText, Scopes};
 use crate::shell::quote;
-use crate::source::{Loc, SourceFile, Sources};
-use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
-use tree_sitter::Tree;
+use crate::source::{Loc, Sources};
+use std::collections::BTreeSet;
 
 /// A scope as a gcloud user writes it: its alias, else its URL.
 pub fn spell(kb: &Knowledge, short: &str) -> String {
@@ -67,7 +64,7 @@ pub fn new_value(
 }
 
 /// Builds the edits that widen a gcloud command's scopes; `None` when there is
-/// no place to patch or the patched file would not parse.
+/// no place to patch.
 pub fn scopes_edits(
     kb: &Knowledge,
     sources: &Sources,
@@ -121,7 +118,7 @@ pub fn scopes_edits(
             }
         }
     };
-    verified(sources, vec![edit])
+    Some(vec![edit])
 }
 
 /// The line break of the line at `at` (`\r\n` in a CRLF file), so that an
@@ -132,62 +129,4 @@ fn line_break(text: &str, at: usize) -> &'static str {
         None => text.contains("\r\n"),
     };
     if crlf { "\r\n" } else { "\n" }
-}
-
-/// Keeps the edits only if the patched file still parses as well as before:
-/// a YAML file as a whole, a script where the patch is (the top-level
-/// statements the edits touch, re-parsed before and after).
-pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
-    let first = edits.first()?;
-    let file = sources.get(first.loc.file)?;
-    let refs: Vec<&Edit> = edits.iter().collect();
-    let patched = apply(&file.text, &refs)?;
-    let name = file.path.to_string_lossy();
-    if name.ends_with(".yml") || name.ends_with(".yaml") {
-        crate::shell::yaml::parse(patched.get(file.bom..)?).ok()?;
-        return Some(edits);
-    }
-    let tree = original_tree(file)?;
-    let body = file.body();
-    let lo = edits
-        .iter()
-        .map(|e| e.loc.span.start)
-        .min()?
-        .checked_sub(file.bom)?;
-    let hi = edits
-        .iter()
-        .map(|e| e.loc.span.end)
-        .max()?
-        .checked_sub(file.bom)?;
-    let (mut start, mut end) = (lo, hi);
-    let root = tree.root_node();
-    let mut cursor = root.walk();
-    for child in root.children(&mut cursor) {
-        if child.start_byte() <= hi && child.end_byte() >= lo {
-            start = start.min(child.start_byte());
-            end = end.max(child.end_byte());
-        }
-    }
-    let grown: usize = edits.iter().map(|e| e.replacement.len()).sum();
-    let shrunk: usize = edits.iter().map(|e| e.loc.span.len()).sum();
-    let patched_body = patched.get(file.bom..)?;
-    let before = body.get(start..end)?;
-    let after = patched_body.get(start..(end + grown).checked_sub(shrunk)?)?;
-    let errors =
-        |t: &str| crate::shell::syntax::parse(t).map(|t| crate::shell::syntax::error_count(&t));
-    (errors(after)? <= errors(before)?).then_some(edits)
-}
-
-/// The parse of an unpatched script, once per file and run.
-fn original_tree(file: &SourceFile) -> Option<Tree> {
-    type Cache = Mutex<HashMap<(PathBuf, usize), Tree>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let key = (file.path.clone(), file.text.len());
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(hit) = cache.lock().ok()?.get(&key) {
-        return Some(hit.clone());
-    }
-    let tree = crate::shell::syntax::parse(file.body())?;
-    cache.lock().ok()?.insert(key, tree.clone());
-    Some(tree)
 }

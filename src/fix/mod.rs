@@ -3,7 +3,8 @@
 //! A scopes patch either adds the narrowest sufficient scopes to the list or
 //! replaces it with `cloud-platform`, keeping the list's one-line or
 //! multi-line layout and its alias or URL style. Every patch is applied in
-//! memory and re-parsed before it is offered.
+//! memory and the patched file parsed again before it is offered
+//! ([`verify`]).
 
 pub mod build;
 pub mod gcloud;
@@ -11,6 +12,7 @@ pub mod krm;
 pub mod plan;
 pub mod shared;
 pub mod terraform;
+pub mod verify;
 pub mod write;
 
 pub use crate::check::strategy::{Strategy, minimal_scopes, outside_cloud_platform};
@@ -32,6 +34,6 @@ pub fn scopes_edits(
     match scopes.dialect {
         Dialect::Gcloud => gcloud::scopes_edits(kb, sources, scopes, strategy, add),
         Dialect::ConfigConnector => krm::scopes_edits(kb, sources, scopes, strategy, add),
-        Dialect::Terraform => terraform::scopes_edits(kb, sources, scopes, strategy, add),
+        Dialect::Terraform => terraform::scopes_edits(kb, scopes, strategy, add),
     }
 }

@@ -257,7 +257,7 @@ fn workload(dir: &Dir<'_>, o: &Object) -> Workload {
         is_instance: o.kind == "ComputeInstance",
         startup: Vec::new(),
         unit: Unit::default(),
-        stop_to_update: None,
+        stop_to_update: crate::model::StopToUpdate::Unknown,
     }
 }
 

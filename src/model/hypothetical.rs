@@ -51,7 +51,7 @@ pub fn one_instance(dialect: Dialect, raw_scopes: &[&str], roles: &[&str]) -> Mo
             is_instance: true,
             startup: Vec::new(),
             unit: Unit::default(),
-            stop_to_update: None,
+            stop_to_update: crate::model::StopToUpdate::Unknown,
         }],
         grants: roles
             .iter()

@@ -207,6 +207,9 @@ pub struct Scopes {
     pub workload_identity: WorkloadIdentity,
     /// For a gcloud command: where a `--scopes` flag is, or where one would go.
     pub flag: Option<FlagSite>,
+    /// For Terraform: the list literal at `defined`, when it is a list of
+    /// plain strings (shared by every workload that reads it).
+    pub list: Option<Arc<ListSite>>,
 }
 
 impl Dialect {
@@ -247,6 +250,23 @@ pub struct FlagSite {
     /// The scopes as written (or implied when the flag is absent, e.g. `default`),
     /// which a patch that adds scopes keeps.
     pub written: Vec<String>,
+}
+
+/// A Terraform scopes list written as one literal of plain strings, as the
+/// Terraform front end read it: what a patch needs to add to it without
+/// reading Terraform syntax again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSite {
+    /// Each item: its quoted string, and its value.
+    pub items: Vec<(Loc, String)>,
+    /// Whether the list spans lines: new items then go on lines of their own.
+    pub multiline: bool,
+    /// The leading whitespace of the last item's line.
+    pub indent: String,
+    /// The list's line break (`\r\n` in a file with CRLF line endings).
+    pub newline: &'static str,
+    /// Just after the comma that follows the last item, when there is one.
+    pub after_trailing_comma: Option<usize>,
 }
 
 /// What the text at [`FlagSite::replace`] holds.
@@ -312,11 +332,22 @@ pub struct Workload {
     pub startup: Vec<Startup>,
     /// The deployment unit the workload is defined in.
     pub unit: Unit,
-    /// Where a patch may add `allow_stopping_for_update = true` (the start of
-    /// the `service_account` block): set for a Terraform
-    /// `google_compute_instance` that does not set that attribute, without
-    /// which the provider refuses to change the scopes of a running VM.
-    pub stop_to_update: Option<Loc>,
+    /// For a Terraform `google_compute_instance`: whether the provider may
+    /// stop the VM to change its scopes (`allow_stopping_for_update`), without
+    /// which it refuses to change the scopes of a running VM.
+    pub stop_to_update: StopToUpdate,
+}
+
+/// Whether a Terraform `google_compute_instance` may be stopped to change its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopToUpdate {
+    /// Not a Terraform instance, or the attribute's value is not known.
+    Unknown,
+    /// `allow_stopping_for_update = true` is written.
+    Allowed,
+    /// The attribute is not written: where a patch may add it (the start of
+    /// the `service_account` block), when that is known.
+    Missing(Option<Loc>),
 }
 
 /// A startup script set on a workload: where it is set, what it is, and the

@@ -419,7 +419,7 @@ pub(super) fn create(
             is_instance: creates == Creates::Instance,
             startup: startup.clone(),
             unit: Unit::default(),
-            stop_to_update: None,
+            stop_to_update: crate::model::StopToUpdate::Unknown,
         };
         let nap = (creates == Creates::Cluster)
             .then(|| auto_provisioning(cmd, inv, sc, project.as_deref(), &w, model))
@@ -662,7 +662,7 @@ pub(super) fn set_service_account(
                 is_instance: true,
                 startup: Vec::new(),
                 unit: Unit::default(),
-                stop_to_update: None,
+                stop_to_update: crate::model::StopToUpdate::Unknown,
             });
         }
     }

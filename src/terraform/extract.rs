@@ -9,7 +9,7 @@ use super::object::{Field, Mode, Obj, ResourceInst, Resources};
 use crate::model::marker;
 use crate::model::{
     Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, ScriptSource, Startup,
-    Unit, Unresolved, Workload, WorkloadIdentity,
+    StopToUpdate, Unit, Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::Loc;
 
@@ -108,7 +108,7 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
         ),
         startup: startup_scripts(inst),
         unit: Unit::default(),
-        stop_to_update: None,
+        stop_to_update: StopToUpdate::Unknown,
     };
     match inst.body.block("service_account") {
         Some(sa) => {
@@ -120,13 +120,16 @@ fn instance_workload(r: &Resources, inst: &ResourceInst) -> Workload {
                 "scopes",
                 &inst.address,
             );
-            if ty == "google_compute_instance"
-                && inst.body.get("allow_stopping_for_update").is_none()
-            {
-                w.stop_to_update = sa
-                    .span
-                    .as_ref()
-                    .map(|l| Loc::new(l.file, l.span.start..l.span.start));
+            if ty == "google_compute_instance" {
+                w.stop_to_update = match inst.body.get("allow_stopping_for_update") {
+                    None => StopToUpdate::Missing(
+                        sa.span
+                            .as_ref()
+                            .map(|l| Loc::new(l.file, l.span.start..l.span.start)),
+                    ),
+                    Some(f) if f.val.v == V::Bool(true) => StopToUpdate::Allowed,
+                    Some(_) => StopToUpdate::Unknown,
+                };
             }
         }
         None => match inst.body.unknown_block("service_account") {
@@ -335,7 +338,7 @@ fn gke_workload(
         is_instance: false,
         startup: Vec::new(),
         unit: Unit::default(),
-        stop_to_update: None,
+        stop_to_update: StopToUpdate::Unknown,
     }
 }
 

@@ -124,7 +124,7 @@ fn workload(
         is_instance: false,
         startup: Vec::new(),
         unit: Unit::default(),
-        stop_to_update: None,
+        stop_to_update: crate::model::StopToUpdate::Unknown,
     }
 }
 

@@ -11,6 +11,7 @@ mod functions;
 pub mod groups;
 mod instances;
 pub mod json;
+pub mod list_site;
 mod managed;
 pub mod module;
 pub mod object;

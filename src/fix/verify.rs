@@ -1,0 +1,246 @@
+//! A patch is offered only if the file it edits still parses once it is
+//! applied. The patches of one file are checked together: the file is
+//! applied with all of them that do not touch each other and parsed once;
+//! only when that parse fails are they checked in halves. A file with
+//! thousands of patches costs a few parses, not one per patch.
+
+use crate::edit::apply;
+use crate::finding::Edit;
+use crate::source::{FileId, SourceFile, Sources};
+use std::collections::{BTreeMap, HashMap};
+
+/// One file's distinct edit sets, each with the patches (indexes) it belongs to.
+type EditSets<'e> = Vec<(Vec<&'e Edit>, Vec<usize>)>;
+
+/// Which of `patches` (each a set of edits, possibly in several files) leave
+/// every file they edit parsing as well as before.
+pub fn verify(patches: &[&[Edit]], sources: &Sources) -> Vec<bool> {
+    // The distinct edit sets of each file, with the patches they belong to.
+    let mut by_file: BTreeMap<FileId, EditSets> = BTreeMap::new();
+    let mut seen: HashMap<(FileId, Vec<&Edit>), usize> = HashMap::new();
+    for (i, edits) in patches.iter().enumerate() {
+        let mut per_file: BTreeMap<FileId, Vec<&Edit>> = BTreeMap::new();
+        for e in edits.iter() {
+            per_file.entry(e.loc.file).or_default().push(e);
+        }
+        for (file, set) in per_file {
+            let sets = by_file.entry(file).or_default();
+            match seen.get(&(file, set.clone())) {
+                Some(&at) => {
+                    if let Some((_, owners)) = sets.get_mut(at) {
+                        owners.push(i);
+                    }
+                }
+                None => {
+                    seen.insert((file, set.clone()), sets.len());
+                    sets.push((set, vec![i]));
+                }
+            }
+        }
+    }
+    let mut ok = vec![true; patches.len()];
+    for (file, sets) in by_file {
+        let Some(source) = sources.get(file) else {
+            for (_, owners) in &sets {
+                owners.iter().for_each(|&i| ok[i] = false);
+            }
+            continue;
+        };
+        let check = Check::new(source);
+        for layer in layers(&sets) {
+            for at in check.failing(&layer, &sets) {
+                sets[at].1.iter().for_each(|&i| ok[i] = false);
+            }
+        }
+    }
+    ok
+}
+
+/// Groups edit sets into layers whose edits do not touch each other (sets
+/// patching one list twice, or an insertion at the same place, go to
+/// different layers), so each layer can be applied at once.
+fn layers(sets: &EditSets) -> Vec<Vec<usize>> {
+    // Each layer: its sets, and the spans taken, by start.
+    let mut layers: Vec<(Vec<usize>, BTreeMap<usize, usize>)> = Vec::new();
+    for (at, (edits, _)) in sets.iter().enumerate() {
+        let free = |taken: &BTreeMap<usize, usize>| {
+            edits.iter().all(|e| {
+                let (start, end) = (e.loc.span.start, e.loc.span.end);
+                // Taken spans are apart, so the one that starts last at or
+                // before `end` ends last: it must end before `start`.
+                taken
+                    .range(..=end)
+                    .next_back()
+                    .is_none_or(|(_, &taken_end)| taken_end < start)
+            })
+        };
+        let slot = layers.iter().position(|(_, taken)| free(taken));
+        let layer = match slot {
+            Some(i) => &mut layers[i],
+            None => {
+                layers.push((Vec::new(), BTreeMap::new()));
+                let last = layers.len() - 1;
+                &mut layers[last]
+            }
+        };
+        layer.0.push(at);
+        for e in edits {
+            layer.1.insert(e.loc.span.start, e.loc.span.end);
+        }
+    }
+    layers.into_iter().map(|(sets, _)| sets).collect()
+}
+
+/// How one file is checked: which syntax, and how many errors it had before.
+struct Check<'s> {
+    source: &'s SourceFile,
+    syntax: Syntax,
+    /// Errors in the unpatched script (a script may already have some).
+    errors_before: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Syntax {
+    TerraformNative,
+    Json,
+    Yaml,
+    Shell,
+}
+
+impl<'s> Check<'s> {
+    fn new(source: &'s SourceFile) -> Check<'s> {
+        let name = source.path.to_string_lossy().to_ascii_lowercase();
+        let syntax = if name.ends_with(".json") {
+            Syntax::Json
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            Syntax::Yaml
+        } else if [".tf", ".tofu", ".tfvars"]
+            .iter()
+            .any(|x| name.ends_with(x))
+        {
+            Syntax::TerraformNative
+        } else {
+            Syntax::Shell
+        };
+        let errors_before = match syntax {
+            Syntax::Shell => shell_errors(source.body()),
+            _ => None,
+        };
+        Check {
+            source,
+            syntax,
+            errors_before,
+        }
+    }
+
+    /// Whether the file parses with `edits` applied.
+    fn parses_with(&self, edits: &[&Edit]) -> bool {
+        let Some(patched) = apply(&self.source.text, edits) else {
+            return false;
+        };
+        let Some(body) = patched.get(self.source.bom..) else {
+            return false;
+        };
+        match self.syntax {
+            Syntax::TerraformNative => hcl::edit::parser::parse_body(body).is_ok(),
+            Syntax::Json => crate::terraform::json::is_valid(body),
+            Syntax::Yaml => crate::shell::yaml::parse_all(body).is_ok(),
+            Syntax::Shell => match (shell_errors(body), self.errors_before) {
+                (Some(after), Some(before)) => after <= before,
+                _ => false,
+            },
+        }
+    }
+
+    /// The sets of `layer` (indexes into `sets`) that break the file: none
+    /// when the whole layer parses, else found by halving it.
+    fn failing(&self, layer: &[usize], sets: &EditSets) -> Vec<usize> {
+        let edits: Vec<&Edit> = layer
+            .iter()
+            .filter_map(|&at| sets.get(at))
+            .flat_map(|(e, _)| e.iter().copied())
+            .collect();
+        if self.parses_with(&edits) {
+            return Vec::new();
+        }
+        if layer.len() <= 1 {
+            return layer.to_vec();
+        }
+        let (a, b) = layer.split_at(layer.len() / 2);
+        let mut out = self.failing(a, sets);
+        out.extend(self.failing(b, sets));
+        out
+    }
+}
+
+/// The number of syntax errors in a script; `None` when it cannot be parsed at all.
+fn shell_errors(text: &str) -> Option<usize> {
+    crate::shell::syntax::parse(text).map(|t| crate::shell::syntax::error_count(&t))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::source::Loc;
+
+    fn sources(name: &str, text: &str) -> Sources {
+        let mut s = Sources::default();
+        s.push(SourceFile::new(name.into(), name.into(), text.into()));
+        s
+    }
+
+    fn edit(at: std::ops::Range<usize>, text: &str) -> Edit {
+        Edit {
+            loc: Loc::new(FileId(0), at),
+            replacement: text.into(),
+        }
+    }
+
+    /// Good patches beside a bad one in the same file are kept; the bad one is found.
+    #[test]
+    fn a_bad_patch_among_good_ones_is_refused_alone() {
+        let text = "a = [\"x\"]\nb = [\"x\"]\nc = [\"x\"]\nd = [\"x\"]\n";
+        let s = sources("main.tf", text);
+        let good1 = [edit(8..8, ", \"y\"")];
+        let good2 = [edit(18..18, ", \"y\"")];
+        let bad = [edit(28..28, ", \"unterminated")];
+        let good3 = [edit(38..38, ", \"y\"")];
+        let patches: Vec<&[Edit]> = vec![&good1, &good2, &bad, &good3];
+        assert_eq!(verify(&patches, &s), [true, true, false, true]);
+    }
+
+    /// Two patches of one list cannot be applied together; each is checked on its own.
+    #[test]
+    fn overlapping_patches_are_checked_separately() {
+        let s = sources("main.tf", "a = [\"x\"]\n");
+        let one = [edit(8..8, ", \"y\"")];
+        let other = [edit(5..8, "\"z\"")];
+        let broken = [edit(8..8, ", ,")];
+        let patches: Vec<&[Edit]> = vec![&one, &other, &broken];
+        assert_eq!(verify(&patches, &s), [true, true, false]);
+    }
+
+    #[test]
+    fn each_syntax_is_checked_as_itself() {
+        let json = sources("main.tf.json", "{\"a\": [\"x\"]}");
+        let ok = [edit(10..10, ", \"y\"")];
+        let hcl_only = [edit(10..10, ", y")];
+        assert_eq!(verify(&[&ok, &hcl_only], &json), [true, false]);
+
+        let yaml = sources("w.yml", "a: [x]\n");
+        assert_eq!(
+            verify(&[&[edit(5..5, ", y")], &[edit(5..5, "]]")]], &yaml),
+            [true, false]
+        );
+
+        let script = sources("run.sh", "gcloud x --a\necho done\n");
+        assert_eq!(
+            verify(&[&[edit(12..12, " --b")], &[edit(12..12, " $(")]], &script),
+            [true, false]
+        );
+        // A script that had an error may keep it.
+        let broken = sources("run.sh", "gcloud x --a\nif then\n");
+        assert_eq!(verify(&[&[edit(12..12, " --b")]], &broken), [true]);
+    }
+}
