@@ -130,20 +130,6 @@ pub fn scope_finding(
     };
     new_scopes.sort();
     new_scopes.dedup();
-    let description = format!(
-        "{} {}",
-        match replaces {
-            true => "Replace the scopes with cloud-platform:".to_string(),
-            false => format!(
-                "Add {}:",
-                add.iter()
-                    .map(|s| spell(cx.kb, s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        why
-    );
     // The patch stage builds the edits; until then the help says what to set.
     let help_at = help.len();
     help.push(format!(
@@ -165,16 +151,33 @@ pub fn scope_finding(
     if identity.is_default_compute() && adds_cloud_platform {
         help.extend(dedicated_account(w, scopes.dialect, apis));
     }
-    let patch = PatchRequest {
-        workload: a.index,
-        strategy,
-        add,
-        description,
-        caveat: replaces_on_deploy(w),
-        help_at,
-        note_at,
-        apply_note: apply_note(w),
-    };
+    // Only scopes written where a patch can go get one (not an exported VM's).
+    let patch = scopes.has_patch_site().then(|| {
+        let description = format!(
+            "{} {}",
+            match replaces {
+                true => "Replace the scopes with cloud-platform:".to_string(),
+                false => format!(
+                    "Add {}:",
+                    add.iter()
+                        .map(|s| spell(cx.kb, s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            why
+        );
+        PatchRequest {
+            workload: a.index,
+            strategy,
+            add,
+            description,
+            caveat: replaces_on_deploy(w),
+            help_at,
+            note_at,
+            apply_note: apply_note(w),
+        }
+    });
     // Scopes nobody wrote (gcloud without --scopes): say where they come from.
     let label = match (&scopes.defaulted, &scopes.at) {
         (Some(d), None) => format!("{label} (no scopes given, so {d} apply)"),
@@ -194,7 +197,7 @@ pub fn scope_finding(
         help,
         fix: None,
         alternatives: Vec::new(),
-        patch: Some(patch),
+        patch,
         live_scopes: w.is_instance.then_some(new_scopes),
     })
 }

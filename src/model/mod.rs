@@ -212,6 +212,18 @@ pub struct Scopes {
     pub list: Option<Arc<ListSite>>,
 }
 
+impl Scopes {
+    /// Whether the front end recorded where a patch to these scopes would
+    /// go: a Terraform list literal, a gcloud flag, a Config Connector list.
+    pub fn has_patch_site(&self) -> bool {
+        match self.dialect {
+            Dialect::Terraform => self.list.is_some(),
+            Dialect::Gcloud => self.flag.is_some(),
+            Dialect::ConfigConnector => self.defined.is_some(),
+        }
+    }
+}
+
 impl Dialect {
     /// The short names a scope string stands for in this dialect; `None`
     /// when it is unknown.
