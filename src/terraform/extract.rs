@@ -191,7 +191,7 @@ fn identity_of(v: &Val, project: Option<&str>) -> Option<Identity> {
         let id = match &alt.v {
             V::Null => Identity::default_compute(project),
             V::Str(s) if s.is_empty() || s == "default" => Identity::default_compute(project),
-            V::Str(s) => marker::identity_of(s)?,
+            V::Str(s) => Identity::from_value(s)?,
             _ => return None,
         };
         match &found {
