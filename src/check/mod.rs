@@ -12,6 +12,7 @@ mod no_scopes;
 mod no_service_account;
 mod partial_scope;
 mod report;
+mod rule;
 mod startup_script;
 pub mod strategy;
 mod unknown_scope;
@@ -23,16 +24,8 @@ use crate::model::Model;
 use crate::source::Sources;
 use assess::{Assessment, Context};
 use rayon::prelude::*;
+pub use rule::Rule;
 use strategy::Strategy;
-
-/// A lint rule: a code, a name and a check over one workload's assessment.
-pub trait Rule: Sync {
-    fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
-}
-
-/// The tags every scope rule carries in SARIF.
-const TAGS: &[&str] = &["gcp", "iam", "oauth-scopes", "correctness"];
 
 /// Every rule scopelint reports, in code order: the only list of them (the
 /// checks below, then SL900, which the filtering stage reports).
