@@ -15,8 +15,9 @@
 //! that could not be read or parsed become `toolExecutionNotifications`, and
 //! `executionSuccessful` is false then.
 
+use super::paths::RepoPaths;
+use super::position::utf16_position;
 use super::rules::{self, INFORMATION_URI};
-use super::{RepoPaths, utf16_position};
 use crate::finding::{Finding, RuleMeta};
 use crate::outcome::Outcome;
 use crate::source::{Loc, Sources};
