@@ -12,13 +12,14 @@ mod instances;
 pub mod json;
 mod policies;
 mod script;
+mod unit;
 pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
 pub use script::fix_script;
 
 use crate::knowledge::Knowledge;
-use crate::model::{Model, Unit};
+use crate::model::Model;
 use crate::source::{SourceFile, Sources};
 use crate::{InputError, Options, Outcome, discover, read};
 use std::path::{Path, PathBuf};
@@ -89,11 +90,6 @@ pub struct Inputs {
 pub struct Audit {
     pub outcome: Outcome,
     pub running: Vec<Running>,
-}
-
-/// The deployment unit of a project's resources.
-fn unit_of(project: Option<&str>) -> Unit {
-    Unit::new(&format!("project {}", project.unwrap_or("(unknown)")))
 }
 
 /// Which export a file is.
