@@ -20,8 +20,10 @@ pub use script::fix_script;
 
 use crate::knowledge::Knowledge;
 use crate::model::Model;
+use crate::options::Options;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{SourceFile, Sources};
-use crate::{InputError, Options, Outcome, discover, read};
+use crate::{discover, read};
 use std::path::{Path, PathBuf};
 
 /// An export file, with the resource its data belongs to when the file does not say.
@@ -126,7 +128,9 @@ impl Kind {
 /// Runs the analysis on exports. A usage error (a policy whose project cannot
 /// be told) is returned as `Err` before anything is analysed.
 pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, String> {
-    let limit = opts.max_file_size.unwrap_or(crate::DEFAULT_MAX_FILE_SIZE);
+    let limit = opts
+        .max_file_size
+        .unwrap_or(crate::options::DEFAULT_MAX_FILE_SIZE);
     let mut files: Vec<(Kind, Named)> = Vec::new();
     let unnamed = |p: &PathBuf| Named {
         holder: None,

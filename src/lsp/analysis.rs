@@ -1,9 +1,11 @@
 //! One analysis of a root as the server keeps it: what the diagnostics,
 //! hovers and code actions are answered from.
 
+use crate::config;
 use crate::fix::plan::Plan;
 use crate::knowledge::Knowledge;
-use crate::{Options, Outcome, Overlay, config};
+use crate::options::{Options, Overlay};
+use crate::outcome::Outcome;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 

@@ -17,8 +17,10 @@ mod hover;
 pub mod text;
 pub mod transport;
 
+use crate::config;
 use crate::knowledge::Knowledge;
-use crate::{Outcome, Overlay, config};
+use crate::options::Overlay;
+use crate::outcome::Outcome;
 use analysis::{Analysis, options};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{

@@ -170,7 +170,8 @@ pub fn module_name(dir: &Path) -> String {
 /// default size limit), or not at all.
 pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     let path = dir.join(".terraform/modules/modules.json");
-    let bytes = crate::read::file(&path, crate::DEFAULT_MAX_FILE_SIZE, Links::Refuse).ok()?;
+    let bytes =
+        crate::read::file(&path, crate::options::DEFAULT_MAX_FILE_SIZE, Links::Refuse).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let mut m = Manifest::default();
     for e in v.get("Modules")?.as_array()? {
