@@ -21,6 +21,7 @@ mod references;
 pub mod syntax;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod types;
 mod value;
 
