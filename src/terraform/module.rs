@@ -9,7 +9,7 @@ use crate::source::{FileId, Loc};
 use hcl::edit::expr::Expression;
 use hcl::edit::template::Element;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A parsed file of the module.
 #[derive(Clone)]
@@ -220,4 +220,10 @@ pub(super) fn literal_text(expr: &Expression) -> Option<String> {
             .collect(),
         _ => None,
     }
+}
+
+/// How a module directory is named to users.
+pub fn module_name(dir: &Path) -> String {
+    let s = crate::discover::display_path(dir);
+    if s.is_empty() { ".".to_string() } else { s }
 }

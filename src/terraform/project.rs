@@ -13,7 +13,7 @@
 use super::Parsed;
 use super::eval::{Manifest, Modules, Tree, normalize};
 use super::extract;
-use super::module::{Index, ParsedFile, Res, call_source, is_local_source};
+use super::module::{Index, ParsedFile, Res, call_source, is_local_source, module_name};
 use super::object::{self, Resources};
 use super::plan::{self, PlanInput};
 use crate::model::{Model, Unit};
@@ -157,12 +157,6 @@ fn merged(models: Vec<Model>) -> Model {
         model.extend(m);
     }
     model
-}
-
-/// How a module directory is named to users.
-pub fn module_name(dir: &Path) -> String {
-    let s = crate::discover::display_path(dir);
-    if s.is_empty() { ".".to_string() } else { s }
 }
 
 /// `.terraform/modules/modules.json` of a root module, when `terraform init`
