@@ -19,6 +19,7 @@ pub mod grants;
 pub mod interp;
 pub mod quote;
 pub mod scope_flags;
+pub mod script;
 pub mod startup;
 pub mod state;
 pub mod syntax;
@@ -31,8 +32,8 @@ use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::source::{FileId, SourceFile};
 use embed::Embedded;
-use facts::{Script, Words};
 use interp::{Cmd, Trace};
+use script::{Script, Words};
 use std::path::Path;
 use word::{Seg, Word};
 
