@@ -11,7 +11,7 @@ use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::options::{Options, Reader};
 use crate::outcome::InputError;
-use crate::source::{FileId, SourceFile, Sources};
+use crate::source::{FileId, ParseError, SourceFile, Sources};
 use crate::{boundary, contain, krm, model, read, shell, terraform};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -195,7 +195,7 @@ pub(super) fn load(
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
-    let unparsable = |src, e: shell::ParseError| {
+    let unparsable = |src, e: ParseError| {
         Loaded::Broken(
             Some(src),
             InputError {

@@ -21,6 +21,7 @@ pub mod config;
 pub mod contain;
 pub mod discover;
 pub mod edit;
+pub mod embedded;
 pub mod filter;
 pub mod finding;
 pub mod fix;
@@ -37,6 +38,7 @@ pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod terraform;
+pub mod yaml;
 
 use discover::{Candidate, Discovery};
 pub(crate) use filter::conclude;

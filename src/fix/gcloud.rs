@@ -144,7 +144,7 @@ pub fn verified(sources: &Sources, edits: Vec<Edit>) -> Option<Vec<Edit>> {
     let patched = apply(&file.text, &refs)?;
     let name = file.path.to_string_lossy();
     if name.ends_with(".yml") || name.ends_with(".yaml") {
-        crate::shell::yaml::parse(patched.get(file.bom..)?).ok()?;
+        crate::yaml::parse(patched.get(file.bom..)?).ok()?;
         return Some(edits);
     }
     let tree = original_tree(file)?;

@@ -6,18 +6,11 @@
 //! attribute value on its own. Either way an attribute carries the [`Src`]
 //! that turns its expression's spans into locations in the file.
 
+pub use crate::source::ParseError;
 use crate::source::{FileId, Loc};
 use hcl::edit::Span;
 use hcl::edit::expr::Expression;
 use std::ops::Range;
-
-/// A file that could not be parsed, with the 1-based position of the error.
-#[derive(Debug, Clone)]
-pub struct ParseError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
 
 /// Where an expression's spans live: its file, and the byte offset of the text
 /// it was parsed from (a BOM for native files, the value's start for JSON).
