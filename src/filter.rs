@@ -91,6 +91,7 @@ pub(crate) fn conclude(
         errors,
         baseline,
         skipped,
+        rules: check::all_rules().collect(),
     }
 }
 

@@ -71,3 +71,36 @@ pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy)
         .collect();
     per_workload.into_iter().flatten().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_carries_its_own_page_and_descriptions() {
+        for meta in all_rules() {
+            let title = format!("# {} {}\n", meta.code, meta.name);
+            assert!(
+                meta.page.starts_with(&title),
+                "rules/{}.md must start with {title:?}",
+                meta.code
+            );
+            assert!(!meta.full_description.is_empty() && !meta.help.is_empty());
+            assert!(!meta.tags.is_empty(), "{}", meta.code);
+        }
+    }
+
+    /// The configuration schema lists exactly the rules of the registry.
+    #[test]
+    fn the_configuration_schema_lists_every_rule() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../scopelint-config.schema.json"))
+                .unwrap_or_default();
+        let listed: Vec<&str> = schema["properties"]["rules"]["propertyNames"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let registered: Vec<&str> = all_rules().flat_map(|m| [m.code, m.name]).collect();
+        assert_eq!(listed, registered);
+    }
+}

@@ -8,7 +8,7 @@ use super::{Strategy, apply, outside_cloud_platform};
 use crate::finding::Edit;
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{ArgStyle, FlagText, Scopes};
-use crate::shell::quote;
+use crate::quote;
 use crate::source::{Loc, SourceFile, Sources};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

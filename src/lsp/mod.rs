@@ -197,7 +197,7 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
                 sources: crate::source::Sources::default(),
                 model: crate::model::Model::default(),
                 findings: Vec::new(),
-                errors: vec![crate::InputError {
+                errors: vec![crate::outcome::InputError {
                     file: crate::discover::display_path(&job.root),
                     line: 0,
                     column: 0,
@@ -206,6 +206,7 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
                 }],
                 baseline: None,
                 skipped: Vec::new(),
+                rules: crate::check::all_rules().collect(),
             });
             let analysis = Analysis {
                 generation: job.generation,

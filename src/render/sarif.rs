@@ -490,7 +490,7 @@ fn result(
 
 /// The SARIF log, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    let mut metas = rules::all();
+    let mut metas = outcome.rules.clone();
     // A finding whose rule is not registered still needs a rules entry for its ruleIndex.
     for f in findings {
         if !metas.iter().any(|m| m.code == f.rule.code) {

@@ -9,8 +9,7 @@
 //! ([`grants`]) and enabled APIs, [`embed`] and the YAML tree
 //! ([`crate::yaml`]) find scripts inside other files and map them back to
 //! file offsets, [`startup`] reads what a
-//! VM's startup script calls, [`patch`] edits `--scopes` flags, and [`quote`]
-//! quotes the words of the commands scopelint prints.
+//! VM's startup script calls and [`patch`] edits `--scopes` flags.
 
 pub mod argv;
 pub mod embed;
@@ -18,7 +17,6 @@ pub mod expand;
 pub mod facts;
 pub mod grants;
 pub mod interp;
-pub mod quote;
 pub mod scope_flags;
 pub mod script;
 pub mod startup;
@@ -30,6 +28,7 @@ pub mod workloads;
 use crate::discover::FileKind;
 use crate::knowledge::Knowledge;
 use crate::model::Model;
+pub use crate::quote;
 pub use crate::source::ParseError;
 use crate::source::{FileId, SourceFile};
 use crate::yaml;
