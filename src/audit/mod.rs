@@ -271,7 +271,7 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     drop(projects);
     model.extend(grants);
     drop(parsed);
-    let outcome = crate::conclude(model, sources, errors, Vec::new(), opts, kb);
+    let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb);
     Ok(Audit { outcome, running })
 }
 

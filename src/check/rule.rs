@@ -1,5 +1,5 @@
-//! What every rule is, apart from the list of rules: the rules' files
-//! name this, and the list in `mod.rs` names them.
+//! What every rule is, apart from the list of rules: each rule's file names
+//! this, and the list in `mod.rs` names the rules.
 
 use super::assess::{Assessment, Context};
 use crate::finding::{Finding, RuleMeta};

@@ -1,7 +1,8 @@
 //! The script being read and what its commands share: how its words are
 //! written, the workloads still being built, and the identities and flags
 //! every kind of command reads. The dispatcher (`facts.rs`) and the readers
-//! of workloads, grants and scopes name this, not each other.
+//! of workloads, grants and scopes all name this, so that no reader names
+//! the dispatcher.
 
 use super::argv::Invocation;
 use super::embed::Embedded;
