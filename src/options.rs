@@ -38,7 +38,7 @@ pub struct Options {
 }
 
 /// File contents that replace what is on disk, keyed by the path as discovered
-/// ([`source::SourceFile::path`]): how `--fix` re-checks patched files in memory.
+/// ([`crate::source::SourceFile::path`]): how `--fix` re-checks patched files in memory.
 pub type Overlay = BTreeMap<PathBuf, String>;
 
 /// How an input's bytes are obtained (from disk, or from memory).
