@@ -4,7 +4,7 @@
 //! Found by walking up from the first path given (or named with `--config`).
 //! Unknown keys and bad values are errors with the file, line and a hint.
 
-use crate::fix::Strategy;
+use crate::finding::Strategy;
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, Role, RoleClass, RoleUse, nearest};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -10,10 +10,10 @@ use crate::discover::{self};
 use crate::finding::Finding;
 use crate::knowledge::Knowledge;
 use crate::model::Model;
+use crate::options::Options;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{SourceFile, Sources};
-use crate::{
-    InputError, Options, Outcome, baseline, check, config, finding, fix, model, source, suppress,
-};
+use crate::{baseline, check, config, finding, fix, model, source, suppress};
 use std::path::PathBuf;
 
 /// Checks a finished model and filters the findings (configuration, suppressions,
@@ -91,6 +91,7 @@ pub(crate) fn conclude(
         errors,
         baseline,
         skipped,
+        rules: check::all_rules().collect(),
     }
 }
 

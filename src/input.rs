@@ -9,8 +9,10 @@
 use crate::discover::{self, Candidate};
 use crate::knowledge::Knowledge;
 use crate::model::Model;
-use crate::source::{FileId, SourceFile, Sources};
-use crate::{InputError, Options, Reader, boundary, contain, krm, model, read, shell, terraform};
+use crate::options::{Options, Reader};
+use crate::outcome::InputError;
+use crate::source::{FileId, ParseError, SourceFile, Sources};
+use crate::{boundary, contain, krm, model, read, shell, terraform};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -134,23 +136,6 @@ pub(super) fn internal_error(file: String, why: &str) -> InputError {
     }
 }
 
-/// `10 MiB`, `1.5 KiB`, `12 bytes`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let shown = format!("{value:.1}");
-    let shown = shown.strip_suffix(".0").unwrap_or(&shown);
-    format!("{shown} {}", UNITS[unit])
-}
-
 /// 1-based line and column (in characters, invalid bytes counting one each) of byte `at`.
 pub(super) fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
@@ -210,7 +195,7 @@ pub(super) fn load(
     };
     let src = SourceFile::new(display.clone(), c.path.clone(), text);
     let kind = c.kind;
-    let unparsable = |src, e: shell::ParseError| {
+    let unparsable = |src, e: ParseError| {
         Loaded::Broken(
             Some(src),
             InputError {

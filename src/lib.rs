@@ -21,6 +21,7 @@ pub mod config;
 pub mod contain;
 pub mod discover;
 pub mod edit;
+pub mod embedded;
 pub mod filter;
 pub mod finding;
 pub mod fix;
@@ -29,67 +30,38 @@ pub mod knowledge;
 pub mod krm;
 pub mod lsp;
 pub mod model;
+pub mod options;
 pub mod outcome;
+pub mod quote;
 pub mod read;
 pub mod render;
 pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod terraform;
+pub mod yaml;
 
 use discover::{Candidate, Discovery};
 pub(crate) use filter::conclude;
 use filter::excluded;
-pub use input::human_size;
 use input::{
     Loaded, Parse, internal_error, krm_model, load, push_broken, read_input, terraform_model,
 };
 use knowledge::Knowledge;
 use model::Model;
+pub(crate) use options::Reader;
+pub use options::{DEFAULT_MAX_FILE_SIZE, Options, Overlay};
 pub use outcome::{InputError, Outcome};
 use rayon::prelude::*;
+pub use read::human_size;
 use source::{FileId, Sources};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Files larger than this are reported and not analysed, unless
-/// [`Options::max_file_size`] says otherwise (10 MiB: hand-written Terraform
-/// files are rarely above 1 MiB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
-
-/// What to analyse and how.
-#[derive(Default)]
-pub struct Options {
-    pub paths: Vec<PathBuf>,
-    /// From the command line; else the configuration's; else `auto`.
-    pub strategy: Option<fix::Strategy>,
-    pub config: config::Loaded,
-    /// Only these rules (codes or names), when not empty.
-    pub select: Vec<String>,
-    /// Never these rules (codes or names).
-    pub ignore: Vec<String>,
-    /// Honour `scopelint:ignore` comments.
-    pub inline_suppressions: bool,
-    /// Report only findings not recorded in this baseline.
-    pub baseline: Option<PathBuf>,
-    /// Larger files are reported as errors and not analysed; `None` means
-    /// [`DEFAULT_MAX_FILE_SIZE`], `Some(u64::MAX)` no limit.
-    pub max_file_size: Option<u64>,
-    /// Directories outside the scanned paths (and their git work tree) from
-    /// which files that the configuration references may be read.
-    pub allow_read_outside: Vec<PathBuf>,
-    /// `--fix` applies unsafe patches too.
-    pub unsafe_fixes: bool,
-}
 
 /// Runs the whole analysis.
 pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
     run_with_overlay(opts, kb, &Overlay::new())
 }
-
-/// File contents that replace what is on disk, keyed by the path as discovered
-/// ([`source::SourceFile::path`]): how `--fix` re-checks patched files in memory.
-pub type Overlay = BTreeMap<PathBuf, String>;
 
 /// Runs the whole analysis, reading the files in `overlay` from memory.
 pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
@@ -148,9 +120,6 @@ pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8
             .ok_or_else(|| "cannot read file: not found".to_string())
     })
 }
-
-/// How an input's bytes are obtained (from disk, or from memory).
-pub(crate) type Reader<'r> = &'r (dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync);
 
 fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -> Outcome {
     let Discovery {

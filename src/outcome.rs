@@ -4,7 +4,7 @@
 
 use crate::baseline;
 use crate::discover;
-use crate::finding::Finding;
+use crate::finding::{Finding, RuleMeta};
 use crate::model::Model;
 use crate::source::{FileId, Sources};
 
@@ -29,4 +29,7 @@ pub struct Outcome {
     pub baseline: Option<baseline::Stats>,
     /// Entries with an input file's name that were not read (symlinks, FIFOs).
     pub skipped: Vec<discover::Skipped>,
+    /// Every rule the run checked, in code order: what SARIF lists, so that
+    /// rendering needs no rule registry.
+    pub rules: Vec<&'static RuleMeta>,
 }

@@ -90,8 +90,8 @@ pub fn file(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, String> {
 fn too_large(size: u64, limit: u64) -> String {
     format!(
         "file is {}, over the {} limit: not analysed (raise it with --max-file-size)",
-        crate::human_size(size),
-        crate::human_size(limit)
+        human_size(size),
+        human_size(limit)
     )
 }
 
@@ -119,6 +119,23 @@ pub fn regular_files(dir: &Path) -> Vec<PathBuf> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| dir.join(e.file_name()))
         .collect()
+}
+
+/// `10 MiB`, `1.5 KiB`, `12 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let shown = format!("{value:.1}");
+    let shown = shown.strip_suffix(".0").unwrap_or(&shown);
+    format!("{shown} {}", UNITS[unit])
 }
 
 #[cfg(all(test, unix))]

@@ -37,6 +37,14 @@ impl Loc {
     }
 }
 
+/// A file that could not be parsed, with the 1-based position of the error.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
 /// One input file: its path as shown to the user and its text.
 #[derive(Debug)]
 pub struct SourceFile {

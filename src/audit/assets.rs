@@ -5,7 +5,8 @@
 
 use super::instances::{self, Running};
 use super::json::{Node, segment_after};
-use super::{policies, unit_of};
+use super::policies;
+use super::unit::unit_of;
 use crate::model::{EnabledApi, Model, Project};
 use crate::source::{FileId, Loc};
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! (VMs) and `gcloud container node-pools list --format=json` (GKE nodes).
 
 use super::json::{Node, last_segment, segment_after};
-use super::unit_of;
+use super::unit::unit_of;
 use crate::model::{
     Account, Identity, Model, Project, ScopeItem, Scopes, Unresolved, Workload, WorkloadIdentity,
 };

@@ -12,15 +12,18 @@ mod instances;
 pub mod json;
 mod policies;
 mod script;
+mod unit;
 pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
 pub use script::fix_script;
 
 use crate::knowledge::Knowledge;
-use crate::model::{Model, Unit};
+use crate::model::Model;
+use crate::options::Options;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{SourceFile, Sources};
-use crate::{InputError, Options, Outcome, discover, read};
+use crate::{discover, read};
 use std::path::{Path, PathBuf};
 
 /// An export file, with the resource its data belongs to when the file does not say.
@@ -91,11 +94,6 @@ pub struct Audit {
     pub running: Vec<Running>,
 }
 
-/// The deployment unit of a project's resources.
-fn unit_of(project: Option<&str>) -> Unit {
-    Unit::new(&format!("project {}", project.unwrap_or("(unknown)")))
-}
-
 /// Which export a file is.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -130,7 +128,9 @@ impl Kind {
 /// Runs the analysis on exports. A usage error (a policy whose project cannot
 /// be told) is returned as `Err` before anything is analysed.
 pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, String> {
-    let limit = opts.max_file_size.unwrap_or(crate::DEFAULT_MAX_FILE_SIZE);
+    let limit = opts
+        .max_file_size
+        .unwrap_or(crate::options::DEFAULT_MAX_FILE_SIZE);
     let mut files: Vec<(Kind, Named)> = Vec::new();
     let unnamed = |p: &PathBuf| Named {
         holder: None,
@@ -271,7 +271,7 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     drop(projects);
     model.extend(grants);
     drop(parsed);
-    let outcome = crate::conclude(model, sources, errors, Vec::new(), opts, kb);
+    let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb);
     Ok(Audit { outcome, running })
 }
 

@@ -3,7 +3,7 @@
 //! and `gcloud services list --enabled --format=json`.
 
 use super::json::{Node, segment_after};
-use super::unit_of;
+use super::unit::unit_of;
 use crate::model::{EnabledApi, Grant, Identity, Model, Project, Unresolved};
 
 /// Adds the service-account members of every binding of a policy to `model`.

@@ -6,7 +6,7 @@
 use super::{INSTANCE_KIND, Running};
 use crate::finding::Finding;
 use crate::knowledge::Knowledge;
-use crate::shell::quote::quote;
+use crate::quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One VM to change: where it is, and the scopes it gets.

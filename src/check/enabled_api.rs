@@ -10,9 +10,9 @@
 //! policy `iam.automaticIamGrantsForDefaultServiceAccounts` is enforced the
 //! default account holds no role at all.
 
-use super::Rule;
 use super::assess::{ApiVerdict, Assessment, Context, Verdict};
 use super::report::{primary, spell, subject, workload_ref};
+use super::rule::{Rule, TAGS};
 use crate::finding::{ApiUse, Finding, Related, RuleMeta, Severity};
 use crate::knowledge::{Access, Knowledge};
 use crate::model::WorkloadIdentity;
@@ -27,7 +27,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "An API that VM software typically calls is enabled in the configuration, and a workload whose identity may hold broad roles (the Compute Engine default service account, or one granted editor or owner) has no scope the API accepts.",
     help: "If the VM calls the API, add a scope it accepts (the finding names them). Otherwise nothing needs to change; consider a dedicated service account with only the roles the VM needs.",
     page: include_str!("../../rules/SL005.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "medium",
 };
 

@@ -2,9 +2,9 @@
 //! none of the workload's scopes, so every call fails with
 //! `403 ACCESS_TOKEN_SCOPE_INSUFFICIENT` although IAM allows it.
 
-use super::Rule;
 use super::assess::{Assessment, Context, Verdict};
 use super::report::{api_list, scope_finding, subject};
+use super::rule::{Rule, TAGS};
 use crate::finding::{Finding, RuleMeta, Severity};
 
 pub struct InsufficientScope;
@@ -17,7 +17,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "An API that the workload's service account holds an IAM role for accepts none of the workload's OAuth scopes, so every call to it fails with 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT although IAM allows it.",
     help: "Widen the workload's scopes: cloud-platform for a dedicated service account (IAM roles still limit it), or the narrowest scope the API accepts for the Compute Engine default service account, which often holds roles/editor. `scopelint check --fix` applies the patch. A running VM keeps its scopes until it is stopped: gcloud compute instances stop, set-service-account --scopes=..., start.",
     page: include_str!("../../rules/SL001.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "high",
 };
 

@@ -12,6 +12,7 @@ mod no_scopes;
 mod no_service_account;
 mod partial_scope;
 mod report;
+mod rule;
 mod startup_script;
 pub mod strategy;
 mod unknown_scope;
@@ -23,16 +24,8 @@ use crate::model::Model;
 use crate::source::Sources;
 use assess::{Assessment, Context};
 use rayon::prelude::*;
+pub use rule::Rule;
 use strategy::Strategy;
-
-/// A lint rule: a code, a name and a check over one workload's assessment.
-pub trait Rule: Sync {
-    fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, a: &Assessment<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
-}
-
-/// The tags every scope rule carries in SARIF.
-const TAGS: &[&str] = &["gcp", "iam", "oauth-scopes", "correctness"];
 
 /// Every rule scopelint reports, in code order: the only list of them (the
 /// checks below, then SL900, which the filtering stage reports).
@@ -77,4 +70,37 @@ pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy)
         })
         .collect();
     per_workload.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_carries_its_own_page_and_descriptions() {
+        for meta in all_rules() {
+            let title = format!("# {} {}\n", meta.code, meta.name);
+            assert!(
+                meta.page.starts_with(&title),
+                "rules/{}.md must start with {title:?}",
+                meta.code
+            );
+            assert!(!meta.full_description.is_empty() && !meta.help.is_empty());
+            assert!(!meta.tags.is_empty(), "{}", meta.code);
+        }
+    }
+
+    /// The configuration schema lists exactly the rules of the registry.
+    #[test]
+    fn the_configuration_schema_lists_every_rule() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../scopelint-config.schema.json"))
+                .unwrap_or_default();
+        let listed: Vec<&str> = schema["properties"]["rules"]["propertyNames"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let registered: Vec<&str> = all_rules().flat_map(|m| [m.code, m.name]).collect();
+        assert_eq!(listed, registered);
+    }
 }

@@ -1,9 +1,9 @@
 //! SL003 no-scopes: an empty scope list while the identity holds roles that
 //! need scopes: the metadata server mints tokens that no Google API accepts.
 
-use super::Rule;
 use super::assess::{Assessment, Context, Verdict};
 use super::report::{api_list, scope_finding, subject};
+use super::rule::{Rule, TAGS};
 use crate::finding::{Finding, RuleMeta, Severity};
 
 pub struct NoScopes;
@@ -16,7 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "The workload has an empty scope list while its service account holds IAM roles that need scopes: no Google API accepts its tokens.",
     help: "List the scopes the granted roles need (cloud-platform for a dedicated service account), or remove the grants. `scopelint check --fix` applies the suggested scopes.",
     page: include_str!("../../rules/SL003.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "very-high",
 };
 

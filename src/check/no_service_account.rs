@@ -3,9 +3,9 @@
 //! this configuration. Hardened VMs omit the account on purpose, so this is
 //! only a note.
 
-use super::Rule;
 use super::assess::{Assessment, Context};
 use super::report::{subject, workload_ref};
+use super::rule::{Rule, TAGS};
 use crate::finding::{ApiUse, Finding, RuleMeta, Severity};
 use crate::knowledge::Access;
 use crate::model::{Account, Identity};
@@ -21,7 +21,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "An instance has no service account while the Compute Engine default service account holds roles in the configuration: software on it gets no token.",
     help: "Attach a service account (preferably a dedicated one) with the scopes its roles need, or leave the VM without one on purpose.",
     page: include_str!("../../rules/SL007.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "medium",
 };
 

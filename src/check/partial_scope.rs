@@ -3,9 +3,9 @@
 //! only its writes work (write-only agent scopes, NOTES §0) or only some
 //! methods of a covered class fail.
 
-use super::Rule;
 use super::assess::{Assessment, Context, Verdict};
 use super::report::{api_list, scope_finding, subject};
+use super::rule::{Rule, TAGS};
 use crate::finding::{Finding, RuleMeta, Severity};
 
 pub struct PartialScope;
@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "The workload's OAuth scopes cover only part of what a granted IAM role is for: a warning when a whole class of methods (reads or writes) fails, a note when only some methods of a covered class fail.",
     help: "Add a scope that covers the failing methods (for example storage-rw next to roles/storage.objectAdmin), or cloud-platform for a dedicated service account. `scopelint check --fix` applies the patch.",
     page: include_str!("../../rules/SL002.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "high",
 };
 

@@ -6,7 +6,7 @@ use super::strategy::{Strategy, minimal_scopes};
 use crate::finding::{ApiUse, Finding, PatchRequest, Related, RuleMeta, Severity, WorkloadRef};
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{StopToUpdate, Workload};
-use crate::shell::quote::quote;
+use crate::quote::quote;
 use crate::source::Loc;
 use std::collections::BTreeSet;
 

@@ -4,9 +4,9 @@
 //! `403 ACCESS_TOKEN_SCOPE_INSUFFICIENT` whatever IAM roles the account holds.
 //! The commands and the scopes they need are in `rules/commands.json`.
 
-use super::Rule;
 use super::assess::{ApiVerdict, Assessment, Context, Verdict};
 use super::report::{scope_finding, subject};
+use super::rule::{Rule, TAGS};
 use crate::finding::{Finding, Related, RuleMeta, Severity};
 use crate::model::ApiCall;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +21,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "A command in the workload's own startup script (gcloud, gsutil, bq, docker pull, curl of a googleapis.com URL) calls a Google API that none of the workload's scopes is accepted by; the script runs with the VM's token, so the call fails whatever IAM roles the account holds.",
     help: "Add a scope the API accepts (cloud-platform for a dedicated service account, the narrowest sufficient scope for the Compute Engine default service account), or drop the call from the startup script. `scopelint check --fix` applies the patch.",
     page: include_str!("../../rules/SL006.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "high",
 };
 

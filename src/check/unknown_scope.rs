@@ -7,9 +7,9 @@
 //! Repositories tutorials) is not a typo: a legacy scope, or one newer than
 //! the knowledge base. What it grants is not known, so it is only a note.
 
-use super::Rule;
 use super::assess::{Assessment, Context};
 use super::report::{subject, workload_ref};
+use super::rule::{Rule, TAGS};
 use crate::finding::{Edit, Finding, Fix, Related, RuleMeta, Severity};
 
 pub struct UnknownScope;
@@ -22,7 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     full_description: "A scope string is neither an alias the Terraform provider knows nor a known OAuth scope URL (a typo such as cloud_platform, or the gcloud-only alias default); it grants nothing.",
     help: "Use the nearest valid spelling scopelint suggests; `scopelint check --fix` applies it. Terraform has no `default` alias: list the scopes you need.",
     page: include_str!("../../rules/SL004.md"),
-    tags: super::TAGS,
+    tags: TAGS,
     precision: "very-high",
 };
 

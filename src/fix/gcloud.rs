@@ -8,7 +8,7 @@ use super::{Strategy, outside_cloud_platform};
 use crate::finding::Edit;
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::{ArgStyle, FlagText, Scopes};
-use crate::shell::quote;
+use crate::quote;
 use crate::source::{Loc, Sources};
 use std::collections::BTreeSet;
 

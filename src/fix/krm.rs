@@ -9,8 +9,8 @@ use super::{Strategy, apply_within, outside_cloud_platform};
 use crate::finding::Edit;
 use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
 use crate::model::Scopes;
-use crate::shell::yaml::{self, Value};
 use crate::source::{Loc, Sources};
+use crate::yaml::{self, Value};
 use std::collections::BTreeSet;
 use std::ops::Range;
 

@@ -16,10 +16,12 @@ use crate::boundary::Boundary;
 use crate::finding::{Applicability, Edit, Finding, Fix};
 use crate::fix::unified_diff;
 use crate::knowledge::Knowledge;
+use crate::options::{Options, Overlay};
+use crate::outcome::Outcome;
 use crate::render::RepoPaths;
 use crate::render::visible::visible;
+use crate::run_with_overlay;
 use crate::source::FileId;
-use crate::{Options, Outcome, Overlay, run_with_overlay};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 

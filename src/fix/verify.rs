@@ -144,7 +144,7 @@ impl<'s> Check<'s> {
         match self.syntax {
             Syntax::TerraformNative => hcl::edit::parser::parse_body(body).is_ok(),
             Syntax::Json => crate::terraform::json::is_valid(body),
-            Syntax::Yaml => crate::shell::yaml::parse_all(body).is_ok(),
+            Syntax::Yaml => crate::yaml::parse_all(body).is_ok(),
             Syntax::Shell => match (shell_errors(body), self.errors_before) {
                 (Some(after), Some(before)) => after <= before,
                 _ => false,

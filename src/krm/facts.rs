@@ -14,8 +14,8 @@ use crate::model::{
     Account, Dialect, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit,
     Unresolved, Workload, WorkloadIdentity,
 };
-use crate::shell::yaml::{Node, Value, map_scalar};
 use crate::source::{FileId, Loc};
+use crate::yaml::{Node, Value, map_scalar};
 use std::collections::BTreeMap;
 
 /// The project of each namespace named by a `Namespace` object in the tree

@@ -10,9 +10,8 @@
 pub mod facts;
 
 use crate::model::Unresolved;
-use crate::shell::ParseError;
-use crate::shell::yaml::{self, Node};
-use crate::source::{FileId, Loc, SourceFile};
+use crate::source::{FileId, Loc, ParseError, SourceFile};
+use crate::yaml::{self, Node};
 
 /// The annotation that names the project an object lives in.
 pub const PROJECT_ANNOTATION: &str = "cnrm.cloud.google.com/project-id";
@@ -84,7 +83,7 @@ pub fn read(id: FileId, src: &SourceFile) -> Result<Read, ParseError> {
     };
     let mut out = Vec::new();
     for mut doc in docs {
-        crate::shell::shift(&mut doc, src.bom);
+        yaml::shift(&mut doc, src.bom);
         let Some(api) = doc.get("apiVersion").and_then(Node::as_str) else {
             continue;
         };

@@ -2,7 +2,7 @@
 //! all of them at once (`source.fixAll.scopelint`), and a suppression
 //! comment with a reason to fill in.
 
-use super::Analysis;
+use super::analysis::Analysis;
 use super::diagnostics::loc_range;
 use super::text::{self, Encoding};
 use crate::finding::{Applicability, Edit, Finding};

@@ -2,7 +2,7 @@
 //! what a role is for and the scopes it needs, and on a workload's
 //! `service_account` or `--scopes` the verdict `check` gives it.
 
-use super::Analysis;
+use super::analysis::Analysis;
 use super::text::{self, Encoding};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::Account;

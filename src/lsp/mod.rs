@@ -11,14 +11,17 @@
 //! diagnostics) wait for the current one.
 
 mod actions;
+mod analysis;
 mod diagnostics;
 mod hover;
 pub mod text;
 pub mod transport;
 
-use crate::fix::plan::Plan;
+use crate::config;
 use crate::knowledge::Knowledge;
-use crate::{Options, Outcome, Overlay, config};
+use crate::options::Overlay;
+use crate::outcome::Outcome;
+use analysis::{Analysis, options};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
     Diagnostic, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
@@ -56,29 +59,6 @@ struct Root {
     published: BTreeMap<PathBuf, Vec<Diagnostic>>,
 }
 
-/// An analysis of one root at one state of the documents.
-pub(crate) struct Analysis {
-    generation: u64,
-    root: PathBuf,
-    config: config::Loaded,
-    overlay: Overlay,
-    outcome: Outcome,
-    /// The `--fix` plan, computed when a code action first asks for it.
-    plan: OnceCell<Plan>,
-}
-
-impl Analysis {
-    fn options(&self) -> Options {
-        options(&self.root, &self.config)
-    }
-
-    fn plan(&self, kb: &Knowledge) -> &Plan {
-        self.plan.get_or_init(|| {
-            crate::fix::plan::plan_over(&self.options(), kb, &self.outcome, &self.overlay)
-        })
-    }
-}
-
 /// Whether `check` could read the file: by its name, or (YAML, JSON, no
 /// extension) by its content.
 fn may_be_input(path: &Path) -> bool {
@@ -88,15 +68,6 @@ fn may_be_input(path: &Path) -> bool {
     crate::discover::FileKind::of(path).is_some()
         || crate::discover::is_yaml(path)
         || matches!(ext.as_deref(), None | Some("json"))
-}
-
-fn options(root: &Path, config: &config::Loaded) -> Options {
-    Options {
-        paths: vec![root.to_path_buf()],
-        config: config.clone(),
-        inline_suppressions: true,
-        ..Options::default()
-    }
 }
 
 struct Job {
@@ -226,7 +197,7 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
                 sources: crate::source::Sources::default(),
                 model: crate::model::Model::default(),
                 findings: Vec::new(),
-                errors: vec![crate::InputError {
+                errors: vec![crate::outcome::InputError {
                     file: crate::discover::display_path(&job.root),
                     line: 0,
                     column: 0,
@@ -235,6 +206,7 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
                 }],
                 baseline: None,
                 skipped: Vec::new(),
+                rules: crate::check::all_rules().collect(),
             });
             let analysis = Analysis {
                 generation: job.generation,

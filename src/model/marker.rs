@@ -6,9 +6,8 @@
 //! the VM that uses it. Such values are carried as strings starting with a
 //! private-use character, which no real configuration contains.
 
-use super::Identity;
-
-const MARK: char = '\u{E000}';
+/// The private-use character that marks a symbolic value.
+pub(crate) const MARK: char = '\u{E000}';
 
 /// The email of the Compute Engine default service account of `project` (an
 /// ID, when known).
@@ -48,32 +47,4 @@ pub fn resource_address(value: &str) -> Option<(&str, &str)> {
 /// Whether a string carries a symbolic part (so it is not a literal value).
 pub fn is_symbolic(value: &str) -> bool {
     value.contains(MARK)
-}
-
-/// The identity an email (literal or symbolic) stands for; `None` when only
-/// part of it is known (such as a literal prefix around a symbolic value).
-pub fn identity_of(email: &str) -> Option<Identity> {
-    match email.strip_prefix(MARK) {
-        Some("default-compute") => Some(Identity::DefaultCompute(None)),
-        Some(rest) if rest.starts_with("default-compute:") => {
-            let project = rest.strip_prefix("default-compute:")?;
-            Some(Identity::default_compute(Some(project)))
-        }
-        Some(rest) if rest.starts_with("number-of:") => {
-            // `${data.google_project.p.number}-compute@developer.gserviceaccount.com`
-            let (project, email) = rest.strip_prefix("number-of:")?.split_once(MARK)?;
-            let email = email.trim().to_ascii_lowercase();
-            (email == "-compute@developer.gserviceaccount.com")
-                .then(|| Identity::default_compute(Some(project)))
-        }
-        Some(rest) => {
-            let (module, address) = rest.strip_prefix("sa:")?.split_once('|')?;
-            (!is_symbolic(address)).then(|| Identity::Resource {
-                module: module.to_string(),
-                address: address.to_string(),
-            })
-        }
-        None if is_symbolic(email) || !email.contains('@') => None,
-        None => Some(Identity::from_email(email)),
-    }
 }

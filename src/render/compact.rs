@@ -5,8 +5,9 @@
 //! columns count characters. Control characters from the input are shown
 //! escaped, so a name never starts a line of its own.
 
+use super::help::one_line;
+use super::position::positions;
 use super::visible::{not_a_log_command, visible};
-use super::{one_line, positions};
 use crate::finding::Finding;
 use crate::outcome::Outcome;
 

@@ -13,7 +13,10 @@
 //! report. GitHub shows only the first 10 annotations of a level per step,
 //! so the log says so when there are more.
 
-use super::{RepoPaths, positions, pretty, short_help};
+use super::help::short_help;
+use super::paths::RepoPaths;
+use super::position::positions;
+use super::pretty;
 use crate::finding::{Finding, Severity};
 use crate::outcome::Outcome;
 

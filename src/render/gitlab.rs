@@ -7,7 +7,9 @@
 //! (check_name `scopelint-input-error`, severity critical). Written without a
 //! byte order mark, which GitLab's parser rejects.
 
-use super::{RepoPaths, one_line, positions, short_help};
+use super::help::{one_line, short_help};
+use super::paths::RepoPaths;
+use super::position::positions;
 use crate::finding::{Applicability, Finding, Severity};
 use crate::outcome::Outcome;
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! `--format json`: the stable machine-readable contract (version 1).
 
-use super::positions;
+use super::help::commands;
+use super::position::positions;
 use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
 use crate::outcome::Outcome;
 use crate::source::{Loc, Position, Sources};
@@ -106,7 +107,7 @@ fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
             })
             .collect(),
         help: &f.help,
-        commands: super::commands(f),
+        commands: commands(f),
         fixable: f.fix_to_apply(false).is_some(),
         fix: f.fix.as_ref().map(|fix| json_fix(sources, fix)),
         alternatives: f

@@ -225,7 +225,7 @@ impl Writer<'_> {
 
     /// `--> file:line:col`.
     fn arrow(&mut self, loc: &Loc, pad: usize) {
-        let (file, start, _) = super::positions(self.sources, loc);
+        let (file, start, _) = super::position::positions(self.sources, loc);
         let at = format!("{}:{}:{}", visible(&file), start.line, start.column);
         self.out.push_str(&format!(
             "{}{} {}\n",

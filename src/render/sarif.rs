@@ -15,8 +15,9 @@
 //! that could not be read or parsed become `toolExecutionNotifications`, and
 //! `executionSuccessful` is false then.
 
+use super::paths::RepoPaths;
+use super::position::utf16_position;
 use super::rules::{self, INFORMATION_URI};
-use super::{RepoPaths, utf16_position};
 use crate::finding::{Finding, RuleMeta};
 use crate::outcome::Outcome;
 use crate::source::{Loc, Sources};
@@ -489,7 +490,7 @@ fn result(
 
 /// The SARIF log, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    let mut metas = rules::all();
+    let mut metas = outcome.rules.clone();
     // A finding whose rule is not registered still needs a rules entry for its ruleIndex.
     for f in findings {
         if !metas.iter().any(|m| m.code == f.rule.code) {

@@ -549,13 +549,6 @@ pub(super) enum Lookup {
     Unknown,
 }
 
-pub(super) fn is_name(t: &str) -> bool {
-    let mut cs = t.chars();
-    cs.next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Pushes a variable's value; unquoted, its known text is split into fields at whitespace.
 pub(super) fn push_value(segs: &[Seg], split: bool, out: &mut Vec<Piece>) {
     if !split {

@@ -6,8 +6,8 @@
 //! different gcloud command families and share only identity parsing.
 
 use super::argv::Invocation;
-use super::facts::{Script, identity, kind_of};
 use super::interp::Cmd;
+use super::script::{Script, identity, kind_of};
 use super::word::{Seg, Word};
 use crate::model::{Grant, Model, Unit, Unresolved};
 use crate::source::Loc;

@@ -12,8 +12,7 @@
 //! This file walks the statements; the variables it tracks live in
 //! [`super::state`] and word expansion in [`super::expand`].
 
-use super::expand::is_name;
-use super::state::{Binding, Frame, Params, State, Value};
+use super::state::{Binding, Frame, Params, State, Value, is_name};
 use super::word::{Seg, Symbol, Word};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;

@@ -6,10 +6,10 @@
 //! the script symbolically over the variables of [`state`], [`expand`]
 //! expands its [`word`]s, [`argv`] reads gcloud command lines, [`facts`]
 //! turns them into workloads ([`workloads`], [`scope_flags`]), grants
-//! ([`grants`]) and enabled APIs, [`yaml`] and [`embed`] find scripts inside
-//! other files and map them back to file offsets, [`startup`] reads what a
-//! VM's startup script calls, [`patch`] edits `--scopes` flags, and [`quote`]
-//! quotes the words of the commands scopelint prints.
+//! ([`grants`]) and enabled APIs, [`embed`] and the YAML tree
+//! ([`crate::yaml`]) find scripts inside other files and map them back to
+//! file offsets, [`startup`] reads what a
+//! VM's startup script calls and [`patch`] edits `--scopes` flags.
 
 pub mod argv;
 pub mod embed;
@@ -17,32 +17,26 @@ pub mod expand;
 pub mod facts;
 pub mod grants;
 pub mod interp;
-pub mod quote;
 pub mod scope_flags;
+pub mod script;
 pub mod startup;
 pub mod state;
 pub mod syntax;
 pub mod word;
 pub mod workloads;
-pub mod yaml;
 
 use crate::discover::FileKind;
 use crate::knowledge::Knowledge;
 use crate::model::Model;
+pub use crate::quote;
+pub use crate::source::ParseError;
 use crate::source::{FileId, SourceFile};
+use crate::yaml;
 use embed::Embedded;
-use facts::{Script, Words};
 use interp::{Cmd, Trace};
+use script::{Script, Words};
 use std::path::Path;
 use word::{Seg, Word};
-
-/// A file that could not be parsed, with the 1-based position of the error.
-#[derive(Debug, Clone)]
-pub struct ParseError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
 
 /// Analyses one script, workflow or Cloud Build file into model facts.
 pub fn analyze(
@@ -83,21 +77,8 @@ fn parse_yaml(src: &SourceFile) -> Result<yaml::Node, ParseError> {
         column: e.column,
         message: e.message,
     })?;
-    shift(&mut root, src.bom);
+    yaml::shift(&mut root, src.bom);
     Ok(root)
-}
-
-/// Moves every offset of a tree parsed from a file's BOM-less body by `by`.
-pub(crate) fn shift(n: &mut yaml::Node, by: usize) {
-    n.at += by;
-    match &mut n.value {
-        yaml::Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, by)),
-        yaml::Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            shift(k, by);
-            shift(v, by);
-        }),
-        _ => {}
-    }
 }
 
 /// Parses and runs one script mapped into `src` by `e`, and reads its facts.

@@ -6,8 +6,8 @@
 //! to; this file is only about the flag's text.
 
 use super::argv::{Flag, Invocation};
-use super::facts::{Creates, Script, Words};
 use super::interp::Cmd;
+use super::script::{Creates, Script, Words};
 use super::word::Word;
 use crate::knowledge::Knowledge;
 use crate::model::{ArgStyle, FlagSite, FlagText, ScopeItem, Scopes};

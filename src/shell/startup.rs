@@ -8,12 +8,13 @@
 use super::argv::{self, Invocation};
 use super::embed::{self, Embedded};
 use super::interp::{self, Cmd};
+use super::syntax;
 use super::word::Word;
-use super::{syntax, yaml};
 use crate::knowledge::{Access, CommandUse, Knowledge, RoleUse};
 use crate::model::{ApiCall, Model, ScriptSource, Template, Unresolved};
 use crate::read::normalize;
 use crate::source::{FileId, Loc, SourceFile, Sources};
+use crate::yaml;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};

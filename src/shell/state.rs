@@ -160,3 +160,11 @@ pub(super) fn unplaced(v: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(|i| strip(i)).collect()),
     }
 }
+
+/// Whether `t` may name a shell variable.
+pub(super) fn is_name(t: &str) -> bool {
+    let mut cs = t.chars();
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

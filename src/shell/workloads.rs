@@ -8,9 +8,9 @@
 
 use super::argv::Invocation;
 use super::embed::Embedded;
-use super::facts::{Creates, Pending, Script, flag_text, identity, kind_of};
 use super::interp::Cmd;
 use super::scope_flags::{flag_scopes, flag_site, no_scopes_site, scopes_from, written};
+use super::script::{Creates, Pending, Script, flag_text, identity, kind_of};
 use super::word::{Seg, Word};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{

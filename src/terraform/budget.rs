@@ -70,7 +70,7 @@ impl Size {
         if self.bytes > MAX_VALUE_BYTES {
             Some(format!(
                 "the value is over the evaluation budget of {} of text, so it is unknown",
-                crate::human_size(MAX_VALUE_BYTES as u64)
+                crate::read::human_size(MAX_VALUE_BYTES as u64)
             ))
         } else if self.elements > MAX_VALUE_ELEMENTS {
             Some(format!(

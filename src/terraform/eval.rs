@@ -15,19 +15,18 @@
 //! arguments bound to the called module's variables.
 //!
 //! This file evaluates expression syntax; the values live in `value.rs`, the
-//! module tree in `instances.rs` and what `var.*`, `local.*`, resources and
+//! module tree in `tree.rs` (its instances are made in `instances.rs`) and what `var.*`, `local.*`, resources and
 //! data sources resolve to in `references.rs` (all re-exported here).
 
 use super::budget;
-use super::module::{Def, Index, Res, Src};
+use super::module::{Def, Src};
 use crate::source::Loc;
 use hcl::edit::Span;
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl::edit::template::{Element, Template};
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-pub use super::instances::{Children, Inst, Manifest, Modules, Tree};
+pub use super::tree::{Children, Env, Evaluator, Inst, Manifest, Modules, Tree};
 pub use super::value::{
     Items, MAX_ALTERNATIVES, V, Val, for_each_pairs, format_number, index, instance_key,
     values_equal,
@@ -38,85 +37,7 @@ pub use crate::read::normalize;
 /// How deep expressions and references may nest before evaluation gives up.
 const MAX_DEPTH: usize = 160;
 
-/// Values bound by `for_each`, `count`, `for` expressions and dynamic blocks.
-#[derive(Debug, Clone, Default)]
-pub struct Env {
-    vars: Vec<(String, Val)>,
-}
-
-impl Env {
-    pub fn with(&self, name: &str, value: Val) -> Env {
-        let mut env = self.clone();
-        env.vars.push((name.to_string(), value));
-        env
-    }
-
-    /// Binds `each.key`/`each.value`.
-    pub fn each(key: Val, value: Val) -> Env {
-        let mut m = BTreeMap::new();
-        m.insert("key".to_string(), key);
-        m.insert("value".to_string(), value);
-        Env::default().with("each", Val::new(V::Map(m), None))
-    }
-
-    /// Binds `count.index`.
-    pub fn count(index: usize) -> Env {
-        let mut m = BTreeMap::new();
-        m.insert("index".to_string(), Val::new(V::Num(index as f64), None));
-        Env::default().with("count", Val::new(V::Map(m), None))
-    }
-
-    fn get(&self, name: &str) -> Option<&Val> {
-        self.vars
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
-    }
-}
-
-/// Evaluates expressions of one module instance.
-#[derive(Clone)]
-pub struct Evaluator<'t, 'a> {
-    pub(super) tree: &'t Tree<'a>,
-    pub(super) id: usize,
-    pub(super) inst: Rc<Inst<'a>>,
-}
-
 impl<'t, 'a> Evaluator<'t, 'a> {
-    pub fn idx(&self) -> &'a Index<'a> {
-        self.inst.idx
-    }
-
-    /// The module instance path (`""` for the root).
-    pub fn path(&self) -> &str {
-        &self.inst.path
-    }
-
-    /// The full address of `local` (`TYPE.NAME[key]`) in this instance.
-    pub fn address(&self, local: &str) -> String {
-        if self.inst.path.is_empty() {
-            local.to_string()
-        } else {
-            format!("{}.{local}", self.inst.path)
-        }
-    }
-
-    /// The namespace of symbolic identities: the root module.
-    pub fn namespace(&self) -> &str {
-        &self.tree.namespace
-    }
-
-    /// The instance whose module call created this one (`None` for the root).
-    pub(super) fn parent(&self) -> Option<Evaluator<'t, 'a>> {
-        self.inst.parent.map(|p| self.tree.evaluator(p))
-    }
-
-    /// The `module` block that created this instance.
-    pub(super) fn calling_block(&self) -> Option<Res<'a>> {
-        self.inst.call
-    }
-
     pub fn def(&self, def: Def<'_>, env: &Env) -> Val {
         self.eval(def.expr, def.src, env)
     }

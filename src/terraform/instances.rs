@@ -1,5 +1,5 @@
-//! The module tree of one root module: the instances of every module call
-//! (one per `count` index or `for_each` key), each bound to its arguments and
+//! How module calls become instances of the module tree ([`super::tree`]):
+//! one per `count` index or `for_each` key, each bound to its arguments and
 //! directory, with the installed-module manifest that locates non-local
 //! sources.
 //!
@@ -8,127 +8,18 @@
 //! is the evaluator's job.
 
 use super::budget;
-use super::eval::{Env, Evaluator};
-use super::module::{Index, Res, Src, call_source, is_local_source};
+use super::module::{Res, Src, call_source, is_local_source};
+use super::tree::{Children, Env, Evaluator, Inst};
 use super::value::{V, Val, for_each_pairs, values_equal};
-use crate::model::Unresolved;
 use crate::read::normalize;
 use crate::source::Loc;
 use hcl::edit::expr::TraversalOperator;
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::rc::Rc;
 
 /// How deep module calls may nest.
 const MAX_MODULE_DEPTH: usize = 24;
 /// At most this many instances of one module call are analysed.
 const MAX_MODULE_INSTANCES: usize = 1000;
-
-/// Every module directory that was read, by normalized path.
-pub type Modules<'a> = BTreeMap<PathBuf, Index<'a>>;
-
-/// `.terraform/modules/modules.json` of a root module: where `terraform init`
-/// installed each non-local module call, by its key (`a.b` for `module.a.module.b`).
-#[derive(Debug, Default, Clone)]
-pub struct Manifest {
-    pub dirs: HashMap<String, PathBuf>,
-}
-
-/// One module instance: the root module, or one instance of a module call.
-pub struct Inst<'a> {
-    pub idx: &'a Index<'a>,
-    /// `""` for the root, else `module.a["k"].module.b`.
-    pub path: String,
-    /// The module call names from the root (the manifest key).
-    pub(super) keys: Vec<String>,
-    pub(super) parent: Option<usize>,
-    pub(super) call: Option<Res<'a>>,
-    /// `count.index` / `each` of this instance, for the call's arguments.
-    pub(super) env: Env,
-    /// The module directories from the root down to this one (recursion guard).
-    pub(super) dirs: Vec<PathBuf>,
-}
-
-/// The instances of one module call.
-#[derive(Debug, Clone)]
-pub enum Children {
-    /// No such module call.
-    Missing,
-    /// A call whose module is not available (or would recurse): not analysed.
-    Opaque,
-    /// `count`/`for_each` is not known.
-    Unknown,
-    One(usize),
-    /// `count` (numeric keys) or `for_each` (string keys) instances.
-    Many(Vec<(Val, usize)>),
-}
-
-/// The module instances of one root module, evaluated lazily.
-pub struct Tree<'a> {
-    pub(super) modules: &'a Modules<'a>,
-    pub(super) manifest: Option<&'a Manifest>,
-    /// The root module directory as shown: the namespace of symbolic identities.
-    pub namespace: String,
-    pub(super) root_dir: PathBuf,
-    pub(super) insts: RefCell<Vec<Rc<Inst<'a>>>>,
-    pub(super) children: RefCell<HashMap<(usize, String), Children>>,
-    pub(super) memo: RefCell<HashMap<(usize, String), Val>>,
-    pub(super) depth: Cell<usize>,
-    /// Expressions evaluated so far, against [`budget::MAX_STEPS`].
-    pub(super) steps: Cell<usize>,
-    /// What could not be followed (shown with `--verbose`).
-    pub notes: RefCell<Vec<Unresolved>>,
-}
-
-impl<'a> Tree<'a> {
-    pub fn new(
-        modules: &'a Modules<'a>,
-        root: &'a Index<'a>,
-        manifest: Option<&'a Manifest>,
-    ) -> Self {
-        let inst = Inst {
-            idx: root,
-            path: String::new(),
-            keys: Vec::new(),
-            parent: None,
-            call: None,
-            env: Env::default(),
-            dirs: vec![root.dir.clone()],
-        };
-        Tree {
-            modules,
-            manifest,
-            namespace: root.module.clone(),
-            root_dir: root.dir.clone(),
-            insts: RefCell::new(vec![Rc::new(inst)]),
-            children: RefCell::new(HashMap::new()),
-            memo: RefCell::new(HashMap::new()),
-            depth: Cell::new(0),
-            steps: Cell::new(0),
-            notes: RefCell::new(Vec::new()),
-        }
-    }
-
-    /// The evaluator of the root module.
-    pub fn root(&self) -> Evaluator<'_, 'a> {
-        self.evaluator(0)
-    }
-
-    pub(super) fn evaluator(&self, id: usize) -> Evaluator<'_, 'a> {
-        let inst = self.insts.borrow().get(id).cloned();
-        let inst = inst.unwrap_or_else(|| self.insts.borrow()[0].clone());
-        Evaluator {
-            tree: self,
-            id,
-            inst,
-        }
-    }
-
-    pub(super) fn note(&self, loc: Loc, what: String) {
-        self.notes.borrow_mut().push(Unresolved { loc, what });
-    }
-}
 
 impl<'t, 'a> Evaluator<'t, 'a> {
     /// The instances of `module "name"` called from this instance.

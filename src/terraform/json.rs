@@ -17,7 +17,7 @@
 //! types it reads ([`NESTED_BLOCKS`]) are taken as blocks, everything else as
 //! attributes.
 
-use super::ParseError;
+use super::syntax::ParseError;
 use super::syntax::{Attr, Block, Body, Src};
 use crate::source::{FileId, Loc};
 use hcl::edit::expr::{Array, Expression, Object, ObjectKey, ObjectValue};

@@ -4,8 +4,8 @@
 //! Each gets the scopes its service gives when the configuration names none,
 //! from the knowledge base (`rules/scopes.json`), so the defaults carry their source.
 
+use super::account::{attached, name_of, unresolved};
 use super::eval::V;
-use super::extract::{attached, name_of, unresolved};
 use super::object::{Obj, ResourceInst};
 use crate::knowledge::{Knowledge, SCOPE_PREFIX};
 use crate::model::{Account, Identity, Model, ScopeItem, Scopes, Unit, Workload, WorkloadIdentity};

@@ -3,6 +3,7 @@
 //! variable files and JSON plans, then turn each root module, with the module
 //! instances it calls, into model facts ([`project::analyse`]).
 
+mod account;
 pub mod budget;
 mod custom_role;
 pub mod eval;
@@ -22,21 +23,15 @@ mod references;
 pub mod syntax;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod types;
 mod value;
 
 use crate::discover::FileKind;
 use crate::source::{FileId, SourceFile};
 use module::ParsedFile;
+pub use syntax::ParseError;
 use syntax::{Body, Src};
-
-/// A file that could not be parsed, with the 1-based position of the error.
-#[derive(Debug, Clone)]
-pub struct ParseError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
 
 /// What a parsed input is.
 pub enum Parsed {

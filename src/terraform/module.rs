@@ -7,8 +7,9 @@ pub use super::syntax::{Def, Src};
 use crate::discover::FileKind;
 use crate::source::{FileId, Loc};
 use hcl::edit::expr::Expression;
+use hcl::edit::template::Element;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A parsed file of the module.
 #[derive(Clone)]
@@ -166,9 +167,7 @@ impl<'a> Index<'a> {
                     if let (None, Some(a)) = (alias, res.attr("project")) {
                         self.provider_project = Some(a);
                     }
-                    if let Some(name) =
-                        super::providers::configured_name(local, alias.map(|a| a.expr))
-                    {
+                    if let Some(name) = configured_name(local, alias.map(|a| a.expr)) {
                         self.provider_projects.insert(name, res.attr("project"));
                     }
                 }
@@ -190,4 +189,41 @@ pub fn call_source(call: &Res<'_>) -> Option<String> {
 /// reads in place rather than installing.
 pub fn is_local_source(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
+}
+
+/// The provider local names whose `project` places resources.
+pub(super) const GOOGLE_PROVIDERS: &[&str] = &["google", "google-beta"];
+
+/// The name a `provider` block configures: `google`, or `google.ALIAS`.
+pub fn configured_name(local: &str, alias: Option<&Expression>) -> Option<String> {
+    if !GOOGLE_PROVIDERS.contains(&local) {
+        return None;
+    }
+    match alias {
+        None => Some(local.to_string()),
+        // An alias that is not a literal string: no reference can name it.
+        Some(a) => Some(format!("{local}.{}", literal_text(a)?.trim())),
+    }
+}
+
+/// The text of a string without interpolations: a quoted string, or a
+/// template of literal parts only (how the JSON syntax reads every string).
+pub(super) fn literal_text(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::String(s) => Some(s.value().to_string()),
+        Expression::StringTemplate(t) => t
+            .iter()
+            .map(|e| match e {
+                Element::Literal(l) => Some(l.value().as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// How a module directory is named to users.
+pub fn module_name(dir: &Path) -> String {
+    let s = crate::discover::display_path(dir);
+    if s.is_empty() { ".".to_string() } else { s }
 }

@@ -19,10 +19,10 @@
 //! located in the plan file, at the resource's entry in `planned_values`, and no
 //! patch is offered.
 
-use super::ParseError;
 use super::eval::{Modules, V, Val, normalize};
 use super::json::parse_value;
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
+use super::syntax::ParseError;
 use crate::knowledge::Knowledge;
 use crate::model::Unresolved;
 use crate::model::marker;
@@ -739,7 +739,7 @@ pub fn resources(
     modules: &Modules<'_>,
 ) -> PlanResult {
     let plan_dir = p.path.parent().unwrap_or(Path::new("")).to_path_buf();
-    let mut fallback = Resources::new(super::project::module_name(&plan_dir));
+    let mut fallback = Resources::new(super::module::module_name(&plan_dir));
     let root = match parse_value(&p.text) {
         Ok(v) => v,
         Err(_) => {

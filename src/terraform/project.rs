@@ -13,7 +13,7 @@
 use super::Parsed;
 use super::eval::{Manifest, Modules, Tree, normalize};
 use super::extract;
-use super::module::{Index, ParsedFile, Res, call_source, is_local_source};
+use super::module::{Index, ParsedFile, Res, call_source, is_local_source, module_name};
 use super::object::{self, Resources};
 use super::plan::{self, PlanInput};
 use crate::model::{Model, Unit};
@@ -159,18 +159,13 @@ fn merged(models: Vec<Model>) -> Model {
     model
 }
 
-/// How a module directory is named to users.
-pub fn module_name(dir: &Path) -> String {
-    let s = crate::discover::display_path(dir);
-    if s.is_empty() { ".".to_string() } else { s }
-}
-
 /// `.terraform/modules/modules.json` of a root module, when `terraform init`
 /// wrote one: read like an input (a regular file, not a link, within the
 /// default size limit), or not at all.
 pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     let path = dir.join(".terraform/modules/modules.json");
-    let bytes = crate::read::file(&path, crate::DEFAULT_MAX_FILE_SIZE, Links::Refuse).ok()?;
+    let bytes =
+        crate::read::file(&path, crate::options::DEFAULT_MAX_FILE_SIZE, Links::Refuse).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let mut m = Manifest::default();
     for e in v.get("Modules")?.as_array()? {

@@ -7,12 +7,8 @@
 //! call does not map it.
 
 use super::eval::{Evaluator, Val};
-use super::module::Res;
+use super::module::{GOOGLE_PROVIDERS, Res, literal_text};
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
-use hcl::edit::template::Element;
-
-/// The provider local names whose `project` places resources.
-const GOOGLE_PROVIDERS: &[&str] = &["google", "google-beta"];
 
 /// The configuration a `provider` reference names, as `NAME` or `NAME.ALIAS`
 /// (`google.ml`); `None` for anything that is not a Google provider reference.
@@ -35,34 +31,6 @@ pub fn reference(expr: &Expression) -> Option<String> {
     };
     let local = name.split('.').next().unwrap_or_default();
     GOOGLE_PROVIDERS.contains(&local).then_some(name)
-}
-
-/// The name a `provider` block configures: `google`, or `google.ALIAS`.
-pub fn configured_name(local: &str, alias: Option<&Expression>) -> Option<String> {
-    if !GOOGLE_PROVIDERS.contains(&local) {
-        return None;
-    }
-    match alias {
-        None => Some(local.to_string()),
-        // An alias that is not a literal string: no reference can name it.
-        Some(a) => Some(format!("{local}.{}", literal_text(a)?.trim())),
-    }
-}
-
-/// The text of a string without interpolations: a quoted string, or a
-/// template of literal parts only (how the JSON syntax reads every string).
-fn literal_text(expr: &Expression) -> Option<String> {
-    match expr {
-        Expression::String(s) => Some(s.value().to_string()),
-        Expression::StringTemplate(t) => t
-            .iter()
-            .map(|e| match e {
-                Element::Literal(l) => Some(l.value().as_str()),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
 }
 
 /// The caller's configuration a module call passes under `name`

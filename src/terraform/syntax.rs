@@ -6,6 +6,7 @@
 //! attribute value on its own. Either way an attribute carries the [`Src`]
 //! that turns its expression's spans into locations in the file.
 
+pub use crate::source::ParseError;
 use crate::source::{FileId, Loc};
 use hcl::edit::Span;
 use hcl::edit::expr::Expression;

@@ -199,7 +199,7 @@ locals {
     let files = [("m/main.tf", src)];
     let identity = |name: &str| {
         let v = local(&files, "m", name);
-        crate::model::marker::identity_of(v.as_str().unwrap())
+        crate::model::Identity::from_value(v.as_str().unwrap())
     };
     assert_eq!(
         identity("mine"),

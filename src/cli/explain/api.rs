@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::role::{Revision, revision, write_revision};
-use super::{ScopeRef, scope_ref, scope_refs};
+use super::terms::{ScopeRef, scope_ref, scope_refs};
 
 #[derive(Serialize)]
 pub(super) struct ApiAnswer {

@@ -23,18 +23,19 @@
 //! ([`verdict`], [`role`], [`api`], [`scope`]).
 
 use super::AnswerFormat;
-use clap::ValueEnum;
-use scopelint::knowledge::{Knowledge, Role, RoleClass, nearest_n};
-use scopelint::model::Dialect as ModelDialect;
+use scopelint::knowledge::{Knowledge, nearest_n};
 use serde::Serialize;
 use std::process::ExitCode;
 
 mod api;
+mod query;
 mod role;
 mod scope;
+mod terms;
 mod verdict;
 
 use api::{ApiAnswer, api_answer};
+use query::{DialectArg, QueryError, lookup_role};
 use role::{RoleAnswer, role_answer};
 use scope::{ScopeAnswer, scope_answer};
 use verdict::{VerdictAnswer, verdict};
@@ -66,48 +67,6 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AnswerFormat::Pretty)]
     format: AnswerFormat,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DialectArg {
-    Gcloud,
-    Terraform,
-}
-
-impl DialectArg {
-    fn model(self) -> ModelDialect {
-        match self {
-            DialectArg::Gcloud => ModelDialect::Gcloud,
-            DialectArg::Terraform => ModelDialect::Terraform,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            DialectArg::Gcloud => "gcloud",
-            DialectArg::Terraform => "terraform",
-        }
-    }
-}
-
-/// A query that cannot be answered: an unknown name or a usage mistake (exit 2).
-struct QueryError {
-    message: String,
-    nearest: Vec<String>,
-}
-
-impl QueryError {
-    fn new(message: impl Into<String>) -> Self {
-        QueryError {
-            message: message.into(),
-            nearest: Vec::new(),
-        }
-    }
-
-    fn with_nearest<'a>(mut self, nearest: impl IntoIterator<Item = &'a str>) -> Self {
-        self.nearest = nearest.into_iter().map(str::to_string).collect();
-        self
-    }
 }
 
 pub fn run(args: &ExplainArgs) -> ExitCode {
@@ -240,141 +199,4 @@ fn all_names(kb: &Knowledge) -> impl Iterator<Item = &str> {
         .chain(kb.scopes.terraform.aliases.keys())
         .chain(kb.scopes.known.iter())
         .map(String::as_str)
-}
-
-fn lookup_role<'k>(kb: &'k Knowledge, name: &str) -> Result<(&'k str, &'k Role), QueryError> {
-    if let Some((k, r)) = kb.roles.get_key_value(name) {
-        return Ok((k.as_str(), r));
-    }
-    if name.starts_with("projects/") || name.starts_with("organizations/") {
-        return Err(QueryError::new(format!(
-            "`{name}` is a custom role: scopelint knows only Google's predefined roles (roles/...)"
-        )));
-    }
-    if !name.starts_with("roles/")
-        && let Some((k, r)) = kb.roles.get_key_value(&format!("roles/{name}"))
-    {
-        return Ok((k.as_str(), r));
-    }
-    Err(
-        QueryError::new(format!("unknown role `{name}`")).with_nearest(nearest_n(
-            name,
-            kb.roles.keys().map(String::as_str),
-            5,
-        )),
-    )
-}
-
-// ------------------------------------------------------------------ scopes
-
-/// A scope with the names people write it by.
-#[derive(Serialize, Clone)]
-struct ScopeRef {
-    /// The short name (after `https://www.googleapis.com/auth/`).
-    scope: String,
-    url: String,
-    /// gcloud `--scopes` aliases that stand for exactly this scope.
-    gcloud: Vec<String>,
-    /// The Terraform provider's alias, if it has one.
-    terraform: Option<String>,
-}
-
-fn scope_ref(kb: &Knowledge, short: &str) -> ScopeRef {
-    ScopeRef {
-        scope: short.to_string(),
-        url: Knowledge::url(short),
-        gcloud: kb
-            .gcloud_aliases(short)
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        terraform: kb.terraform_alias(short).map(str::to_string),
-    }
-}
-
-fn scope_refs<'a>(kb: &Knowledge, shorts: impl IntoIterator<Item = &'a String>) -> Vec<ScopeRef> {
-    shorts.into_iter().map(|s| scope_ref(kb, s)).collect()
-}
-
-impl ScopeRef {
-    /// `cloud-platform`, or `devstorage.read_only (gcloud storage-ro, Terraform storage-ro)`.
-    fn pretty(&self) -> String {
-        let mut names = Vec::new();
-        if !self.gcloud.is_empty() {
-            names.push(format!("gcloud {}", self.gcloud.join("/")));
-        }
-        if let Some(t) = &self.terraform {
-            names.push(format!("Terraform {t}"));
-        }
-        if names.is_empty() {
-            format!("{} (no alias: {})", self.scope, self.url)
-        } else if self.gcloud.len() == 1
-            && self.gcloud.first() == Some(&self.scope)
-            && self.terraform.as_ref() == Some(&self.scope)
-        {
-            format!("{} (alias in gcloud and Terraform)", self.scope)
-        } else {
-            format!("{} ({})", self.scope, names.join(", "))
-        }
-    }
-
-    /// How to write it in `dialect`: the alias, else the URL.
-    fn spelled(&self, dialect: DialectArg) -> String {
-        let alias = match dialect {
-            DialectArg::Gcloud => self.gcloud.first(),
-            DialectArg::Terraform => self.terraform.as_ref(),
-        };
-        alias.cloned().unwrap_or_else(|| self.url.clone())
-    }
-}
-
-// ------------------------------------------------------------------ verdicts
-
-fn class_str(c: RoleClass) -> &'static str {
-    match c {
-        RoleClass::Api => "api",
-        RoleClass::ScopeIndependent => "scope-independent",
-        RoleClass::AllServices => "all-services",
-        RoleClass::ServiceAgent => "service-agent",
-        RoleClass::Unmapped => "unmapped",
-    }
-}
-
-/// What a role class means for scopes, in words.
-fn class_meaning(c: RoleClass, note: Option<&str>) -> String {
-    let base = match c {
-        RoleClass::Api => "judged per API against the workload's scopes",
-        RoleClass::ScopeIndependent => {
-            "does not depend on the VM's OAuth scopes; `check` never reports it"
-        }
-        RoleClass::AllServices => {
-            "spans all services; `check` reports it only through SL005 (an enabled API the scopes do not cover)"
-        }
-        RoleClass::ServiceAgent => {
-            "a service agent role: Google services hold it, not a VM's identity, so `check` never reports it"
-        }
-        RoleClass::Unmapped => {
-            "its APIs' scopes are not in the knowledge base, so `check` never reports it"
-        }
-    };
-    match note {
-        Some(n) if c != RoleClass::Api => format!("{base} ({n})"),
-        _ => base.to_string(),
-    }
-}
-
-// ------------------------------------------------------------------ roles
-
-// ------------------------------------------------------------------ APIs
-
-// ------------------------------------------------------------------ scope aliases
-
-fn preview(list: &[String]) -> String {
-    const N: usize = 6;
-    if list.is_empty() {
-        return String::new();
-    }
-    let head: Vec<&str> = list.iter().take(N).map(String::as_str).collect();
-    let more = if list.len() > N { ", ..." } else { "" };
-    format!(": {}{more}", head.join(", "))
 }

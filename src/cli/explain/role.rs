@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{ScopeRef, class_meaning, class_str, scope_ref, scope_refs};
+use super::terms::{ScopeRef, class_meaning, class_str, scope_ref, scope_refs};
 
 #[derive(Serialize)]
 pub(super) struct RoleAnswer {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{ScopeRef, preview, scope_ref};
+use super::terms::{ScopeRef, preview, scope_ref};
 
 #[derive(Serialize)]
 pub(super) struct ScopeAnswer {

@@ -20,9 +20,8 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{
-    DialectArg, QueryError, ScopeRef, class_meaning, class_str, lookup_role, scope_ref, scope_refs,
-};
+use super::query::{DialectArg, QueryError, lookup_role};
+use super::terms::{ScopeRef, class_meaning, class_str, scope_ref, scope_refs};
 
 /// A verdict as the JSON output spells it.
 pub(super) fn verdict_str(v: Option<Verdict>) -> &'static str {

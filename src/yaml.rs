@@ -1,11 +1,11 @@
-//! YAML inputs that hold shell: `run:` steps of GitHub Actions workflows,
-//! Cloud Build steps (`entrypoint: gcloud` with `args`, `bash -c` scripts,
-//! `script:`), and cloud-init `runcmd`. Parsed with serde-saphyr into a tree
-//! that keeps each node's byte offset; a scalar's text is then mapped back to
-//! the file line by line, so locations point at the right line. Config
-//! Connector files ([`crate::krm`]) are read with the same tree, one per document.
+//! YAML read into a tree that keeps each node's byte offset (parsed with
+//! serde-saphyr), and a scalar's text mapped back to the file line by line,
+//! so that locations point at the right line: the reader of every YAML
+//! input. The shell front end finds scripts in it (`run:` steps of GitHub
+//! Actions workflows, Cloud Build steps, cloud-init `runcmd`), the Config
+//! Connector reader ([`crate::krm`]) its objects, one per document.
 
-use super::embed::Embedded;
+use crate::embedded::Embedded;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
@@ -464,6 +464,19 @@ fn plain(text: &str, at: usize) -> (Style, Embedded, usize) {
         pos = le2 + 1;
     }
     (Style::Plain, e, last)
+}
+
+/// Moves every offset of a tree parsed from a file's BOM-less body by `by`.
+pub fn shift(n: &mut Node, by: usize) {
+    n.at += by;
+    match &mut n.value {
+        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, by)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            shift(k, by);
+            shift(v, by);
+        }),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
