@@ -561,3 +561,100 @@ fn levenshtein(a: &str, b: &str) -> usize {
     }
     prev.last().copied().unwrap_or(0)
 }
+
+/// `rules/methods.json`: every service's authentication rules, per
+/// configuration file, in rule order.
+#[derive(Debug, Deserialize)]
+struct MethodsFile {
+    header: MethodsHeader,
+    services: BTreeMap<String, Vec<ServiceRules>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MethodsHeader {
+    source: String,
+}
+
+/// One service configuration's rules: `(selector, scopes)`, the last matching one winning.
+#[derive(Debug, Deserialize)]
+struct ServiceRules {
+    file: String,
+    rules: Vec<(String, Vec<String>)>,
+}
+
+/// The scopes one RPC accepts, as its service's configurations say.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MethodScopes {
+    /// Short names (`cloud-platform.read-only`).
+    pub scopes: Vec<String>,
+    /// The configuration files and the revision they were read at.
+    pub source: String,
+}
+
+/// Whether an authentication rule's selector names `method`: the method
+/// itself, a prefix ending in `.*`, or `*`.
+fn selects(selector: &str, method: &str) -> bool {
+    selector == "*"
+        || selector == method
+        || selector
+            .strip_suffix(".*")
+            .and_then(|prefix| method.strip_prefix(prefix))
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+impl Knowledge {
+    /// The scopes `method` of `service` accepts (the RPC's full name, as a
+    /// 403 error body's `metadata.method` gives it), from the service's
+    /// configurations: in each file the last rule that selects the method.
+    /// `None` when no rule selects it, when a rule names no scope, or when
+    /// two configurations of the service disagree. The table is parsed on
+    /// first use: only `why-403` needs it.
+    pub fn method_scopes(&self, service: &str, method: &str) -> Option<MethodScopes> {
+        static METHODS: OnceLock<Option<MethodsFile>> = OnceLock::new();
+        let table = METHODS
+            .get_or_init(|| serde_json::from_str(include_str!("../rules/methods.json")).ok())
+            .as_ref()?;
+        let canonical = self.api(service).map_or(service, |(name, _)| name);
+        let configs = table
+            .services
+            .get(service)
+            .or_else(|| table.services.get(canonical))?;
+        let mut answer: Option<&Vec<String>> = None;
+        let mut files = Vec::new();
+        for config in configs {
+            let Some((_, scopes)) = config.rules.iter().rev().find(|(s, _)| selects(s, method))
+            else {
+                continue;
+            };
+            if answer.is_some_and(|a| a != scopes) {
+                return None;
+            }
+            answer = Some(scopes);
+            files.push(config.file.as_str());
+        }
+        let scopes = answer.filter(|s| !s.is_empty())?;
+        Some(MethodScopes {
+            scopes: scopes.clone(),
+            source: format!(
+                "{} {} authentication.rules",
+                table.header.source,
+                files.join(", ")
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+
+    #[test]
+    fn a_selector_names_a_method_a_service_or_everything() {
+        let m = "google.cloud.x.v1.Svc.GetThing";
+        assert!(selects("google.cloud.x.v1.Svc.GetThing", m));
+        assert!(selects("google.cloud.x.v1.Svc.*", m));
+        assert!(selects("*", m));
+        assert!(!selects("google.cloud.x.v1.Sv.*", m));
+        assert!(!selects("google.cloud.x.v1.Svc.GetThingElse", m));
+    }
+}

@@ -24,7 +24,9 @@ fn why(args: &[&str]) -> Value {
 }
 
 #[test]
-fn a_vertex_scope_error_on_the_field_note_vm_asks_for_cloud_platform() {
+/// The error names GenerateContent, which the aiplatform service configuration
+/// lets cloud-platform.read-only call (the API as a whole needs cloud-platform).
+fn a_vertex_scope_error_is_judged_by_the_method_it_names() {
     let a = why(&[
         "--error-file",
         "tests/data/vertex-scope-403.json",
@@ -43,7 +45,18 @@ fn a_vertex_scope_error_on_the_field_note_vm_asks_for_cloud_platform() {
         a["accepted_by_every_method"],
         serde_json::json!(["cloud-platform"])
     );
-    assert_eq!(a["add"], "cloud-platform");
+    assert_eq!(
+        a["method_scopes"]["scopes"],
+        serde_json::json!(["cloud-platform", "cloud-platform.read-only"])
+    );
+    assert!(
+        a["method_scopes"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("google/cloud/aiplatform/v1/aiplatform_v1.yaml"),
+        "{a}"
+    );
+    assert_eq!(a["add"], "cloud-platform.read-only");
     let commands: Vec<&str> = a["commands"]
         .as_array()
         .unwrap()
@@ -57,7 +70,9 @@ fn a_vertex_scope_error_on_the_field_note_vm_asks_for_cloud_platform() {
     );
     // The VM's scopes are kept beside the new one.
     assert!(
-        commands[1].contains("--scopes=cloud-platform,storage-ro,logging-write,"),
+        commands[1].contains(
+            "--scopes=https://www.googleapis.com/auth/cloud-platform.read-only,storage-ro,logging-write,"
+        ),
         "{}",
         commands[1]
     );

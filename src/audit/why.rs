@@ -5,7 +5,7 @@
 //! `type.googleapis.com/google.rpc.ErrorInfo` (`reason`, `metadata.service`,
 //! `metadata.method`), or the plain text of the message.
 
-use crate::knowledge::{CLOUD_PLATFORM, Knowledge};
+use crate::knowledge::{CLOUD_PLATFORM, Knowledge, MethodScopes};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -134,6 +134,9 @@ pub struct Diagnosis {
     pub accepted_by_every_method: Vec<String>,
     /// Scopes only some methods accept.
     pub accepted_by_some_methods: Vec<String>,
+    /// The scopes the method named in the error accepts, when its service's
+    /// configurations say.
+    pub method_scopes: Option<MethodScopes>,
     /// The VM's scopes, when given.
     pub scopes: Option<Vec<String>>,
     /// The scope to add (none when a given scope is already accepted).
@@ -166,6 +169,10 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
             .unwrap_or_default();
         some.retain(|s| !every.contains(s));
     }
+    let method_scopes = match (&error.service, &error.method) {
+        (Some(service), Some(method)) => kb.method_scopes(service, method),
+        _ => None,
+    };
     let given: Option<BTreeSet<&str>> = scopes
         .as_ref()
         .map(|s| s.iter().map(String::as_str).collect());
@@ -191,16 +198,37 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
                 "the access token lacks every scope that {service}{} accepts (ACCESS_TOKEN_SCOPE_INSUFFICIENT): IAM was not asked. Scopes are set on the VM and change only while it is stopped.",
                 error.method.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
             ));
-            match (&api, &given) {
-                (None, _) => explanation.push(format!(
+            match (&api, &given, &method_scopes) {
+                (_, Some(given), Some(m)) if m.scopes.iter().any(|s| given.contains(s.as_str())) => {
+                    explanation.push(format!(
+                        "a given scope is accepted by {}: the token in use may predate the change (the VM was not stopped and started since), or the call was made with other credentials",
+                        error.method.as_deref().unwrap_or("the method")
+                    ));
+                }
+                (_, _, Some(m)) => {
+                    let pick = narrowest(&m.scopes);
+                    explanation.push(format!(
+                        "add {pick}: {} accepts {} ({})",
+                        error.method.as_deref().unwrap_or("the method"),
+                        m.scopes.join(", "),
+                        m.source
+                    ));
+                    if pick != CLOUD_PLATFORM {
+                        explanation.push(format!(
+                            "{CLOUD_PLATFORM} covers this and every other method of {service}"
+                        ));
+                    }
+                    add = Some(pick);
+                }
+                (None, _, None) => explanation.push(format!(
                     "{service} is not in the knowledge base: which scopes it accepts is not known here; {CLOUD_PLATFORM} is accepted by every Google Cloud API"
                 )),
-                (Some(_), Some(given)) if every.iter().any(|s| given.contains(s.as_str())) => {
+                (Some(_), Some(given), None) if every.iter().any(|s| given.contains(s.as_str())) => {
                     explanation.push(
                         "a given scope is accepted by every method of the API: the token in use may predate the change (the VM was not stopped and started since), or the call was made with other credentials".to_string(),
                     );
                 }
-                (Some(_), _) => {
+                (Some(_), _, None) => {
                     // The narrowest scope every method accepts, else cloud-platform.
                     let pick = every
                         .iter()
@@ -220,10 +248,34 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
         api: api.map(|(name, _)| name),
         accepted_by_every_method: every.into_iter().collect(),
         accepted_by_some_methods: some.into_iter().collect(),
+        method_scopes,
         scopes,
         add,
         explanation,
     }
+}
+
+/// The narrowest of the scopes a method accepts: a service's own read-only
+/// scope, else its own scope (one short of full control or admin first),
+/// else `cloud-platform.read-only`, else `cloud-platform`.
+fn narrowest(accepted: &[String]) -> String {
+    let rank = |s: &str| {
+        let read_only =
+            s.ends_with("read_only") || s.ends_with("readonly") || s.ends_with(".read-only");
+        let broad = s.ends_with("full_control") || s.ends_with(".admin") || s.ends_with("admin");
+        match (s.starts_with(CLOUD_PLATFORM), read_only, broad) {
+            (false, true, _) => 0,
+            (false, false, false) => 1,
+            (false, false, true) => 2,
+            (true, true, _) => 3,
+            (true, false, _) => 4,
+        }
+    };
+    accepted
+        .iter()
+        .min_by_key(|s| rank(s))
+        .cloned()
+        .unwrap_or_else(|| CLOUD_PLATFORM.to_string())
 }
 
 #[cfg(test)]
@@ -281,5 +333,72 @@ mod tests {
             host_service("see https://pubsub.googleapis.com/v1/x"),
             Some("pubsub.googleapis.com".to_string())
         );
+    }
+
+    #[test]
+    fn the_narrowest_scope_of_a_method() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            narrowest(&v(&["cloud-platform", "cloud-platform.read-only"])),
+            "cloud-platform.read-only"
+        );
+        assert_eq!(
+            narrowest(&v(&[
+                "cloud-platform",
+                "devstorage.full_control",
+                "devstorage.read_write"
+            ])),
+            "devstorage.read_write"
+        );
+        assert_eq!(
+            narrowest(&v(&[
+                "cloud-platform",
+                "devstorage.read_only",
+                "cloud-platform.read-only"
+            ])),
+            "devstorage.read_only"
+        );
+        assert_eq!(narrowest(&v(&["cloud-platform"])), "cloud-platform");
+    }
+
+    /// The method named in the body narrows the answer to what it accepts.
+    #[test]
+    fn a_named_method_is_judged_by_its_own_scopes() {
+        let Ok(kb) = Knowledge::get() else {
+            panic!("knowledge base");
+        };
+        let d = diagnose(
+            kb,
+            ErrorBody::parse(BODY),
+            Some(vec!["devstorage.read_only".into()]),
+        );
+        let m = d.method_scopes.as_ref().map(|m| m.scopes.clone());
+        assert_eq!(
+            m,
+            Some(vec![
+                "cloud-platform".to_string(),
+                "cloud-platform.read-only".to_string()
+            ])
+        );
+        assert_eq!(d.add.as_deref(), Some("cloud-platform.read-only"));
+        assert!(
+            d.explanation
+                .iter()
+                .any(|e| e.contains("aiplatform_v1.yaml")),
+            "{:?}",
+            d.explanation
+        );
+        // A given scope the method accepts: the scopes are not what is missing.
+        let d = diagnose(
+            kb,
+            ErrorBody::parse(BODY),
+            Some(vec!["cloud-platform.read-only".into()]),
+        );
+        assert_eq!(d.add, None);
+        // A method no configuration names: judged by the API as before.
+        let other = BODY.replace("PredictionService.GenerateContent", "NoSuchService.Call");
+        let d = diagnose(kb, ErrorBody::parse(&other), None);
+        assert_eq!(d.method_scopes, None);
+        assert_eq!(d.add.as_deref(), Some("cloud-platform"));
     }
 }

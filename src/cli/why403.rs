@@ -239,15 +239,21 @@ fn pretty(a: &Answer) -> String {
     if let Some(m) = &d.error.method {
         out.push_str(&format!("method: {}\n", visible(m)));
     }
+    if let Some(m) = &d.method_scopes {
+        out.push_str(&format!(
+            "accepted by this method: {}\n",
+            m.scopes.join(", ")
+        ));
+    }
     if !d.accepted_by_every_method.is_empty() {
         out.push_str(&format!(
-            "accepted by every method: {}\n",
+            "accepted by every method of the API: {}\n",
             d.accepted_by_every_method.join(", ")
         ));
     }
     if !d.accepted_by_some_methods.is_empty() {
         out.push_str(&format!(
-            "accepted by some methods only: {}\n",
+            "accepted by some of its methods only: {}\n",
             d.accepted_by_some_methods.join(", ")
         ));
     }

@@ -1,4 +1,5 @@
-//! `gen-rules`: builds rules/scopes.json, rules/apis.json, rules/roles.json and rules/SOURCES.md.
+//! `gen-rules`: builds rules/scopes.json, rules/apis.json, rules/roles.json, rules/methods.json
+//! and rules/SOURCES.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -90,13 +91,15 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         .split_once('@')
         .map_or(pinned.googleapis.as_str(), |(_, c)| c)
         .to_string();
-    let service_configs = match vendor::input_path(inp.kb_dir, SERVICE_AUTH).is_file() {
-        true => grpc::apis(
-            &read_input_json(inp.kb_dir, SERVICE_AUTH)?,
-            &googleapis_commit,
-        ),
-        false => BTreeMap::new(),
-    };
+    let service_auth: Option<grpc::ServiceAuth> =
+        match vendor::input_path(inp.kb_dir, SERVICE_AUTH).is_file() {
+            true => Some(read_input_json(inp.kb_dir, SERVICE_AUTH)?),
+            false => None,
+        };
+    let service_configs = service_auth
+        .as_ref()
+        .map(|auth| grpc::apis(auth, &googleapis_commit))
+        .unwrap_or_default();
     let table = apis::build(&docs, &ov, discovery_label, service_configs)?;
     let mut diag = Diagnostics::default();
     let mut roles = roles::classify(&summary, &rs, &ov, &table, &mut diag)?;
@@ -257,6 +260,17 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
     files.insert("scopes.json".to_string(), to_pretty_sorted(&scopes_json));
     files.insert("apis.json".to_string(), to_pretty_sorted(&apis_json));
     files.insert("roles.json".to_string(), to_pretty_sorted(&roles_json));
+    if let Some(auth) = &service_auth {
+        let methods_json = json!({
+            "header": {
+                "generated_by": GENERATED_BY,
+                "source": pinned.googleapis,
+                "what": "every service configuration's authentication.rules",
+            },
+            "services": grpc::method_rules(auth),
+        });
+        files.insert("methods.json".to_string(), to_pretty_sorted(&methods_json));
+    }
     files.insert("SOURCES.md".to_string(), sources_md);
     Ok(Generated {
         files,
@@ -420,6 +434,7 @@ fn sources_md(
         "| `roles.json` | All {role_total} IAM roles of iam-dataset ({}). `api` roles list their uses: API, access class, and `needs_any_of` (any one of these scopes fully satisfies the use). |\n",
         counts.join(", ")
     ));
+    s.push_str("| `methods.json` | Per service, the authentication rules of each googleapis service configuration (`[selector, scopes]` in file order; within a file the last matching rule wins): the scopes one RPC accepts, as a 403 error body names it (`google.cloud.aiplatform.v1.PredictionService.GenerateContent`). Read by `scopelint why-403`. |\n");
     s.push_str("| `overrides.yaml` | Hand-curated input of the generator: gRPC-only APIs, API adjustments, role uses, scope-independent roles, workload and infrastructure APIs. Every entry has a `reason` and a `source`. |\n");
     s.push_str("| `SOURCES.md` | This file. |\n\n");
     s.push_str("## Sources\n\n");

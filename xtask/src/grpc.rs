@@ -62,6 +62,37 @@ fn is_stable_file(file: &str) -> bool {
         .all(is_stable_version)
 }
 
+/// Every service's authentication rules as its configuration files write them: per file (in
+/// path order) the `[selector, scopes]` pairs in rule order, mixins included, since within one
+/// file the last matching rule wins. What `scopelint why-403` reads to name the scopes of the one
+/// method an error names.
+pub fn method_rules(auth: &ServiceAuth) -> serde_json::Value {
+    let mut services: BTreeMap<&str, Vec<&ServiceConfig>> = BTreeMap::new();
+    for s in auth.services.iter().filter(|s| !s.auth_rules.is_empty()) {
+        services.entry(s.name.as_str()).or_default().push(s);
+    }
+    let mut out = serde_json::Map::new();
+    for (name, mut configs) in services {
+        configs.sort_by(|a, b| a.file.cmp(&b.file));
+        let files: Vec<serde_json::Value> = configs
+            .iter()
+            .map(|c| {
+                let rules: Vec<serde_json::Value> = c
+                    .auth_rules
+                    .iter()
+                    .map(|r| {
+                        let scopes: Vec<String> = r.scopes.iter().map(|s| short_scope(s)).collect();
+                        serde_json::json!([r.selector, scopes])
+                    })
+                    .collect();
+                serde_json::json!({"file": c.file, "rules": rules})
+            })
+            .collect();
+        out.insert(name.to_string(), serde_json::Value::Array(files));
+    }
+    serde_json::Value::Object(out)
+}
+
 /// The API entries of every service with scoped rules, keyed by service name (the API host).
 pub fn apis(auth: &ServiceAuth, commit: &str) -> BTreeMap<String, Api> {
     let mut by_name: BTreeMap<&str, Vec<&ServiceConfig>> = BTreeMap::new();
