@@ -600,8 +600,14 @@ fn configuration_is_read_and_reloaded_when_it_changes() {
     );
     let d = c.diagnostics(&uri(&config));
     assert_eq!(d["diagnostics"], json!([]));
-    let d = c.diagnostics(&uri(&main));
-    assert_eq!(d["diagnostics"][0]["severity"], 3);
+    // The analysis of the broken configuration may still publish main.tf
+    // after the clear: wait for the one under the fixed configuration.
+    let main_uri = uri(&main);
+    c.wait(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == main_uri
+            && m["params"]["diagnostics"][0]["severity"] == 3
+    });
 }
 
 #[test]
