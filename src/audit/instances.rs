@@ -4,12 +4,12 @@
 use super::json::{Node, last_segment, segment_after};
 use super::unit::unit_of;
 use crate::model::{
-    Account, Identity, Model, Project, ScopeItem, Scopes, Unresolved, Workload, WorkloadIdentity,
+    Account, Dialect, Identity, Model, Project, ScopeItem, Scopes, Unresolved, Workload,
+    WorkloadIdentity,
 };
 
 /// The resource types findings name, as Cloud Asset Inventory spells them.
-pub const INSTANCE_KIND: &str = "compute.googleapis.com/Instance";
-pub const NODE_POOL_KIND: &str = "container.googleapis.com/NodePool";
+pub use crate::model::{INSTANCE_ASSET as INSTANCE_KIND, NODE_POOL_ASSET as NODE_POOL_KIND};
 
 /// A VM's state as the export records it, for the fix script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +163,8 @@ fn attached(
             .collect(),
         complete: items.iter().all(|i| i.as_str().is_some()),
         at: Some(list.map_or_else(|| holder.loc(), |l| l.loc())),
+        // What runs is changed with gcloud, so advice is written for it.
+        dialect: Dialect::Gcloud,
         ..Scopes::default()
     };
     Account::Attached {

@@ -361,9 +361,27 @@ fn dedicated_account(
                     quote(role)
                 ));
             }
-            out.push(format!(
-                "  and create the VM with --service-account={email} --scopes=cloud-platform"
-            ));
+            match w.kind.as_str() {
+                // A running VM keeps its name: it moves to the account while stopped.
+                crate::model::INSTANCE_ASSET => out.extend([
+                    "  and, while the VM is stopped:".to_string(),
+                    format!(
+                    "  gcloud compute instances set-service-account {} --zone={}{} --service-account={email} --scopes=cloud-platform",
+                    quote(&w.name),
+                    w.zone.as_deref().map_or("ZONE".into(), quote),
+                    w.project
+                        .as_ref()
+                        .map(|p| format!(" --project={}", quote(p)))
+                        .unwrap_or_default(),
+                ),
+                ]),
+                crate::model::NODE_POOL_ASSET => out.push(format!(
+                    "  and create a node pool with --service-account={email} --scopes=cloud-platform (a pool's account cannot change), then move the workloads to it"
+                )),
+                _ => out.push(format!(
+                    "  and create the VM with --service-account={email} --scopes=cloud-platform"
+                )),
+            }
         }
     }
     out

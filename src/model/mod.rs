@@ -241,6 +241,11 @@ pub struct Workload {
     pub stop_to_update: StopToUpdate,
 }
 
+/// The kind of a running VM read from an export (its Cloud Asset type).
+pub const INSTANCE_ASSET: &str = "compute.googleapis.com/Instance";
+/// The kind of a running GKE node pool read from an export.
+pub const NODE_POOL_ASSET: &str = "container.googleapis.com/NodePool";
+
 /// Whether a Terraform `google_compute_instance` may be stopped to change its scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopToUpdate {
