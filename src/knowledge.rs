@@ -579,6 +579,9 @@ struct MethodsHeader {
 #[derive(Debug, Deserialize)]
 struct ServiceRules {
     file: String,
+    /// The interfaces the file serves: its rules apply to their methods only.
+    #[serde(default)]
+    apis: Vec<String>,
     rules: Vec<(String, Vec<String>)>,
 }
 
@@ -606,8 +609,10 @@ impl Knowledge {
     /// The scopes `method` of `service` accepts (the RPC's full name, as a
     /// 403 error body's `metadata.method` gives it), from the service's
     /// configurations: in each file the last rule that selects the method.
-    /// `None` when no rule selects it, when a rule names no scope, or when
-    /// two configurations of the service disagree. The table is parsed on
+    /// Only configurations that serve the method's interface count, and only
+    /// scopes the knowledge base counts for the API are kept. `None` when no
+    /// rule selects it, when no scope is left, or when two configurations of
+    /// the service disagree. The table is parsed on
     /// first use: only `why-403` needs it.
     pub fn method_scopes(&self, service: &str, method: &str) -> Option<MethodScopes> {
         static METHODS: OnceLock<Option<MethodsFile>> = OnceLock::new();
@@ -621,7 +626,11 @@ impl Knowledge {
             .or_else(|| table.services.get(canonical))?;
         let mut answer: Option<&Vec<String>> = None;
         let mut files = Vec::new();
-        for config in configs {
+        let interface = method.rsplit_once('.').map_or("", |(i, _)| i);
+        for config in configs
+            .iter()
+            .filter(|c| c.apis.iter().any(|a| a == interface))
+        {
             let Some((_, scopes)) = config.rules.iter().rev().find(|(s, _)| selects(s, method))
             else {
                 continue;
@@ -632,9 +641,25 @@ impl Knowledge {
             answer = Some(scopes);
             files.push(config.file.as_str());
         }
-        let scopes = answer.filter(|s| !s.is_empty())?;
+        // Only scopes the knowledge base counts for the API: its curation
+        // (BigQuery jobs take no devstorage scope) applies to one method too.
+        let known: Option<std::collections::BTreeSet<&str>> = self.api(service).map(|(_, api)| {
+            [&api.read, &api.write]
+                .into_iter()
+                .flat_map(|c| c.all.iter().chain(c.some.keys()))
+                .map(String::as_str)
+                .collect()
+        });
+        let scopes: Vec<String> = answer?
+            .iter()
+            .filter(|s| known.as_ref().is_none_or(|k| k.contains(s.as_str())))
+            .cloned()
+            .collect();
+        if scopes.is_empty() {
+            return None;
+        }
         Some(MethodScopes {
-            scopes: scopes.clone(),
+            scopes,
             source: format!(
                 "{} {} authentication.rules",
                 table.header.source,

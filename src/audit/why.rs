@@ -169,8 +169,8 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
             .unwrap_or_default();
         some.retain(|s| !every.contains(s));
     }
-    let method_scopes = match (&error.service, &error.method) {
-        (Some(service), Some(method)) => kb.method_scopes(service, method),
+    let method_scopes = match (&error.service, &error.method, cause) {
+        (Some(service), Some(method), Cause::Scopes) => kb.method_scopes(service, method),
         _ => None,
     };
     let given: Option<BTreeSet<&str>> = scopes
@@ -213,10 +213,13 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
                         m.scopes.join(", "),
                         m.source
                     ));
-                    if pick != CLOUD_PLATFORM {
-                        explanation.push(format!(
-                            "{CLOUD_PLATFORM} covers this and every other method of {service}"
-                        ));
+                    let method_takes_cp = m.scopes.iter().any(|s| s == CLOUD_PLATFORM);
+                    if pick != CLOUD_PLATFORM && method_takes_cp {
+                        explanation.push(if every.contains(CLOUD_PLATFORM) {
+                            format!("{CLOUD_PLATFORM} covers this and every other method of {service}")
+                        } else {
+                            format!("{CLOUD_PLATFORM} covers this method too")
+                        });
                     }
                     add = Some(pick);
                 }
@@ -255,9 +258,10 @@ pub fn diagnose(kb: &Knowledge, error: ErrorBody, scopes: Option<Vec<String>>) -
     }
 }
 
-/// The narrowest of the scopes a method accepts: a service's own read-only
-/// scope, else its own scope (one short of full control or admin first),
-/// else `cloud-platform.read-only`, else `cloud-platform`.
+/// The narrowest of the scopes a method accepts (all of them scopes the
+/// knowledge base counts for its API): a read-only scope other than
+/// `cloud-platform.read-only`, else another scope (one short of full control
+/// or admin first), else `cloud-platform.read-only`, else `cloud-platform`.
 fn narrowest(accepted: &[String]) -> String {
     let rank = |s: &str| {
         let read_only =
@@ -271,9 +275,10 @@ fn narrowest(accepted: &[String]) -> String {
             (true, false, _) => 4,
         }
     };
+    // Between equals, a qualified scope (`monitoring.write`) is narrower than its family's (`monitoring`).
     accepted
         .iter()
-        .min_by_key(|s| rank(s))
+        .min_by_key(|s| (rank(s), !s.contains('.')))
         .cloned()
         .unwrap_or_else(|| CLOUD_PLATFORM.to_string())
 }
@@ -359,6 +364,10 @@ mod tests {
             "devstorage.read_only"
         );
         assert_eq!(narrowest(&v(&["cloud-platform"])), "cloud-platform");
+        assert_eq!(
+            narrowest(&v(&["monitoring", "monitoring.write"])),
+            "monitoring.write"
+        );
     }
 
     /// The method named in the body narrows the answer to what it accepts.
@@ -395,6 +404,37 @@ mod tests {
             Some(vec!["cloud-platform.read-only".into()]),
         );
         assert_eq!(d.add, None);
+        // BigQuery jobs take no devstorage scope (the curated policy), even
+        // where the service configuration lists them.
+        let bq = BODY
+            .replace("aiplatform.googleapis.com", "bigquery.googleapis.com")
+            .replace(
+                "google.cloud.aiplatform.v1.PredictionService.GenerateContent",
+                "google.cloud.bigquery.v2.JobService.InsertJob",
+            );
+        let d = diagnose(
+            kb,
+            ErrorBody::parse(&bq),
+            Some(vec!["devstorage.read_only".into()]),
+        );
+        if let Some(m) = &d.method_scopes {
+            assert!(
+                !m.scopes.iter().any(|s| s.starts_with("devstorage")),
+                "{m:?}"
+            );
+        }
+        assert_ne!(d.add, None, "{:?}", d.explanation);
+        // A sample configuration's `*` does not answer for the real API.
+        let compute = BODY
+            .replace("aiplatform.googleapis.com", "compute.googleapis.com")
+            .replace(
+                "google.cloud.aiplatform.v1.PredictionService.GenerateContent",
+                "google.cloud.compute.v1.Instances.Get",
+            );
+        assert_eq!(
+            diagnose(kb, ErrorBody::parse(&compute), None).method_scopes,
+            None
+        );
         // A method no configuration names: judged by the API as before.
         let other = BODY.replace("PredictionService.GenerateContent", "NoSuchService.Call");
         let d = diagnose(kb, ErrorBody::parse(&other), None);

@@ -28,6 +28,9 @@ pub struct ServiceConfig {
     pub name: String,
     #[serde(default)]
     pub title: String,
+    /// The interfaces the configuration serves (`google.cloud.x.v1.Svc`, mixins included).
+    #[serde(default)]
+    pub apis: Vec<String>,
     #[serde(default)]
     pub auth_rules: Vec<AuthRule>,
 }
@@ -64,8 +67,9 @@ fn is_stable_file(file: &str) -> bool {
 
 /// Every service's authentication rules as its configuration files write them: per file (in
 /// path order) the `[selector, scopes]` pairs in rule order, mixins included, since within one
-/// file the last matching rule wins. What `scopelint why-403` reads to name the scopes of the one
-/// method an error names.
+/// file the last matching rule wins, and the interfaces the file serves (its rules apply only to
+/// their methods: a sample configuration's `*` must not answer for the real API). What
+/// `scopelint why-403` reads to name the scopes of the one method an error names.
 pub fn method_rules(auth: &ServiceAuth) -> serde_json::Value {
     let mut services: BTreeMap<&str, Vec<&ServiceConfig>> = BTreeMap::new();
     for s in auth.services.iter().filter(|s| !s.auth_rules.is_empty()) {
@@ -85,7 +89,7 @@ pub fn method_rules(auth: &ServiceAuth) -> serde_json::Value {
                         serde_json::json!([r.selector, scopes])
                     })
                     .collect();
-                serde_json::json!({"file": c.file, "rules": rules})
+                serde_json::json!({"file": c.file, "apis": c.apis, "rules": rules})
             })
             .collect();
         out.insert(name.to_string(), serde_json::Value::Array(files));

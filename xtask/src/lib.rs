@@ -4,7 +4,8 @@
 //!
 //! Reads the vendored inputs in `xtask/inputs/` (Google API Discovery documents of the pinned
 //! google-api-python-client wheel, iam-dataset roles, the curated API families) and the
-//! hand-curated `rules/overrides.yaml`, offline, and writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json` and `rules/SOURCES.md`.
+//! hand-curated `rules/overrides.yaml`, offline, and writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json`, `rules/methods.json`
+//! and `rules/SOURCES.md`.
 
 pub mod apis;
 pub mod bench;
