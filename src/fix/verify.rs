@@ -1,8 +1,13 @@
 //! A patch is offered only if the file it edits still parses once it is
-//! applied. The patches of one file are checked together: the file is
-//! applied with all of them that do not touch each other and parsed once;
-//! only when that parse fails are they checked in halves. A file with
-//! thousands of patches costs a few parses, not one per patch.
+//! applied. The patches of a Terraform, JSON or YAML file are checked
+//! together: the file is applied with all of them that do not touch each
+//! other and parsed once; only when that parse fails are they checked in
+//! halves. A file with thousands of patches costs a few parses, not one per
+//! patch. (Two patches that each break the file but mend each other would
+//! pass together; the patchers insert only balanced text, whole quoted items
+//! or a whole attribute, which does not.)
+//! A script is checked patch by patch where the patch is (the statements it
+//! touches), so that an error elsewhere cannot hide a new one.
 
 use crate::edit::apply;
 use crate::finding::Edit;
@@ -47,6 +52,16 @@ pub fn verify(patches: &[&[Edit]], sources: &Sources) -> Vec<bool> {
             continue;
         };
         let check = Check::new(source);
+        if let Some(tree) = &check.script {
+            // Scripts are checked patch by patch, where each patch is: an
+            // error elsewhere in the file must not hide a new one.
+            for (edits, owners) in &sets {
+                if !script_parses_with(source, tree, edits) {
+                    owners.iter().for_each(|&i| ok[i] = false);
+                }
+            }
+            continue;
+        }
         for layer in layers(&sets) {
             for at in check.failing(&layer, &sets) {
                 sets[at].1.iter().for_each(|&i| ok[i] = false);
@@ -85,7 +100,8 @@ fn layers(sets: &EditSets) -> Vec<Vec<usize>> {
         };
         layer.0.push(at);
         for e in edits {
-            layer.1.insert(e.loc.span.start, e.loc.span.end);
+            let end = layer.1.entry(e.loc.span.start).or_insert(e.loc.span.end);
+            *end = (*end).max(e.loc.span.end);
         }
     }
     layers.into_iter().map(|(sets, _)| sets).collect()
@@ -95,8 +111,8 @@ fn layers(sets: &EditSets) -> Vec<Vec<usize>> {
 struct Check<'s> {
     source: &'s SourceFile,
     syntax: Syntax,
-    /// Errors in the unpatched script (a script may already have some).
-    errors_before: Option<usize>,
+    /// The parse of an unpatched script.
+    script: Option<tree_sitter::Tree>,
 }
 
 #[derive(Clone, Copy)]
@@ -122,14 +138,14 @@ impl<'s> Check<'s> {
         } else {
             Syntax::Shell
         };
-        let errors_before = match syntax {
-            Syntax::Shell => shell_errors(source.body()),
+        let script = match syntax {
+            Syntax::Shell => crate::shell::syntax::parse(source.body()),
             _ => None,
         };
         Check {
             source,
             syntax,
-            errors_before,
+            script,
         }
     }
 
@@ -145,10 +161,9 @@ impl<'s> Check<'s> {
             Syntax::TerraformNative => hcl::edit::parser::parse_body(body).is_ok(),
             Syntax::Json => crate::terraform::json::is_valid(body),
             Syntax::Yaml => crate::yaml::parse_all(body).is_ok(),
-            Syntax::Shell => match (shell_errors(body), self.errors_before) {
-                (Some(after), Some(before)) => after <= before,
-                _ => false,
-            },
+            // Checked patch by patch (`script_parses_with`); a script that
+            // cannot be parsed at all takes no patch.
+            Syntax::Shell => false,
         }
     }
 
@@ -173,9 +188,42 @@ impl<'s> Check<'s> {
     }
 }
 
-/// The number of syntax errors in a script; `None` when it cannot be parsed at all.
-fn shell_errors(text: &str) -> Option<usize> {
-    crate::shell::syntax::parse(text).map(|t| crate::shell::syntax::error_count(&t))
+/// Whether a script parses as well with `edits` as before, where they are:
+/// the top-level statements the edits touch are parsed again, before and
+/// after, and must not have more errors.
+fn script_parses_with(file: &SourceFile, tree: &tree_sitter::Tree, edits: &[&Edit]) -> bool {
+    let local = || -> Option<bool> {
+        let patched = apply(&file.text, edits)?;
+        let lo = edits
+            .iter()
+            .map(|e| e.loc.span.start)
+            .min()?
+            .checked_sub(file.bom)?;
+        let hi = edits
+            .iter()
+            .map(|e| e.loc.span.end)
+            .max()?
+            .checked_sub(file.bom)?;
+        let (mut start, mut end) = (lo, hi);
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        for child in root.children(&mut cursor) {
+            if child.start_byte() <= hi && child.end_byte() >= lo {
+                start = start.min(child.start_byte());
+                end = end.max(child.end_byte());
+            }
+        }
+        let grown: usize = edits.iter().map(|e| e.replacement.len()).sum();
+        let shrunk: usize = edits.iter().map(|e| e.loc.span.len()).sum();
+        let before = file.body().get(start..end)?;
+        let after = patched
+            .get(file.bom..)?
+            .get(start..(end + grown).checked_sub(shrunk)?)?;
+        let errors =
+            |t: &str| crate::shell::syntax::parse(t).map(|t| crate::shell::syntax::error_count(&t));
+        Some(errors(after)? <= errors(before)?)
+    };
+    local().unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -239,8 +287,10 @@ mod tests {
             verify(&[&[edit(12..12, " --b")], &[edit(12..12, " $(")]], &script),
             [true, false]
         );
-        // A script that had an error may keep it.
+        // A script that had an error may keep it, but it does not hide a new one.
         let broken = sources("run.sh", "gcloud x --a\nif then\n");
         assert_eq!(verify(&[&[edit(12..12, " --b")]], &broken), [true]);
+        let unterminated = sources("run.sh", "gcloud a --x\necho \"unterminated\n");
+        assert_eq!(verify(&[&[edit(12..12, " \"")]], &unterminated), [false]);
     }
 }
