@@ -569,3 +569,36 @@ fn independent_roots_with_one_address_are_fixed_together() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"], serde_json::json!([]));
 }
+
+/// A gcloud command in a YAML scalar whose text cannot be mapped back to the
+/// file byte for byte (a plain scalar inside a flow mapping) gets no patch:
+/// an edit there would land at the scalar's start, not after the last flag.
+#[test]
+fn a_command_that_cannot_be_located_exactly_gets_no_patch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workflows = tmp.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    std::fs::write(
+        workflows.join("deploy.yml"),
+        "on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gcloud projects add-iam-policy-binding p1 --member=serviceAccount:777-compute@developer.gserviceaccount.com --role=roles/storage.objectCreator\n      - {name: flow, run: gcloud compute instances create a7 --zone=asia-east1-a --project=p1}\n      - run: gcloud compute instances create a8 --zone=asia-east1-a --project=p1\n",
+    )
+    .unwrap();
+    let run = check(tmp.path(), &["--diff"]);
+    assert!(!run.stdout.contains("run:  --scopes"), "{}", run.stdout);
+    // The command in a block mapping is still patched.
+    assert!(
+        run.stdout
+            .contains("create a8 --zone=asia-east1-a --project=p1 --scopes="),
+        "{}",
+        run.stdout
+    );
+    let report = report(tmp.path());
+    let a7 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["workload"]["name"] == "a7");
+    if let Some(f) = a7 {
+        assert_eq!(f["fix"], Value::Null, "{f}");
+    }
+}

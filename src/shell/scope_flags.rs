@@ -14,12 +14,17 @@ use crate::model::{ArgStyle, FlagSite, FlagText, ScopeItem, Scopes};
 use crate::source::Loc;
 
 /// The gcloud `--scopes` value as scope items.
-pub(super) fn scopes_from(value: &Word, at: Loc, sc: &Script<'_>, site: FlagSite) -> Scopes {
+pub(super) fn scopes_from(
+    value: &Word,
+    at: Loc,
+    sc: &Script<'_>,
+    site: Option<FlagSite>,
+) -> Scopes {
     let mut scopes = Scopes {
         dialect: crate::model::Dialect::Gcloud,
         complete: true,
         at: Some(at),
-        flag: Some(site),
+        flag: site,
         ..Scopes::default()
     };
     if let Some(o) = &value.origin {
@@ -47,14 +52,16 @@ pub(super) fn scopes_from(value: &Word, at: Loc, sc: &Script<'_>, site: FlagSite
     scopes
 }
 
-/// Where a patch would put or change `--scopes` on this command.
+/// Where a patch would put or change `--scopes` on this command; `None`
+/// when that place is not written in the file byte for byte (a YAML scalar
+/// whose text could not be mapped back), where an edit would land elsewhere.
 pub(super) fn flag_site(
     cmd: &Cmd,
     inv: &Invocation,
     flag: Option<&Flag>,
     sc: &Script<'_>,
     written: Vec<String>,
-) -> FlagSite {
+) -> Option<FlagSite> {
     let replace = flag.and_then(|f| {
         let value = f.value.as_ref()?;
         if let Some(o) = &value.origin {
@@ -74,6 +81,25 @@ pub(super) fn flag_site(
         .argv
         .get(last)
         .map_or(cmd.span.clone(), |w| w.span.clone());
+    let exact = |r: &std::ops::Range<usize>| sc.embed.is_exact(r);
+    let replaced_exact = match (flag, &replace) {
+        (Some(f), Some((_, FlagText::Flag))) => {
+            cmd.argv.get(f.word).is_some_and(|w| exact(&w.span))
+        }
+        (Some(f), Some((_, FlagText::Value))) => {
+            match f.value.as_ref().and_then(|v| v.origin.as_ref()) {
+                Some(o) => exact(&o.span),
+                None => f
+                    .value_word
+                    .and_then(|i| cmd.argv.get(i))
+                    .is_some_and(|w| exact(&w.span)),
+            }
+        }
+        _ => true,
+    };
+    if !exact(&last_span) || !replaced_exact {
+        return None;
+    }
     let insert_after = sc.loc(&(last_span.end..last_span.end));
     let style = match sc.words {
         Words::YamlFlow => ArgStyle::YamlFlow,
@@ -84,12 +110,12 @@ pub(super) fn flag_site(
             continuation: continuation_indent(sc.file_text, sc.embed.start(last_span.start)),
         },
     };
-    FlagSite {
+    Some(FlagSite {
         replace,
         insert_after,
         style,
         written,
-    }
+    })
 }
 
 /// The indentation of the line at `at`, when the word there starts a continued line.
@@ -120,15 +146,22 @@ pub(super) fn item_indent(text: &str, at: usize) -> String {
 
 /// `--no-scopes`: an empty list, which a patch replaces with `--scopes=...`
 /// (gcloud accepts only one of the two).
-pub(super) fn no_scopes_site(cmd: &Cmd, f: &Flag, sc: &Script<'_>, mut site: FlagSite) -> Scopes {
+pub(super) fn no_scopes_site(
+    cmd: &Cmd,
+    f: &Flag,
+    sc: &Script<'_>,
+    mut site: Option<FlagSite>,
+) -> Scopes {
     let loc = sc.loc(&cmd.argv[f.word].span);
-    site.replace = Some((loc.clone(), FlagText::Flag));
-    site.written = Vec::new();
+    if let Some(site) = &mut site {
+        site.replace = Some((loc.clone(), FlagText::Flag));
+        site.written = Vec::new();
+    }
     Scopes {
         dialect: crate::model::Dialect::Gcloud,
         complete: true,
         at: Some(loc),
-        flag: Some(site),
+        flag: site,
         ..Scopes::default()
     }
 }
@@ -170,7 +203,7 @@ pub(super) fn written(flag: Option<&Flag>, creates: Creates, kb: &Knowledge) -> 
 }
 
 /// The scopes a flag such as `--scopes` gives, as written.
-pub(super) fn flag_scopes(cmd: &Cmd, f: &Flag, sc: &Script<'_>, site: FlagSite) -> Scopes {
+pub(super) fn flag_scopes(cmd: &Cmd, f: &Flag, sc: &Script<'_>, site: Option<FlagSite>) -> Scopes {
     let end = cmd.argv[f.last_word()].span.end;
     let at = sc.loc(&(cmd.argv[f.word].span.start..end));
     match &f.value {

@@ -77,7 +77,7 @@ pub(super) fn account_of(
             },
             // a flag hidden in an unknown word may set the scopes
             complete: !inv.hidden,
-            flag: Some(site),
+            flag: site,
             ..Scopes::default()
         }
     };
