@@ -135,6 +135,16 @@ impl Embedded {
         e
     }
 
+    /// Whether script offset `off` stands for bytes of the file, not for
+    /// nothing (a separator, or the whole text of a scalar that could not be
+    /// mapped back, which stands at its start).
+    pub fn is_located(&self, off: usize) -> bool {
+        let i = self.pieces.partition_point(|p| p.at <= off);
+        self.pieces
+            .get(i.wrapping_sub(1))
+            .is_some_and(|p| p.file_len > 0 && off < p.at + p.len)
+    }
+
     /// Whether the script bytes in `r` are written in the file byte for byte.
     pub fn is_exact(&self, r: &Range<usize>) -> bool {
         let i = self.pieces.partition_point(|p| p.at <= r.start);

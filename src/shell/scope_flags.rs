@@ -53,8 +53,8 @@ pub(super) fn scopes_from(
 }
 
 /// Where a patch would put or change `--scopes` on this command; `None`
-/// when that place is not written in the file byte for byte (a YAML scalar
-/// whose text could not be mapped back), where an edit would land elsewhere.
+/// when that place is not located in the file (a YAML scalar whose text
+/// could not be mapped back), where an edit would land elsewhere.
 pub(super) fn flag_site(
     cmd: &Cmd,
     inv: &Invocation,
@@ -81,7 +81,10 @@ pub(super) fn flag_site(
         .argv
         .get(last)
         .map_or(cmd.span.clone(), |w| w.span.clone());
-    let exact = |r: &std::ops::Range<usize>| sc.embed.is_exact(r);
+    // Both ends of a word stand for bytes of the file: an edit at them lands where meant.
+    let exact = |r: &std::ops::Range<usize>| {
+        sc.embed.is_located(r.start) && sc.embed.is_located(r.end.saturating_sub(1).max(r.start))
+    };
     let replaced_exact = match (flag, &replace) {
         (Some(f), Some((_, FlagText::Flag))) => {
             cmd.argv.get(f.word).is_some_and(|w| exact(&w.span))
