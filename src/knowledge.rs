@@ -538,7 +538,12 @@ pub fn nearest_n<'c>(
     n: usize,
 ) -> Vec<&'c str> {
     let input = input.to_ascii_lowercase().replace('_', "-");
+    let input_chars = input.chars().count();
     let mut close: Vec<(usize, &str)> = candidates
+        // The distance is at least the difference in length: a candidate
+        // that cannot be close is not measured (a 1 KB string against
+        // every scope name took half a second).
+        .filter(|c| input_chars.abs_diff(c.chars().count()) <= (c.len() / 3).max(2))
         .map(|c| (levenshtein(&input, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .collect();
