@@ -235,6 +235,19 @@ pub enum RoleClass {
     Unmapped,
 }
 
+impl RoleClass {
+    /// The class as `rules/roles.json` and the JSON outputs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleClass::Api => "api",
+            RoleClass::ScopeIndependent => "scope-independent",
+            RoleClass::AllServices => "all-services",
+            RoleClass::ServiceAgent => "service-agent",
+            RoleClass::Unmapped => "unmapped",
+        }
+    }
+}
+
 /// One API a role is for, and the scopes any one of which fully covers that use.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RoleUse {

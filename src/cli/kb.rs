@@ -101,16 +101,6 @@ struct SourceStats {
     generated_by: String,
 }
 
-fn class_name(c: RoleClass) -> &'static str {
-    match c {
-        RoleClass::Api => "api",
-        RoleClass::ScopeIndependent => "scope-independent",
-        RoleClass::AllServices => "all-services",
-        RoleClass::ServiceAgent => "service-agent",
-        RoleClass::Unmapped => "unmapped",
-    }
-}
-
 /// Groups the generator's notes on unmapped roles.
 fn unmapped_reason(note: Option<&str>) -> &'static str {
     let n = note.unwrap_or("");
@@ -144,11 +134,11 @@ fn stats(kb: &Knowledge) -> Stats {
         RoleClass::Unmapped,
     ]
     .into_iter()
-    .map(|c| (class_name(c), 0))
+    .map(|c| (c.as_str(), 0))
     .collect();
     let mut unmapped_reasons = BTreeMap::new();
     for r in kb.roles.values() {
-        *by_class.entry(class_name(r.class)).or_insert(0) += 1;
+        *by_class.entry(r.class.as_str()).or_insert(0) += 1;
         if r.class == RoleClass::Unmapped {
             *unmapped_reasons
                 .entry(unmapped_reason(r.note.as_deref()))

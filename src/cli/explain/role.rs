@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::terms::{ScopeRef, class_meaning, class_str, scope_ref, scope_refs};
+use super::terms::{ScopeRef, class_meaning, scope_ref, scope_refs};
 
 #[derive(Serialize)]
 pub(super) struct RoleAnswer {
@@ -96,7 +96,7 @@ pub(super) fn role_answer(kb: &Knowledge, name: &str, role: &Role) -> RoleAnswer
         role: name.to_string(),
         title: role.title.clone(),
         stage: role.stage.clone(),
-        class: class_str(role.class),
+        class: role.class.as_str(),
         meaning: class_meaning(role.class, None),
         note: role.note.clone(),
         source: role.source.clone(),

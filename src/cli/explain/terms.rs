@@ -69,16 +69,6 @@ impl ScopeRef {
     }
 }
 
-pub(super) fn class_str(c: RoleClass) -> &'static str {
-    match c {
-        RoleClass::Api => "api",
-        RoleClass::ScopeIndependent => "scope-independent",
-        RoleClass::AllServices => "all-services",
-        RoleClass::ServiceAgent => "service-agent",
-        RoleClass::Unmapped => "unmapped",
-    }
-}
-
 /// What a role class means for scopes, in words.
 pub(super) fn class_meaning(c: RoleClass, note: Option<&str>) -> String {
     let base = match c {

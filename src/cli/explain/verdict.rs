@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::query::{DialectArg, QueryError, lookup_role};
-use super::terms::{ScopeRef, class_meaning, class_str, scope_ref, scope_refs};
+use super::terms::{ScopeRef, class_meaning, scope_ref, scope_refs};
 
 /// A verdict as the JSON output spells it.
 pub(super) fn verdict_str(v: Option<Verdict>) -> &'static str {
@@ -312,7 +312,7 @@ pub(super) fn role_verdict(
 ) -> (RoleVerdict, Option<Verdict>) {
     let mut out = RoleVerdict {
         role: name.to_string(),
-        class: class_str(role.class),
+        class: role.class.as_str(),
         verdict: "not-applicable",
         severity: None,
         reason: None,
