@@ -29,14 +29,21 @@ pub(crate) fn conclude(
 ) -> Outcome {
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
+    let described = |name: &str| opts.config.config.custom_roles.contains_key(name);
+    let (defined, notes) = check::custom_roles::judge_definitions(&model, &described, &sources);
+    model.unresolved.extend(notes);
     let extended;
-    let kb =
-        if opts.config.config.custom_roles.is_empty() && opts.config.config.api_scopes.is_empty() {
-            kb
-        } else {
-            extended = opts.config.config.extend(kb);
-            &extended
-        };
+    let kb = if opts.config.config.custom_roles.is_empty()
+        && opts.config.config.api_scopes.is_empty()
+        && defined.is_empty()
+    {
+        kb
+    } else {
+        let mut k = opts.config.config.extend(kb);
+        k.roles.extend(defined);
+        extended = k;
+        &extended
+    };
     let strategy = opts
         .strategy
         .or(opts.config.config.fix.strategy.map(Into::into))

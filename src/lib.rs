@@ -32,6 +32,7 @@ pub mod lsp;
 pub mod model;
 pub mod options;
 pub mod outcome;
+pub mod permissions;
 pub mod quote;
 pub mod read;
 pub mod render;

@@ -555,6 +555,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
             unit: Unit::default(),
         }],
         enabled_apis: Vec::new(),
+        role_definitions: Vec::new(),
         unresolved: Vec::new(),
     };
     let findings = check::run(&model, kb, &Sources::default(), Strategy::Auto);

@@ -13,8 +13,8 @@ use super::strategy::Strategy;
 use crate::finding::{Related, Severity};
 use crate::knowledge::{Access, Api, Knowledge, MethodClass, RoleClass, RoleUse};
 use crate::model::{
-    Account, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit, Workload,
-    WorkloadIdentity,
+    Account, EnabledApi, Grant, Identity, Model, Project, RoleDefinition, ScopeItem, Scopes, Unit,
+    Workload, WorkloadIdentity,
 };
 use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -44,6 +44,8 @@ pub struct Context<'m> {
     enabled: HashMap<&'m Unit, ByProject<'m, EnabledApi>>,
     /// APIs enabled in a literal project, from every unit.
     enabled_by_project: HashMap<&'m Project, Vec<Indexed<'m, EnabledApi>>>,
+    /// Custom roles defined in the configuration, by name (the first definition).
+    pub role_definitions: HashMap<&'m str, &'m RoleDefinition>,
 }
 
 /// A model item with its index in the model, so joined lists keep the model's order.
@@ -67,7 +69,11 @@ impl<'m> Context<'m> {
             default_by_project: HashMap::new(),
             enabled: HashMap::new(),
             enabled_by_project: HashMap::new(),
+            role_definitions: HashMap::new(),
         };
+        for d in &model.role_definitions {
+            cx.role_definitions.entry(d.name.as_str()).or_insert(d);
+        }
         for (i, g) in model.grants.iter().enumerate() {
             match &g.member {
                 Identity::DefaultCompute(project) => {

@@ -78,6 +78,14 @@ pub fn scope_finding(
     let (identity, scopes) = a.attached?;
     let w = a.workload;
     let mut related = Assessment::grant_locations(apis);
+    let roles: BTreeSet<&String> = apis.iter().flat_map(|a| a.named_roles()).collect();
+    related.extend(roles.into_iter().filter_map(|role| {
+        let d = cx.role_definitions.get(role.as_str())?;
+        Some(Related {
+            loc: d.loc.clone(),
+            message: format!("{role} is defined here ({})", d.address),
+        })
+    }));
     if let (Some(defined), Some(via)) = (&scopes.defined, &scopes.via)
         && scopes.at.as_ref() != Some(defined)
     {

@@ -507,9 +507,17 @@ fn report_unknown(outcome: &Outcome, kb: &Knowledge, config: &config::Loaded) {
         })
     };
     let mut seen = std::collections::BTreeSet::new();
+    let defined: std::collections::BTreeSet<&str> = outcome
+        .model
+        .role_definitions
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     for g in &outcome.model.grants {
-        let known =
-            kb.roles.contains_key(&g.role) || config.config.custom_roles.contains_key(&g.role);
+        // A custom role defined in the scanned files has its own note.
+        let known = kb.roles.contains_key(&g.role)
+            || config.config.custom_roles.contains_key(&g.role)
+            || defined.contains(g.role.as_str());
         if known || !seen.insert(g.role.clone()) {
             continue;
         }

@@ -65,6 +65,7 @@ pub fn one_instance(dialect: Dialect, raw_scopes: &[&str], roles: &[&str]) -> Mo
             })
             .collect(),
         enabled_apis: Vec::new(),
+        role_definitions: Vec::new(),
         unresolved: Vec::new(),
     }
 }

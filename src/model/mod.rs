@@ -336,6 +336,20 @@ pub struct EnabledApi {
     pub unit: Unit,
 }
 
+/// A custom role defined in the configuration (`google_project_iam_custom_role`,
+/// `gcloud iam roles create`): what a grant of its name is judged by.
+#[derive(Debug, Clone)]
+pub struct RoleDefinition {
+    /// The role's full name, `projects/P/roles/R` or `organizations/O/roles/R`.
+    pub name: String,
+    /// The permissions it lists; `None` when they are not all known.
+    pub permissions: Option<Vec<String>>,
+    /// Where it is defined (the `permissions` value, else the block or command).
+    pub loc: Loc,
+    /// The defining resource's address or command.
+    pub address: String,
+}
+
 /// Something that stayed unknown; shown with `--verbose`.
 #[derive(Debug, Clone)]
 pub struct Unresolved {
@@ -349,6 +363,7 @@ pub struct Model {
     pub workloads: Vec<Workload>,
     pub grants: Vec<Grant>,
     pub enabled_apis: Vec<EnabledApi>,
+    pub role_definitions: Vec<RoleDefinition>,
     pub unresolved: Vec<Unresolved>,
 }
 
@@ -368,6 +383,7 @@ impl Model {
         self.workloads.extend(other.workloads);
         self.grants.extend(other.grants);
         self.enabled_apis.extend(other.enabled_apis);
+        self.role_definitions.extend(other.role_definitions);
         self.unresolved.extend(other.unresolved);
     }
 }

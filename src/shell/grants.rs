@@ -1,6 +1,7 @@
 //! The grants a script makes and removes: `gcloud ... add-iam-policy-binding`,
 //! `remove-iam-policy-binding` and `gsutil iam ch`, each member and role
-//! recorded with the address of the binding.
+//! recorded with the address of the binding; and the custom roles it defines
+//! (`gcloud iam roles create`), which its grants may name.
 //!
 //! Separate from [`super::workloads`]: grants and workloads come from
 //! different gcloud command families and share only identity parsing.
@@ -9,7 +10,7 @@ use super::argv::Invocation;
 use super::interp::Cmd;
 use super::script::{Script, identity, kind_of};
 use super::word::{Seg, Word};
-use crate::model::{Grant, Model, Unit, Unresolved};
+use crate::model::{Grant, Model, RoleDefinition, Unit, Unresolved};
 use crate::source::Loc;
 
 pub(super) fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
@@ -38,6 +39,56 @@ pub(super) fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Mo
         return;
     };
     push_member(model, member, &role, &address, loc);
+}
+
+/// `gcloud iam roles create ROLE_ID --project=P|--organization=O
+/// --permissions=A,B`: the role `projects/P/roles/ROLE_ID` (the project may
+/// come from `gcloud config set project`) with the permissions listed. A
+/// definition in a `--file` is not read: its permissions stay unknown.
+pub(super) fn role_definition(
+    cmd: &Cmd,
+    inv: &Invocation,
+    sc: &Script<'_>,
+    project: Option<&str>,
+    model: &mut Model,
+) {
+    let address = format!("{}:{}", sc.display, sc.line(cmd.span.start));
+    let text = |name: &str| {
+        inv.flag(&[name])
+            .and_then(|f| f.value.as_ref())
+            .and_then(Word::text)
+    };
+    let plain = |s: &str| !s.is_empty() && !s.contains(['/', '$', ' ']);
+    let role_id = inv.args.first().and_then(|&i| cmd.argv.get(i)?.text());
+    let parent = match (
+        text("--organization"),
+        text("--project").or(project.map(str::to_string)),
+    ) {
+        (Some(org), _) => Some(format!("organizations/{org}")).filter(|_| plain(&org)),
+        (None, Some(p)) => Some(format!("projects/{p}")).filter(|_| plain(&p)),
+        (None, None) => None,
+    };
+    let (Some(role_id), Some(parent)) = (role_id.filter(|r| plain(r)), parent) else {
+        model.unresolved.push(Unresolved {
+            loc: sc.loc(&cmd.span),
+            what: format!("{address}: the custom role's name is not known"),
+        });
+        return;
+    };
+    let listed = inv.flag(&["--permissions"]).and_then(|f| f.value.as_ref());
+    let permissions = listed.and_then(Word::text).map(|t| {
+        t.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    model.role_definitions.push(RoleDefinition {
+        name: format!("{parent}/roles/{role_id}"),
+        permissions: permissions.filter(|_| !inv.has("--file")),
+        loc: listed.map_or_else(|| sc.loc(&cmd.span), |v| sc.loc(&v.text_span())),
+        address,
+    });
 }
 
 /// `... remove-iam-policy-binding`: a role this script granted earlier to the

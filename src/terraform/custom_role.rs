@@ -5,9 +5,11 @@
 //! the provider reports as both attributes), so a grant through a reference
 //! names the same role as one that writes the name out.
 
-use super::eval::{Env, Evaluator, Val};
+use super::eval::{Env, Evaluator, V, Val};
 use super::module::Res;
-use crate::model::marker;
+use super::object::ResourceInst;
+
+use crate::model::{RoleDefinition, marker};
 
 /// The resource types that define a custom role.
 pub fn is_custom_role(ty: &str) -> bool {
@@ -40,4 +42,43 @@ impl Evaluator<'_, '_> {
         };
         Some(format!("{parent}/roles/{role_id}"))
     }
+}
+
+/// The definition a custom role resource gives: its name and the permissions
+/// it lists (`None` unless every one is a known string). `None` when its name
+/// is not known.
+pub fn definition(inst: &ResourceInst) -> Option<RoleDefinition> {
+    let literal = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty() && !marker::is_symbolic(s) && !s.contains('/')).then(|| s.to_string())
+    };
+    let text = |key: &str| {
+        inst.body
+            .get(key)
+            .and_then(|f| f.val.as_str().and_then(literal))
+    };
+    let role_id = text("role_id")?;
+    let parent = match inst.kind.as_str() {
+        "google_project_iam_custom_role" => {
+            format!("projects/{}", literal(inst.project.as_deref()?)?)
+        }
+        _ => format!("organizations/{}", text("org_id")?),
+    };
+    let field = inst.body.get("permissions");
+    let permissions = field.as_ref().and_then(|f| match &f.val.v {
+        V::List(items) => items
+            .iter()
+            .map(|v| v.as_str().and_then(literal))
+            .collect::<Option<Vec<String>>>(),
+        _ => None,
+    });
+    let loc = field
+        .and_then(|f| f.val.loc.or(f.at))
+        .unwrap_or_else(|| inst.header.clone());
+    Some(RoleDefinition {
+        name: format!("{parent}/roles/{role_id}"),
+        permissions,
+        loc,
+        address: inst.address.clone(),
+    })
 }

@@ -4,6 +4,7 @@
 //! ([`super::plan`]); this step does not care which.
 
 use super::account::{attached, name_of, unresolved};
+use super::custom_role;
 use super::eval::{V, Val};
 use super::managed::{self, GKE_NO_NODE_CONFIG};
 use super::object::{Field, Mode, Obj, ResourceInst, Resources};
@@ -36,6 +37,7 @@ pub fn relevant(mode: Mode, ty: &str) -> bool {
                         | "google_project_service"
                 )
                 || is_grant_kind(ty)
+                || custom_role::is_custom_role(ty)
         }
         Mode::Data => ty == "google_iam_policy",
     }
@@ -59,6 +61,15 @@ pub fn extract(r: &Resources) -> Model {
             managed::workloads(inst, &mut model);
         } else if is_grant_kind(ty) {
             grants(r, inst, &mut model);
+        } else if custom_role::is_custom_role(ty) {
+            match custom_role::definition(inst) {
+                Some(d) => model.role_definitions.push(d),
+                None => unresolved(
+                    &mut model,
+                    inst.header.clone(),
+                    format!("{}: the custom role's name is not known", inst.address),
+                ),
+            }
         } else if ty == "google_project_service" {
             let f = inst.body.get("service");
             match f.as_ref().and_then(|f| f.val.as_str()) {

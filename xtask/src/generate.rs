@@ -1,4 +1,5 @@
-//! `gen-rules`: builds rules/scopes.json, rules/apis.json, rules/roles.json, rules/methods.json
+//! `gen-rules`: builds rules/scopes.json, rules/apis.json, rules/roles.json, rules/methods.json,
+//! rules/permissions.json
 //! and rules/SOURCES.md.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -271,6 +272,20 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         });
         files.insert("methods.json".to_string(), to_pretty_sorted(&methods_json));
     }
+    let mut permissions_json = crate::permission_table::table(&raw_roles, &reach, &table);
+    permissions_json["header"] = json!({
+        "generated_by": GENERATED_BY,
+        "sources": [
+            format!("{} gcp/roles/*.json (every predefined role's permissions), gcp/map.json (the permissions each method checks)", pinned.iam_dataset),
+            format!("{discovery_label}: the scopes each method accepts"),
+            "rules/overrides.yaml (permission_methods, scope_independent)".to_string(),
+        ],
+        "iam_dataset_commit": iam_commit,
+    });
+    files.insert(
+        "permissions.json".to_string(),
+        to_pretty_sorted(&permissions_json),
+    );
     files.insert("SOURCES.md".to_string(), sources_md);
     Ok(Generated {
         files,
@@ -434,6 +449,7 @@ fn sources_md(
         "| `roles.json` | All {role_total} IAM roles of iam-dataset ({}). `api` roles list their uses: API, access class, and `needs_any_of` (any one of these scopes fully satisfies the use). |\n",
         counts.join(", ")
     ));
+    s.push_str("| `permissions.json` | Every permission of iam-dataset's roles and method map: the API methods it reaches by itself (`permissions`; the methods it is the own permission of, or those named like it when `map.json` does not mention it, plus `overrides.yaml` `permission_methods`), the methods that need several permissions together (`all_of`), and incidental permissions that are not judged (`not_judged`); each method with its API, class and accepted scopes (`methods`, `scope_sets`). Read to judge custom roles by the permissions they list. |\n");
     s.push_str("| `methods.json` | Per service, the authentication rules of each googleapis service configuration (`[selector, scopes]` in file order; within a file the last matching rule wins): the scopes one RPC accepts, as a 403 error body names it (`google.cloud.aiplatform.v1.PredictionService.GenerateContent`). Read by `scopelint why-403`. |\n");
     s.push_str("| `overrides.yaml` | Hand-curated input of the generator: gRPC-only APIs, API adjustments, role uses, scope-independent roles, workload and infrastructure APIs. Every entry has a `reason` and a `source`. |\n");
     s.push_str("| `SOURCES.md` | This file. |\n\n");

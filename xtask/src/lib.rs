@@ -4,8 +4,8 @@
 //!
 //! Reads the vendored inputs in `xtask/inputs/` (Google API Discovery documents of the pinned
 //! google-api-python-client wheel, iam-dataset roles, the curated API families) and the
-//! hand-curated `rules/overrides.yaml`, offline, and writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json`, `rules/methods.json`
-//! and `rules/SOURCES.md`.
+//! hand-curated `rules/overrides.yaml`, offline, and writes `rules/scopes.json`, `rules/apis.json`, `rules/roles.json`, `rules/methods.json`,
+//! `rules/permissions.json` and `rules/SOURCES.md`.
 
 pub mod apis;
 pub mod bench;
@@ -17,6 +17,7 @@ pub mod generate;
 pub mod grpc;
 pub mod inputs;
 pub mod jsonout;
+pub mod permission_table;
 pub mod permissions;
 pub mod reach;
 pub mod roles;

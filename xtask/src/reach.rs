@@ -166,15 +166,31 @@ impl Reach {
         }
     }
 
+    /// The methods one permission reaches by itself: those it is the own permission of, or,
+    /// when map.json does not mention it, those named like it.
+    pub fn alone(&self, permission: &str) -> BTreeSet<String> {
+        match self.own.get(permission) {
+            Some(ms) => ms.clone(),
+            None if !self.mapped.contains(permission) => self.by_name(permission),
+            None => BTreeSet::new(),
+        }
+    }
+
+    /// The methods without an own permission, each with every permission it needs.
+    pub fn all_of(&self) -> &[(String, Vec<String>)] {
+        &self.all_of
+    }
+
+    /// The permissions map.json (or a curated entry) mentions.
+    pub fn mapped(&self) -> &BTreeSet<String> {
+        &self.mapped
+    }
+
     /// Every method the permissions reach.
     pub fn methods(&self, permissions: &BTreeSet<String>) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for p in permissions {
-            if let Some(ms) = self.own.get(p) {
-                out.extend(ms.iter().cloned());
-            } else if !self.mapped.contains(p) {
-                out.extend(self.by_name(p));
-            }
+            out.extend(self.alone(p));
         }
         for (id, perms) in &self.all_of {
             if perms.iter().all(|p| permissions.contains(p)) {

@@ -22,7 +22,7 @@ fn sample_output_matches_expected() {
         }
         return;
     }
-    assert_eq!(g.files.len(), 5);
+    assert_eq!(g.files.len(), 6);
     for (name, content) in &g.files {
         let path = expected.join(name);
         let want = std::fs::read_to_string(&path)
