@@ -205,6 +205,8 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
     model.unresolved.extend(krm_unread);
     // Startup scripts may be files no front end read yet: read them now.
     shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
+    // So may the definitions of custom roles.
+    shell::role_file::resolve(&mut model, &mut sources, &referenced);
     skipped.extend(
         boundary
             .take_refused()

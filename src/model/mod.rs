@@ -344,6 +344,9 @@ pub struct RoleDefinition {
     pub name: String,
     /// The permissions it lists; `None` when they are not all known.
     pub permissions: Option<Vec<String>>,
+    /// The file a definition is read from (`gcloud iam roles create --file`),
+    /// as candidate paths, most likely first; empty when it is written in place.
+    pub file: Vec<PathBuf>,
     /// Where it is defined (the `permissions` value, else the block or command).
     pub loc: Loc,
     /// The defining resource's address or command.

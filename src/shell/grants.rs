@@ -12,6 +12,7 @@ use super::script::{Script, identity, kind_of};
 use super::word::{Seg, Word};
 use crate::model::{Grant, Model, RoleDefinition, Unit, Unresolved};
 use crate::source::Loc;
+use std::path::PathBuf;
 
 pub(super) fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Model) {
     let address = binding_address(cmd, inv, sc);
@@ -43,8 +44,9 @@ pub(super) fn grant(cmd: &Cmd, inv: &Invocation, sc: &Script<'_>, model: &mut Mo
 
 /// `gcloud iam roles create ROLE_ID --project=P|--organization=O
 /// --permissions=A,B`: the role `projects/P/roles/ROLE_ID` (the project may
-/// come from `gcloud config set project`) with the permissions listed. A
-/// definition in a `--file` is not read: its permissions stay unknown.
+/// come from `gcloud config set project`) with the permissions listed, or
+/// those of the YAML definition in `--file` (read later, with the other
+/// files the scripts name).
 pub(super) fn role_definition(
     cmd: &Cmd,
     inv: &Invocation,
@@ -83,9 +85,21 @@ pub(super) fn role_definition(
             .map(str::to_string)
             .collect()
     });
+    // A relative path is tried from the script's directory up, as the script may be run from there.
+    let file = match inv.flag(&["--file"]).and_then(|f| f.value.as_ref()) {
+        Some(v) => v
+            .text()
+            .map(PathBuf::from)
+            .filter(|p| p.is_relative())
+            .map_or_else(Vec::new, |rel| {
+                sc.dir.ancestors().take(4).map(|d| d.join(&rel)).collect()
+            }),
+        None => Vec::new(),
+    };
     model.role_definitions.push(RoleDefinition {
         name: format!("{parent}/roles/{role_id}"),
         permissions: permissions.filter(|_| !inv.has("--file")),
+        file,
         loc: listed.map_or_else(|| sc.loc(&cmd.span), |v| sc.loc(&v.text_span())),
         address,
     });

@@ -17,6 +17,7 @@ pub mod expand;
 pub mod facts;
 pub mod grants;
 pub mod interp;
+pub mod role_file;
 pub mod scope_flags;
 pub mod script;
 pub mod startup;

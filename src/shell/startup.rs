@@ -268,14 +268,14 @@ pub type ReadFile<'r> = &'r (dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync);
 /// The source files by path, so that a script file already read is found
 /// without a system call per input file.
 #[derive(Default)]
-struct Known {
+pub(super) struct Known {
     by_path: Option<HashMap<PathBuf, FileId>>,
 }
 
 impl Known {
     /// The first of `paths` (candidates, most likely first) that is a source
     /// file or can be read; else why the first that exists was not read.
-    fn first_readable(
+    pub(super) fn first_readable(
         &mut self,
         sources: &mut Sources,
         paths: &[PathBuf],

@@ -78,6 +78,7 @@ pub fn definition(inst: &ResourceInst) -> Option<RoleDefinition> {
     Some(RoleDefinition {
         name: format!("{parent}/roles/{role_id}"),
         permissions,
+        file: Vec::new(),
         loc,
         address: inst.address.clone(),
     })
