@@ -1,7 +1,8 @@
 //! The model facts of one directory of Config Connector objects: workloads
 //! (`ComputeInstance`, `ComputeInstanceTemplate`, `ContainerNodePool`, the
 //! default pool of a `ContainerCluster`), grants (`IAMPolicyMember`,
-//! `IAMPartialPolicy`, `IAMPolicy`) and enabled APIs (`Service`).
+//! `IAMPartialPolicy`, `IAMPolicy`), custom roles (`IAMCustomRole`) and
+//! enabled APIs (`Service`).
 //!
 //! Field names follow Google's Config Connector resource reference. A
 //! `serviceAccountRef.name` names an `IAMServiceAccount` object of the same
@@ -11,8 +12,8 @@
 
 use super::Object;
 use crate::model::{
-    Account, Dialect, EnabledApi, Grant, Identity, Model, Project, ScopeItem, Scopes, Unit,
-    Unresolved, Workload, WorkloadIdentity,
+    Account, Dialect, EnabledApi, Grant, Identity, Model, Project, RoleDefinition, ScopeItem,
+    Scopes, Unit, Unresolved, Workload, WorkloadIdentity,
 };
 use crate::source::{FileId, Loc};
 use crate::yaml::{Node, Value, map_scalar};
@@ -222,6 +223,8 @@ pub fn extract(dir: &Dir<'_>) -> Model {
             policy(dir, o, &mut model);
         } else if Dir::is(o, "serviceusage", "Service") {
             service(dir, o, &mut model);
+        } else if Dir::is(o, "iam", "IAMCustomRole") {
+            custom_role(dir, o, &mut model);
         }
     }
     model
@@ -626,6 +629,40 @@ fn service(dir: &Dir<'_>, o: &Object, model: &mut Model) {
             format!("{}: service is not known", Dir::address(o)),
         ),
     }
+}
+
+/// An `IAMCustomRole`: `projects/P/roles/ID` in the object's project, or
+/// `organizations/O/roles/ID` with the organization annotation (`ID` is
+/// `spec.resourceID`, else the object's name), with `spec.permissions`.
+fn custom_role(dir: &Dir<'_>, o: &Object, model: &mut Model) {
+    let spec = o.spec();
+    let id = string(spec.and_then(|s| s.get("resourceID"))).or(o.name.as_deref());
+    let parent = match o.annotation("cnrm.cloud.google.com/organization-id") {
+        Some(org) => literal(org).then(|| format!("organizations/{org}")),
+        None => dir.project_of(o).map(|p| format!("projects/{p}")),
+    };
+    let (Some(id), Some(parent)) = (id.filter(|i| literal(i) && !i.contains('/')), parent) else {
+        unresolved(
+            model,
+            object_loc(dir, o),
+            format!("{}: the custom role's name is not known", Dir::address(o)),
+        );
+        return;
+    };
+    let listed = spec.and_then(|s| s.get("permissions"));
+    let permissions = listed.and_then(|l| {
+        l.items()
+            .iter()
+            .map(|n| string(Some(n)).filter(|p| literal(p)).map(str::to_string))
+            .collect::<Option<Vec<String>>>()
+    });
+    model.role_definitions.push(RoleDefinition {
+        name: format!("{parent}/roles/{id}"),
+        permissions,
+        file: Vec::new(),
+        loc: listed.map_or_else(|| object_loc(dir, o), |l| dir.seq_loc(o.file, l)),
+        address: Dir::address(o),
+    });
 }
 
 /// The end (after `]`) of the flow sequence whose `[` is at `at`; `None`
