@@ -12,6 +12,7 @@ use crate::model::Model;
 use crate::options::{Options, Reader};
 use crate::outcome::InputError;
 use crate::source::{FileId, ParseError, SourceFile, Sources};
+use crate::terraform::cache::ParseCache;
 use crate::{boundary, contain, krm, model, read, shell, terraform};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -237,6 +238,28 @@ pub(super) fn parse_terraform(id: FileId, kind: discover::FileKind, src: SourceF
     }
 }
 
+/// Parses a Terraform file, or takes it from `cache` when an earlier
+/// analysis parsed the same text.
+fn parse_cached(
+    cache: Option<&ParseCache>,
+    path: &Path,
+    id: FileId,
+    kind: discover::FileKind,
+    src: &SourceFile,
+) -> Result<terraform::Parsed, InputError> {
+    let Some(cache) = cache else {
+        return parse_source(id, kind, src);
+    };
+    if let Some(file) = cache.get(path, id, kind, src) {
+        return Ok(terraform::Parsed::File(file));
+    }
+    let parsed = parse_source(id, kind, src)?;
+    if let terraform::Parsed::File(file) = &parsed {
+        cache.put(path, id, kind, src, file);
+    }
+    Ok(parsed)
+}
+
 pub(super) fn parse_source(
     id: FileId,
     kind: discover::FileKind,
@@ -263,6 +286,7 @@ pub(super) fn terraform_model(
     (sources, errors): (&mut Sources, &mut Vec<InputError>),
     kb: &Knowledge,
     read: Referenced<'_>,
+    cache: Option<&ParseCache>,
 ) -> Model {
     let parse = |files: &[(&Candidate, FileId)], sources: &Sources| {
         files
@@ -270,7 +294,7 @@ pub(super) fn terraform_model(
             .map(|(c, id)| {
                 let parsed = sources
                     .get(*id)
-                    .map(|src| parse_source(*id, c.kind, src))
+                    .map(|src| parse_cached(cache, &c.path, *id, c.kind, src))
                     .transpose();
                 (c.path.clone(), *id, parsed)
             })

@@ -195,7 +195,11 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         (&mut sources, &mut errors),
         kb,
         (&referenced, &boundary),
+        opts.parse_cache.as_deref(),
     );
+    if let Some(cache) = &opts.parse_cache {
+        cache.sweep();
+    }
     // Where patches may add to Terraform scopes lists, read from the source.
     terraform::list_site::record(&mut model, &sources);
     for m in scripts {

@@ -21,6 +21,7 @@ use crate::config;
 use crate::knowledge::Knowledge;
 use crate::options::Overlay;
 use crate::outcome::Outcome;
+use crate::terraform::cache::ParseCache;
 use analysis::{Analysis, options};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
@@ -34,6 +35,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use text::Encoding;
 
@@ -180,6 +182,8 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
 /// The worker: runs the newest job of each root, skipping those replaced
 /// while it was busy.
 fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
+    // Each root's Terraform files as last parsed: an edit re-parses only what changed.
+    let mut caches: BTreeMap<PathBuf, Arc<ParseCache>> = BTreeMap::new();
     while let Ok(first) = jobs.recv() {
         let mut newest: BTreeMap<PathBuf, Job> = BTreeMap::new();
         newest.insert(first.root.clone(), first);
@@ -187,7 +191,8 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
             newest.insert(more.root.clone(), more);
         }
         for (_, job) in newest {
-            let opts = options(&job.root, &job.config);
+            let mut opts = options(&job.root, &job.config);
+            opts.parse_cache = Some(caches.entry(job.root.clone()).or_default().clone());
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::run_with_overlay(&opts, kb, &job.overlay)
             }));

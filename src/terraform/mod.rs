@@ -5,6 +5,7 @@
 
 mod account;
 pub mod budget;
+pub mod cache;
 mod custom_role;
 pub mod eval;
 pub mod extract;
