@@ -30,8 +30,10 @@ pub(crate) fn conclude(
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
     let described = |name: &str| opts.config.config.custom_roles.contains_key(name);
-    let (defined, notes) = check::custom_roles::judge_definitions(&model, &described, &sources);
+    let (defined, notes) = check::custom_roles::judge_definitions(&model, kb, &described, &sources);
     model.unresolved.extend(notes);
+    let judged: std::collections::BTreeSet<String> =
+        defined.iter().map(|(name, _)| name.clone()).collect();
     let extended;
     let kb = if opts.config.config.custom_roles.is_empty()
         && opts.config.config.api_scopes.is_empty()
@@ -49,6 +51,8 @@ pub(crate) fn conclude(
         .or(opts.config.config.fix.strategy.map(Into::into))
         .unwrap_or(fix::Strategy::Auto);
     check::custom_roles::note_unjudged(&mut model, kb);
+    // A finding names a definition only when the role was judged by it.
+    model.role_definitions.retain(|d| judged.contains(&d.name));
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(
         findings,

@@ -4,11 +4,13 @@
 //! accept (`rules/permissions.json`, generated from iam-dataset's role
 //! permissions and method → permission map and the discovery documents).
 //!
-//! A permission the table does not know (a typo, or newer than the table)
-//! and one that reaches no method with known scopes adds nothing: the role is
-//! judged on the rest, and the role's note says what was left out.
+//! As for predefined roles, a role is judged by its own service (the one most
+//! of its permissions are of). A permission the table does not know (a typo,
+//! or newer than the table), one of another service, and one that reaches no
+//! method with known scopes add nothing: the role is judged on the rest, and
+//! its note says what was left out.
 
-use crate::knowledge::{Access, MethodClass, Partial, Role, RoleClass, RoleUse};
+use crate::knowledge::{Access, Knowledge, MethodClass, Partial, Role, RoleClass, RoleUse};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -33,6 +35,8 @@ struct Table {
     all_of: Vec<AllOf>,
     /// permission → why it is not judged
     not_judged: HashMap<String, String>,
+    /// role whose use is curated → its permissions
+    curated_roles: BTreeMap<String, BTreeSet<String>>,
 }
 
 fn table() -> Option<&'static Table> {
@@ -78,33 +82,134 @@ pub struct Judged {
     pub unknown: Vec<String>,
 }
 
-/// The role whose definition lists `permissions`, judged by the methods they
-/// reach. `source` says where the definition is; it becomes the role's source.
-pub fn judge_role(name: &str, permissions: &[String], source: &str) -> Option<Judged> {
+/// The service a permission belongs to: its first part (`pubsub` of `pubsub.topics.publish`).
+fn service_of(permission: &str) -> &str {
+    permission.split('.').next().unwrap_or(permission)
+}
+
+/// The role whose definition lists `permissions`, judged as a predefined role
+/// is (NOTES §0): by its own service, the one most of its permissions are of;
+/// permissions of other services, like the cross-service ones inside
+/// predefined roles, are not judged. It is judged by the methods its
+/// permissions reach, except where roles of its service have a curated use
+/// (see below). `source` says where the
+/// definition is; it becomes the role's source.
+pub fn judge_role(
+    name: &str,
+    permissions: &[String],
+    source: &str,
+    kb: &Knowledge,
+) -> Option<Judged> {
     let table = table()?;
     let held: BTreeSet<&str> = permissions.iter().map(|p| p.trim()).collect();
     let mut unknown = Vec::new();
-    let mut not_judged = 0;
+    let mut incidental = 0;
+    let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &held {
+        if table.not_judged.contains_key(*p) {
+            incidental += 1;
+        } else if table.permissions.contains_key(*p) {
+            *per_service.entry(service_of(p)).or_default() += 1;
+        } else {
+            unknown.push(p.to_string());
+        }
+    }
+    let most = per_service.values().copied().max().unwrap_or(0);
+    let leaders: Vec<&str> = per_service
+        .iter()
+        .filter(|(_, n)| **n == most)
+        .map(|(s, _)| *s)
+        .collect();
+    let mut left_out = Vec::new();
+    if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+        let more = unknown.len().saturating_sub(shown.len());
+        left_out.push(format!(
+            "{} permission{} not in the knowledge base ({}{})",
+            unknown.len(),
+            plural(unknown.len()),
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if incidental > 0 {
+        left_out.push(format!(
+            "{incidental} incidental permission{} (reading the project or its services)",
+            plural(incidental)
+        ));
+    }
+    let role = |class: RoleClass, uses: Vec<RoleUse>, source: String, left_out: &[String]| Role {
+        title: name.to_string(),
+        stage: String::new(),
+        class,
+        uses,
+        source,
+        note: (!left_out.is_empty()).then(|| format!("Not judged: {}.", left_out.join("; "))),
+    };
+    let [service] = leaders[..] else {
+        if leaders.len() > 1 {
+            left_out.push(format!(
+                "no service holds most of its permissions ({} each of {})",
+                most,
+                leaders.join(", ")
+            ));
+        }
+        return Some(Judged {
+            role: role(
+                RoleClass::Unmapped,
+                Vec::new(),
+                source.to_string(),
+                &left_out,
+            ),
+            unknown,
+        });
+    };
+    let others: BTreeSet<&str> = per_service
+        .keys()
+        .copied()
+        .filter(|s| *s != service)
+        .collect();
+    if !others.is_empty() {
+        let count: usize = others.iter().filter_map(|s| per_service.get(s)).sum();
+        left_out.push(format!(
+            "{count} permission{} of other services than {service} ({})",
+            plural(count),
+            others.iter().copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let own: BTreeSet<&str> = held
+        .iter()
+        .copied()
+        .filter(|p| service_of(p) == service && table.permissions.contains_key(*p))
+        .collect();
+
+    // The methods its own permissions reach, alone or together.
     let mut reached: BTreeSet<&str> = BTreeSet::new();
-    // Permissions that reach a method with others (a method with no own permission).
     let mut joined: BTreeSet<&str> = BTreeSet::new();
     for a in &table.all_of {
-        if a.permissions.iter().all(|p| held.contains(p.as_str())) {
+        if a.permissions.iter().all(|p| own.contains(p.as_str())) {
             reached.insert(&a.method);
             joined.extend(a.permissions.iter().map(String::as_str));
         }
     }
     let mut unreached = 0;
-    for p in &held {
-        if table.not_judged.contains_key(*p) {
-            not_judged += 1;
-            continue;
-        }
+    for p in &own {
         match table.permissions.get(*p) {
-            None => unknown.push(p.to_string()),
             Some(ms) if ms.is_empty() && !joined.contains(p) => unreached += 1,
             Some(ms) => reached.extend(ms.iter().map(String::as_str)),
+            None => {}
         }
+    }
+    if unreached > 0 {
+        left_out.push(format!(
+            "{unreached} permission{} that reach{} no API method with known scopes",
+            plural(unreached),
+            if unreached == 1 { "es" } else { "" }
+        ));
     }
     let mut by_api: BTreeMap<&str, Vec<Method<'_>>> = BTreeMap::new();
     for id in reached {
@@ -120,33 +225,73 @@ pub fn judge_role(name: &str, permissions: &[String], source: &str) -> Option<Ju
             None => no_common.push(*api),
         }
     }
-    let mut left_out = Vec::new();
-    if !unknown.is_empty() {
-        left_out.push(format!(
-            "{} permission{} not in the knowledge base ({})",
-            unknown.len(),
-            plural(unknown.len()),
-            unknown.join(", ")
-        ));
-    }
-    if unreached > 0 {
-        left_out.push(format!(
-            "{unreached} permission{} that reach{} no API method with known scopes",
-            plural(unreached),
-            if unreached == 1 { "es" } else { "" }
-        ));
-    }
-    if not_judged > 0 {
-        left_out.push(format!(
-            "{not_judged} incidental permission{} (reading the project or its services)",
-            plural(not_judged)
-        ));
-    }
     if !no_common.is_empty() {
         left_out.push(format!(
             "its use of {} (no scope is accepted by every method it reaches)",
             no_common.join(", ")
         ));
+    }
+    // Roles of its service whose use is curated (a Docker pull through
+    // Artifact Registry, a Pub/Sub publisher) hold some of its permissions:
+    // an exact copy of one is judged as it is; otherwise the methods are
+    // trusted only when they name the APIs those roles are for, and every
+    // permission reaches one.
+    let of_service = format!("roles/{service}.");
+    let curated: Vec<(&str, &BTreeSet<String>)> = table
+        .curated_roles
+        .iter()
+        .filter(|(r, perms)| r.starts_with(&of_service) && own.iter().any(|p| perms.contains(*p)))
+        .map(|(r, perms)| (r.as_str(), perms))
+        .collect();
+    if !curated.is_empty() {
+        let copy = curated.iter().find(|(_, perms)| {
+            let theirs: BTreeSet<&str> = perms
+                .iter()
+                .map(String::as_str)
+                .filter(|p| service_of(p) == service)
+                .collect();
+            theirs == own
+        });
+        if let Some((r, _)) = copy
+            && let Some(predefined) = kb.roles.get(*r)
+        {
+            let source = format!(
+                "{source}, judged as {r} (the same {service} permissions), whose use is curated"
+            );
+            return Some(Judged {
+                role: role(predefined.class, predefined.uses.clone(), source, &left_out),
+                unknown,
+            });
+        }
+        let curated_apis: BTreeSet<&str> = curated
+            .iter()
+            .filter_map(|(r, _)| kb.roles.get(*r))
+            .flat_map(|r| r.uses.iter().map(|u| u.api.as_str()))
+            .collect();
+        let method_apis: BTreeSet<&str> = uses.iter().map(|u| u.api.as_str()).collect();
+        if unreached > 0
+            || !no_common.is_empty()
+            || method_apis.is_empty()
+            || method_apis != curated_apis
+        {
+            let listed = curated
+                .iter()
+                .map(|(r, _)| *r)
+                .collect::<Vec<_>>()
+                .join(", ");
+            left_out.push(format!(
+                "its {service} permissions are partly those of roles whose use is curated ({listed}), and the methods they reach do not tell that use"
+            ));
+            return Some(Judged {
+                role: role(
+                    RoleClass::Unmapped,
+                    Vec::new(),
+                    source.to_string(),
+                    &left_out,
+                ),
+                unknown,
+            });
+        }
     }
     let class = if uses.is_empty() {
         RoleClass::Unmapped
@@ -154,14 +299,7 @@ pub fn judge_role(name: &str, permissions: &[String], source: &str) -> Option<Ju
         RoleClass::Api
     };
     Some(Judged {
-        role: Role {
-            title: name.to_string(),
-            stage: String::new(),
-            class,
-            uses,
-            source: source.to_string(),
-            note: (!left_out.is_empty()).then(|| format!("Not judged: {}.", left_out.join("; "))),
-        },
+        role: role(class, uses, source.to_string(), &left_out),
         unknown,
     })
 }
@@ -244,55 +382,115 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn perms(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn judge(list: &[&str]) -> Judged {
+        let kb = Knowledge::get().unwrap();
+        let perms: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        judge_role("projects/p/roles/r", &perms, "test", kb).unwrap()
+    }
+
+    fn apis(j: &Judged) -> Vec<&str> {
+        j.role.uses.iter().map(|u| u.api.as_str()).collect()
     }
 
     #[test]
-    fn publishing_needs_pubsub_or_cloud_platform() {
-        let j = judge_role(
-            "projects/p/roles/publisher",
-            &perms(&["pubsub.topics.publish", "resourcemanager.projects.get"]),
-            "test",
-        )
-        .unwrap();
+    fn a_copy_of_a_curated_role_is_judged_as_it_is() {
+        let j = judge(&["pubsub.topics.publish", "resourcemanager.projects.get"]);
         assert_eq!(j.role.class, RoleClass::Api);
+        assert!(
+            j.role.source.contains("roles/pubsub.publisher"),
+            "{}",
+            j.role.source
+        );
         let [u] = &j.role.uses[..] else {
             panic!("{:?}", j.role.uses)
         };
         assert_eq!(u.api, "pubsub.googleapis.com");
-        assert_eq!(u.access, Access::Write);
         assert_eq!(u.needs_any_of, ["cloud-platform", "pubsub"]);
         assert!(j.role.note.as_deref().unwrap().contains("1 incidental"));
+        // A copy of Artifact Registry's reader: its curated use (Docker pulls),
+        // not the REST methods; part of it is not judged.
+        let table = table().unwrap();
+        let reader: Vec<&str> = table.curated_roles["roles/artifactregistry.reader"]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let kb = Knowledge::get().unwrap();
+        let want: Vec<&str> = kb.roles["roles/artifactregistry.reader"]
+            .uses
+            .iter()
+            .map(|u| u.api.as_str())
+            .collect();
+        assert_eq!(apis(&judge(&reader)), want);
+        let pull = judge(&["artifactregistry.repositories.downloadArtifacts"]);
+        assert_eq!(pull.role.class, RoleClass::Unmapped, "{:?}", pull.role.uses);
     }
 
     #[test]
-    fn reading_secrets_is_a_read_of_secret_manager() {
-        let j = judge_role(
-            "projects/p/roles/reader",
-            &perms(&["secretmanager.versions.access"]),
-            "test",
-        )
-        .unwrap();
-        let [u] = &j.role.uses[..] else {
-            panic!("{:?}", j.role.uses)
-        };
-        assert_eq!(u.api, "secretmanager.googleapis.com");
-        assert!(u.needs_any_of.contains(&"cloud-platform".to_string()));
+    fn reading_objects_is_judged_by_the_methods_it_reaches() {
+        let j = judge(&["storage.objects.get", "storage.objects.list"]);
+        assert_eq!(apis(&j), ["storage.googleapis.com"]);
+        let u = &j.role.uses[0];
+        assert_eq!(u.access, Access::Read);
+        assert!(u.needs_any_of.contains(&"devstorage.read_only".to_string()));
+        // Part of a curated role whose methods name the same API: judged by them.
+        let j = judge(&[
+            "secretmanager.versions.access",
+            "secretmanager.secrets.delete",
+        ]);
+        assert_eq!(apis(&j), ["secretmanager.googleapis.com"]);
+    }
+
+    #[test]
+    fn only_the_main_service_is_judged() {
+        // Cross-service permissions (KMS key handles inside a BigQuery role) are not judged.
+        let j = judge(&[
+            "bigquery.tables.create",
+            "bigquery.tables.get",
+            "bigquery.tables.updateData",
+            "cloudkms.keyHandles.create",
+        ]);
         assert!(
-            !u.needs_any_of
-                .contains(&"cloud-platform.read-only".to_string())
+            !apis(&j).contains(&"cloudkms.googleapis.com"),
+            "{:?}",
+            apis(&j)
+        );
+        assert!(
+            j.role
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("other services than bigquery")
+        );
+        // No main service: nothing is judged.
+        let tie = judge(&["bigquery.tables.get", "storage.buckets.get"]);
+        assert_eq!(tie.role.class, RoleClass::Unmapped);
+        assert!(
+            tie.role
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("no service holds most")
+        );
+    }
+
+    #[test]
+    fn a_name_is_not_guessed_across_apis() {
+        // bigquery.models.export is BigQuery's EXPORT MODEL, not Vertex AI's models.export.
+        let j = judge(&[
+            "bigquery.models.export",
+            "bigquery.models.getData",
+            "bigquery.jobs.create",
+        ]);
+        assert!(
+            !apis(&j).contains(&"aiplatform.googleapis.com"),
+            "{:?}",
+            apis(&j)
         );
     }
 
     #[test]
     fn unknown_permissions_are_named_and_judge_nothing() {
-        let j = judge_role(
-            "projects/p/roles/typo",
-            &perms(&["pubsub.topics.publsh"]),
-            "test",
-        )
-        .unwrap();
+        let j = judge(&["pubsub.topics.publsh"]);
         assert_eq!(j.role.class, RoleClass::Unmapped);
         assert!(j.role.uses.is_empty());
         assert_eq!(j.unknown, ["pubsub.topics.publsh"]);
@@ -304,11 +502,19 @@ mod tests {
         let a = table
             .all_of
             .iter()
-            .find(|a| a.permissions.len() >= 2)
+            .find(|a| {
+                a.permissions.len() >= 2
+                    && a.permissions
+                        .iter()
+                        .all(|p| service_of(p) == service_of(&a.permissions[0]))
+                    && !table
+                        .curated_roles
+                        .values()
+                        .any(|c| a.permissions.iter().any(|p| c.contains(p)))
+            })
             .unwrap();
         let (api, _) = table.method(&a.method).unwrap();
-        let some = judge_role("r", &a.permissions[..1], "test").unwrap();
-        let all = judge_role("r", &a.permissions, "test").unwrap();
+        let strs: Vec<&str> = a.permissions.iter().map(String::as_str).collect();
         let count = |j: &Judged| {
             j.role
                 .uses
@@ -320,6 +526,10 @@ mod tests {
                 })
                 .sum::<u32>()
         };
-        assert!(count(&all) > count(&some), "{}", a.method);
+        assert!(
+            count(&judge(&strs)) > count(&judge(&strs[..1])),
+            "{}",
+            a.method
+        );
     }
 }

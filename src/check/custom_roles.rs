@@ -29,18 +29,33 @@ pub fn is_custom_role_name(role: &str) -> bool {
 /// nothing.
 pub fn judge_definitions(
     model: &Model,
+    kb: &Knowledge,
     described: &dyn Fn(&str) -> bool,
     sources: &Sources,
 ) -> (Vec<(String, Role)>, Vec<Unresolved>) {
     let granted: BTreeSet<&str> = model.grants.iter().map(|g| g.role.as_str()).collect();
     let mut by_name: BTreeMap<&str, Vec<&RoleDefinition>> = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut overridden = BTreeSet::new();
     for d in &model.role_definitions {
-        if granted.contains(d.name.as_str()) && !described(&d.name) {
-            by_name.entry(d.name.as_str()).or_default().push(d);
+        if !granted.contains(d.name.as_str()) {
+            continue;
         }
+        if described(&d.name) {
+            if overridden.insert(d.name.as_str()) {
+                notes.push(Unresolved {
+                    loc: d.loc.clone(),
+                    what: format!(
+                        "{}: custom role {} is judged as .scopelint.yaml describes it (custom_roles), not by this definition",
+                        d.address, d.name
+                    ),
+                });
+            }
+            continue;
+        }
+        by_name.entry(d.name.as_str()).or_default().push(d);
     }
     let mut roles = Vec::new();
-    let mut notes = Vec::new();
     for (name, defs) in by_name {
         let Some(first) = defs.first() else { continue };
         let note = |what: String| Unresolved {
@@ -50,6 +65,16 @@ pub fn judge_definitions(
                 first.address
             ),
         };
+        if let Some(d) = defs.iter().find(|d| d.disabled) {
+            notes.push(Unresolved {
+                loc: d.loc.clone(),
+                what: format!(
+                    "{}: custom role {name} is disabled (stage DISABLED): it grants nothing, and is not judged",
+                    d.address
+                ),
+            });
+            continue;
+        }
         let Some(listed) = &first.permissions else {
             notes.push(note("its permissions are not known".to_string()));
             continue;
@@ -79,7 +104,7 @@ pub fn judge_definitions(
             listed.len(),
             if listed.len() == 1 { "" } else { "s" }
         );
-        let Some(judged) = permissions::judge_role(name, listed, &source) else {
+        let Some(judged) = permissions::judge_role(name, listed, &source, kb) else {
             notes.push(note("the permission table is not available".to_string()));
             continue;
         };

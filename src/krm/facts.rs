@@ -659,6 +659,8 @@ fn custom_role(dir: &Dir<'_>, o: &Object, model: &mut Model) {
     model.role_definitions.push(RoleDefinition {
         name: format!("{parent}/roles/{id}"),
         permissions,
+        disabled: string(spec.and_then(|s| s.get("stage")))
+            .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED")),
         file: Vec::new(),
         loc: listed.map_or_else(|| object_loc(dir, o), |l| dir.seq_loc(o.file, l)),
         address: Dir::address(o),

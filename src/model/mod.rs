@@ -342,8 +342,11 @@ pub struct EnabledApi {
 pub struct RoleDefinition {
     /// The role's full name, `projects/P/roles/R` or `organizations/O/roles/R`.
     pub name: String,
-    /// The permissions it lists; `None` when they are not all known.
+    /// The permissions it lists; `None` when they are not all known (or a
+    /// later command changes them).
     pub permissions: Option<Vec<String>>,
+    /// Its launch stage is `DISABLED`: it grants nothing.
+    pub disabled: bool,
     /// The file a definition is read from (`gcloud iam roles create --file`),
     /// as candidate paths, most likely first; empty when it is written in place.
     pub file: Vec<PathBuf>,

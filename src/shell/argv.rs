@@ -301,6 +301,7 @@ fn path_complete(path: &[String]) -> bool {
             | "deploy"
             | "submit"
             | "update"
+            | "undelete"
             | "add-metadata"
             | "ssh"
     ) && path.len() >= 2

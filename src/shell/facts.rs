@@ -13,7 +13,7 @@
 //! [`super::scope_flags`]) and grants in [`super::grants`].
 
 use super::argv::{self, Invocation};
-use super::grants::{grant, gsutil_iam_ch, revoke, role_definition};
+use super::grants::{grant, gsutil_iam_ch, revoke, role_change, role_definition};
 use super::interp::{Cmd, Trace};
 use super::script::{Creates, Pending, Script, flag_text};
 use super::workloads::{create, set_service_account};
@@ -119,6 +119,9 @@ pub(super) fn gcloud(
             }
         }
         ["iam", "roles", "create"] => role_definition(cmd, inv, sc, project.as_deref(), model),
+        ["iam", "roles", "update" | "delete" | "undelete"] => {
+            role_change(cmd, inv, sc, project.as_deref(), model)
+        }
         [.., "add-iam-policy-binding"] => grant(cmd, inv, sc, model),
         [.., "remove-iam-policy-binding"] => revoke(cmd, inv, sc, model),
         _ => {}

@@ -60,17 +60,7 @@ pub(super) fn role_definition(
             .and_then(|f| f.value.as_ref())
             .and_then(Word::text)
     };
-    let plain = |s: &str| !s.is_empty() && !s.contains(['/', '$', ' ']);
-    let role_id = inv.args.first().and_then(|&i| cmd.argv.get(i)?.text());
-    let parent = match (
-        text("--organization"),
-        text("--project").or(project.map(str::to_string)),
-    ) {
-        (Some(org), _) => Some(format!("organizations/{org}")).filter(|_| plain(&org)),
-        (None, Some(p)) => Some(format!("projects/{p}")).filter(|_| plain(&p)),
-        (None, None) => None,
-    };
-    let (Some(role_id), Some(parent)) = (role_id.filter(|r| plain(r)), parent) else {
+    let Some(name) = role_name(cmd, inv, project) else {
         model.unresolved.push(Unresolved {
             loc: sc.loc(&cmd.span),
             what: format!("{address}: the custom role's name is not known"),
@@ -97,12 +87,63 @@ pub(super) fn role_definition(
         None => Vec::new(),
     };
     model.role_definitions.push(RoleDefinition {
-        name: format!("{parent}/roles/{role_id}"),
+        name,
         permissions: permissions.filter(|_| !inv.has("--file")),
+        disabled: text("--stage").is_some_and(|s| s.eq_ignore_ascii_case("DISABLED")),
         file,
         loc: listed.map_or_else(|| sc.loc(&cmd.span), |v| sc.loc(&v.text_span())),
         address,
     });
+}
+
+/// The full name of the custom role a `gcloud iam roles ...` command names:
+/// `projects/P/roles/ID` or `organizations/O/roles/ID`, the project from
+/// `gcloud config set project` when neither flag is given. A flag whose
+/// value is not known leaves the name unknown.
+fn role_name(cmd: &Cmd, inv: &Invocation, project: Option<&str>) -> Option<String> {
+    let plain = |s: &str| !s.is_empty() && !s.contains(['/', '$', ' ']);
+    let flag = |name: &str| {
+        inv.flag(&[name])
+            .map(|f| f.value.as_ref().and_then(Word::text).filter(|v| plain(v)))
+    };
+    let role_id = inv
+        .args
+        .first()
+        .and_then(|&i| cmd.argv.get(i)?.text())
+        .filter(|r| plain(r))?;
+    let parent = match (flag("--organization"), flag("--project")) {
+        (Some(org), _) => format!("organizations/{}", org?),
+        (None, Some(p)) => format!("projects/{}", p?),
+        (None, None) => format!("projects/{}", project.filter(|p| plain(p))?),
+    };
+    Some(format!("{parent}/roles/{role_id}"))
+}
+
+/// `gcloud iam roles update|delete|undelete`: a role the script defined is
+/// changed afterwards, so its permissions are no longer known from its
+/// definition; when the name is not known, no role the script defined is.
+pub(super) fn role_change(
+    cmd: &Cmd,
+    inv: &Invocation,
+    sc: &Script<'_>,
+    project: Option<&str>,
+    model: &mut Model,
+) {
+    let address = format!("{}:{}", sc.display, sc.line(cmd.span.start));
+    match role_name(cmd, inv, project) {
+        Some(name) => model.role_definitions.push(RoleDefinition {
+            name,
+            permissions: None,
+            disabled: false,
+            file: Vec::new(),
+            loc: sc.loc(&cmd.span),
+            address,
+        }),
+        None => model
+            .role_definitions
+            .iter_mut()
+            .for_each(|d| d.permissions = None),
+    }
 }
 
 /// `... remove-iam-policy-binding`: a role this script granted earlier to the

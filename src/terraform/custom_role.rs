@@ -78,6 +78,7 @@ pub fn definition(inst: &ResourceInst) -> Option<RoleDefinition> {
     Some(RoleDefinition {
         name: format!("{parent}/roles/{role_id}"),
         permissions,
+        disabled: text("stage").is_some_and(|s| s.eq_ignore_ascii_case("DISABLED")),
         file: Vec::new(),
         loc,
         address: inst.address.clone(),

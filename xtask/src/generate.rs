@@ -272,7 +272,7 @@ pub fn generate(inp: &GenInput) -> Result<Generated> {
         });
         files.insert("methods.json".to_string(), to_pretty_sorted(&methods_json));
     }
-    let mut permissions_json = crate::permission_table::table(&raw_roles, &reach, &table);
+    let mut permissions_json = crate::permission_table::table(&raw_roles, &reach, &table, &ov);
     permissions_json["header"] = json!({
         "generated_by": GENERATED_BY,
         "sources": [

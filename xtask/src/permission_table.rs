@@ -4,6 +4,10 @@
 //!
 //! A method reached by a permission alone is listed under the permission; a method that needs
 //! several permissions together (no own permission) is listed under `all_of` with all of them.
+//! A permission map.json does not mention reaches the methods named like it in its own API only.
+//! The permissions of the roles whose use is curated in `overrides.yaml` (`role_uses`) are listed
+//! (`curated_roles`): a custom role copying one is judged as it is, and one that holds some of
+//! their permissions is judged by its methods only where they name the same APIs.
 //! Permissions that never pull a service into a role (incidental reads of the project and its
 //! services) are listed apart, with why, so a custom role holding them is not judged on them.
 //! Permissions checked without an API call of the holder's own (`actAs`, invoking with an ID
@@ -15,11 +19,12 @@ use serde_json::{Map, Value, json};
 
 use crate::apis::ApiTable;
 use crate::discovery::{Class, Method};
+use crate::inputs::Overrides;
 use crate::permissions::{self, RawRoles};
 use crate::reach::Reach;
 
 /// The `permissions.json` document (without its header).
-pub fn table(raw: &RawRoles, reach: &Reach, table: &ApiTable) -> Value {
+pub fn table(raw: &RawRoles, reach: &Reach, table: &ApiTable, ov: &Overrides) -> Value {
     let methods: BTreeMap<&str, &Method> = table
         .apis
         .values()
@@ -49,7 +54,7 @@ pub fn table(raw: &RawRoles, reach: &Reach, table: &ApiTable) -> Value {
             continue;
         }
         let reached: Vec<&str> = reach
-            .alone(p)
+            .alone_in_own_api(p)
             .iter()
             .filter_map(|id| methods.get_key_value(id.as_str()).map(|(k, _)| *k))
             .collect();
@@ -87,7 +92,23 @@ pub fn table(raw: &RawRoles, reach: &Reach, table: &ApiTable) -> Value {
         };
         method_rows.insert(id.to_string(), json!(format!("{api} {class} {index}")));
     }
+    // Roles whose use is curated (overrides.yaml role_uses) because their
+    // methods do not tell it (Docker pulls through Artifact Registry, a
+    // publisher that needs only the pubsub scope): a custom role within one of
+    // them is judged as it is.
+    let mut curated = Map::new();
+    for role in ov.role_uses.keys() {
+        let Some(r) = raw.get(role) else { continue };
+        let perms: BTreeSet<&str> = r
+            .included_permissions
+            .iter()
+            .map(String::as_str)
+            .filter(|p| permissions::kind(p).is_some())
+            .collect();
+        curated.insert(role.clone(), json!(perms));
+    }
     json!({
+        "curated_roles": curated,
         "scope_sets": sets,
         "methods": method_rows,
         "permissions": by_permission,

@@ -134,8 +134,25 @@ impl Reach {
     /// The methods named like a permission map.json does not mention: in the permission's own
     /// API (its prefix is the method id's first part), else in the only API that has any.
     fn by_name(&self, permission: &str) -> BTreeSet<String> {
+        let (found, own) = self.named_like(permission);
+        if !own.is_empty() {
+            return own;
+        }
+        let apis: BTreeSet<&String> = found
+            .iter()
+            .filter_map(|id| self.method_api.get(id))
+            .collect();
+        if apis.len() == 1 {
+            found
+        } else {
+            BTreeSet::new()
+        }
+    }
+
+    /// The methods named like a permission (every API's, and its own API's).
+    fn named_like(&self, permission: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         let Some((res, verb)) = tail(permission) else {
-            return BTreeSet::new();
+            return (BTreeSet::new(), BTreeSet::new());
         };
         let prefix = permission.split('.').next().unwrap_or_default();
         let mut found: BTreeSet<String> = BTreeSet::new();
@@ -152,17 +169,17 @@ impl Reach {
             .filter(|id| id.split('.').next() == Some(prefix))
             .cloned()
             .collect();
-        if !own.is_empty() {
-            return own;
-        }
-        let apis: BTreeSet<&String> = found
-            .iter()
-            .filter_map(|id| self.method_api.get(id))
-            .collect();
-        if apis.len() == 1 {
-            found
-        } else {
-            BTreeSet::new()
+        (found, own)
+    }
+
+    /// Like [`Reach::alone`], but a permission map.json does not mention
+    /// reaches only methods of its own API: a guess across APIs by name
+    /// (`bigquery.models.export` for Vertex AI's `models.export`) is not made.
+    pub fn alone_in_own_api(&self, permission: &str) -> BTreeSet<String> {
+        match self.own.get(permission) {
+            Some(ms) => ms.clone(),
+            None if !self.mapped.contains(permission) => self.named_like(permission).1,
+            None => BTreeSet::new(),
         }
     }
 
