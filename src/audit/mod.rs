@@ -271,6 +271,9 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     drop(projects);
     model.extend(grants);
     drop(parsed);
+    // The vector of workloads grew by doubling: its spare room would stay
+    // allocated through the check and the report.
+    model.workloads.shrink_to_fit();
     let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb);
     Ok(Audit { outcome, running })
 }
