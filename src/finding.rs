@@ -279,6 +279,21 @@ impl Finding {
         }
     }
 
+    /// Gives back the spare room of the text a rule wrote: strings built with
+    /// `format!` keep up to twice their length, and a report may hold a
+    /// finding for each of a hundred thousand workloads until it is written.
+    pub fn shrink_to_fit(&mut self) {
+        self.message.shrink_to_fit();
+        self.label.shrink_to_fit();
+        self.identity.shrink_to_fit();
+        self.help.iter_mut().for_each(String::shrink_to_fit);
+        self.help.shrink_to_fit();
+        self.related
+            .iter_mut()
+            .for_each(|r| r.message.shrink_to_fit());
+        self.related.shrink_to_fit();
+    }
+
     /// The patch `--fix` applies: the first safe one, or with `unsafe_fixes`
     /// the most complete one that is not display-only.
     pub fn fix_to_apply(&self, unsafe_fixes: bool) -> Option<&Fix> {

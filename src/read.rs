@@ -87,6 +87,28 @@ pub fn file(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// A regular file of at most `limit` bytes, opened to be read a line at a
+/// time: an export of every resource of an organisation need not be held
+/// whole. The size is checked on the open file; the reader stops one byte
+/// past the limit, so a file that grew since is told by
+/// [`past_limit`] on the count of bytes read.
+pub fn stream(
+    path: &Path,
+    limit: u64,
+    links: Links,
+) -> Result<std::io::BufReader<std::io::Take<File>>, String> {
+    let (file, meta) = open_regular(path, links)?;
+    if meta.len() > limit {
+        return Err(too_large(meta.len(), limit));
+    }
+    Ok(std::io::BufReader::new(file.take(limit.saturating_add(1))))
+}
+
+/// The error for a streamed file found larger than `limit` once `read` bytes were read.
+pub fn past_limit(read: u64, limit: u64) -> Option<String> {
+    (read > limit).then(|| too_large(read, limit))
+}
+
 fn too_large(size: u64, limit: u64) -> String {
     format!(
         "file is {}, over the {} limit: not analysed (raise it with --max-file-size)",

@@ -139,6 +139,11 @@ impl Sources {
         self.files.get(id.0 as usize)
     }
 
+    /// For a file whose text is read after its facts (a streamed export).
+    pub fn get_mut(&mut self, id: FileId) -> Option<&mut SourceFile> {
+        self.files.get_mut(id.0 as usize)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()

@@ -135,7 +135,7 @@ pub fn apply(
     let today = today();
     let mut sups = if inline { scan(sources) } else { Vec::new() };
     let mut used_waivers = vec![false; config.config.waivers.len()];
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(findings.len());
     'findings: for mut f in findings {
         for s in sups.iter_mut() {
             if !matches_rule(&s.rules, f.rule) || !covers(s, &f, sources) {

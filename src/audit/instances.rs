@@ -151,16 +151,16 @@ fn attached(
     };
     let list = holder.get(scopes_key);
     let items = list.map(|l| l.items()).unwrap_or_default();
+    // Sized once: an export holds a scopes list for every VM.
+    let mut known = Vec::with_capacity(items.len());
+    known.extend(items.iter().filter_map(|i| {
+        i.as_str().map(|raw| ScopeItem {
+            raw: raw.to_string(),
+            loc: Some(i.loc()),
+        })
+    }));
     let scopes = Scopes {
-        items: items
-            .iter()
-            .filter_map(|i| {
-                i.as_str().map(|raw| ScopeItem {
-                    raw: raw.to_string(),
-                    loc: Some(i.loc()),
-                })
-            })
-            .collect(),
+        items: known,
         complete: items.iter().all(|i| i.as_str().is_some()),
         at: Some(list.map_or_else(|| holder.loc(), |l| l.loc())),
         // What runs is changed with gcloud, so advice is written for it.

@@ -12,6 +12,7 @@ mod instances;
 pub mod json;
 mod policies;
 mod script;
+mod text;
 mod unit;
 pub mod why;
 
@@ -22,7 +23,7 @@ use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::options::Options;
 use crate::outcome::{InputError, Outcome};
-use crate::source::{SourceFile, Sources};
+use crate::source::{FileId, SourceFile, Sources};
 use crate::{discover, read};
 use std::path::{Path, PathBuf};
 
@@ -89,9 +90,34 @@ pub struct Inputs {
 
 /// The result of an audit: the outcome as `check` has it, and the state of
 /// every VM read (a fix script never stops a VM that is already stopped).
+/// The text of the Cloud Asset exports is not in the outcome's sources until
+/// [`Audit::read_texts`].
 pub struct Audit {
     pub outcome: Outcome,
     pub running: Vec<Running>,
+    /// The exports read as a stream, whose text is still to be read.
+    pending: Vec<text::Pending>,
+    limit: u64,
+}
+
+impl Audit {
+    /// Reads the text of the exports that were read as a stream, which
+    /// every report needs for lines, columns and snippets. Called once the
+    /// model is no longer needed and freed, it keeps the text and the model
+    /// of a large export from being held together.
+    pub fn read_texts(&mut self) {
+        for pending in std::mem::take(&mut self.pending) {
+            text::read_again(
+                pending,
+                self.limit,
+                &mut self.outcome.sources,
+                &mut self.outcome.errors,
+            );
+        }
+        self.outcome
+            .errors
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    }
 }
 
 /// Which export a file is.
@@ -165,8 +191,38 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     let mut sources = Sources::default();
     let mut errors = Vec::new();
     let mut texts = Vec::new();
+    let mut model = Model::default();
+    let mut running = Vec::new();
+    let mut pending = Vec::new();
     for (kind, named) in files {
         let display = discover::display_path(&named.path);
+        if let Kind::Assets = kind {
+            // One asset per line, each parsed on its own; the text is read
+            // again for the report, once the model is no longer needed.
+            let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+            match stream(&named.path, id, limit) {
+                Ok(export) => {
+                    sources.push(SourceFile::new(
+                        display.clone(),
+                        named.path.clone(),
+                        String::new(),
+                    ));
+                    model.extend(export.model);
+                    running.extend(export.running);
+                    for (line, column, message) in export.errors {
+                        errors.push(input_error(display.clone(), line, column, message));
+                    }
+                    pending.push(text::Pending {
+                        id,
+                        path: named.path.clone(),
+                        size: export.size,
+                        digest: export.digest,
+                    });
+                }
+                Err(message) => errors.push(input_error(display, 0, 0, message)),
+            }
+            continue;
+        }
         match read::file(&named.path, limit, read::Links::Follow).and_then(|b| {
             String::from_utf8(b).map_err(|_| "cannot read file: not UTF-8".to_string())
         }) {
@@ -181,21 +237,10 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     // Parse every file once, before any is read into the model: the
     // instances decide the project of a policy that does not name one.
     let mut parsed = Vec::new();
-    let mut model = Model::default();
-    let mut running = Vec::new();
     for (kind, named, id) in texts {
         let Some(file) = sources.get(id) else {
             continue;
         };
-        if let Kind::Assets = kind {
-            // One asset per line, each parsed on its own.
-            let (states, bad) = assets::read(&file.text, id, &mut model);
-            running.extend(states);
-            for (line, column, message) in bad {
-                errors.push(input_error(file.display.clone(), line, column, message));
-            }
-            continue;
-        }
         match crate::terraform::json::parse_value(&file.text) {
             Ok(value) => parsed.push((kind, named, id, value)),
             Err(e) => errors.push(input_error(
@@ -271,8 +316,26 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     drop(projects);
     model.extend(grants);
     drop(parsed);
+    // The vector of workloads grew by doubling: its spare room would stay
+    // allocated through the check and the report.
+    model.workloads.shrink_to_fit();
     let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb);
-    Ok(Audit { outcome, running })
+    Ok(Audit {
+        outcome,
+        running,
+        pending,
+        limit,
+    })
+}
+
+/// A Cloud Asset export read a line at a time as file `id`, within `limit` bytes.
+fn stream(path: &Path, id: FileId, limit: u64) -> Result<assets::Export, String> {
+    let mut input = read::stream(path, limit, read::Links::Follow)?;
+    let export = assets::read(&mut input, id)?;
+    match read::past_limit(export.size, limit) {
+        Some(message) => Err(message),
+        None => Ok(export),
+    }
 }
 
 fn input_error(file: String, line: usize, column: usize, message: String) -> InputError {
@@ -293,4 +356,68 @@ pub fn is_input(inputs: &Inputs, path: &Path) -> bool {
         || inputs.iam_policies.iter().any(|n| same(&n.path))
         || inputs.services.iter().any(|n| same(&n.path))
         || inputs.asset_exports.iter().any(|p| same(p))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const EXPORT: &str = concat!(
+        "{\"name\":\"//compute.googleapis.com/projects/my-app/zones/z/instances/vm\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{\"data\":{\"name\":\"vm\",\"zone\":\"projects/my-app/zones/z\",\"status\":\"RUNNING\",\"serviceAccounts\":[{\"email\":\"a@my-app.iam.gserviceaccount.com\",\"scopes\":[\"https://www.googleapis.com/auth/devstorage.read_only\"]}]}}}\n",
+        "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/my-app\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/aiplatform.user\",\"members\":[\"serviceAccount:a@my-app.iam.gserviceaccount.com\"]}]}}\n",
+    );
+
+    fn audit_of(name: &str, text: &str) -> (Audit, PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "scopelint-audit-{name}-{}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let inputs = Inputs {
+            asset_exports: vec![path.clone()],
+            ..Inputs::default()
+        };
+        let kb = Knowledge::get().unwrap();
+        let audit = run(&inputs, &Options::default(), kb).unwrap();
+        (audit, path)
+    }
+
+    /// The model of an export is built and checked without its text, which
+    /// is read only for the report: the two are never held together.
+    #[test]
+    fn an_export_is_analysed_without_its_text() {
+        let (mut audit, path) = audit_of("stream", EXPORT);
+        let file = audit.outcome.findings.first().map(|f| f.primary.file);
+        let file = file.expect("the VM lacks the scope of its role");
+        let source = || audit.outcome.sources.get(file).unwrap();
+        assert_eq!(source().text, "");
+        audit.read_texts();
+        assert_eq!(audit.outcome.sources.get(file).unwrap().text, EXPORT);
+        assert!(audit.outcome.errors.is_empty());
+        let f = &audit.outcome.findings[0];
+        let at = audit
+            .outcome
+            .sources
+            .get(file)
+            .unwrap()
+            .position(f.primary.span.start);
+        assert_eq!(at.line, 1);
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// An export that changed between the analysis and the report is not
+    /// shown with places that no longer hold what was read.
+    #[test]
+    fn an_export_changed_before_the_report_is_an_error() {
+        let (mut audit, path) = audit_of("changed", EXPORT);
+        std::fs::write(&path, EXPORT.replace("\"vm\"", "\"mv\"")).unwrap();
+        audit.read_texts();
+        let [error] = audit.outcome.errors.as_slice() else {
+            panic!("{:?}", audit.outcome.errors);
+        };
+        assert!(error.message.contains("changed"), "{}", error.message);
+        assert!(audit.outcome.sources.iter().all(|(_, s)| s.text.is_empty()));
+        let _ = std::fs::remove_file(path);
+    }
 }

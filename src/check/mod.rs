@@ -55,21 +55,24 @@ pub static RULES: &[&dyn Rule] = &[
 /// Runs every rule over every workload of the model.
 pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy) -> Vec<Finding> {
     let cx = Context::new(model, kb, sources, strategy);
-    // Workloads are judged independently, on every core; findings keep the model's order.
-    let per_workload: Vec<Vec<Finding>> = model
+    // Workloads are judged independently, on every core; findings keep the
+    // model's order. They are collected into one vector as they come, not
+    // one vector per workload: with a finding for every other workload, the
+    // spare room of those vectors outweighed the findings themselves.
+    model
         .workloads
         .par_iter()
         .enumerate()
-        .map(|(i, w)| {
+        .flat_map_iter(|(i, w)| {
             let a = Assessment::new(w, &cx).at(i);
             let mut out = Vec::new();
             for rule in RULES {
                 rule.check(&a, &cx, &mut out);
             }
+            out.iter_mut().for_each(Finding::shrink_to_fit);
             out
         })
-        .collect();
-    per_workload.into_iter().flatten().collect()
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use scopelint::audit::{self, Inputs, Named};
 use scopelint::finding::Finding;
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
+use scopelint::model::Model;
 use scopelint::render::pretty::ColorChoice;
 use scopelint::render::visible::visible;
 use scopelint::render::{self, Format, RepoPaths, pretty};
@@ -111,14 +112,13 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         max_file_size: Some(args.max_file_size),
         ..Options::default()
     };
-    let result = match audit::run(&inputs, &opts, kb) {
+    let mut result = match audit::run(&inputs, &opts, kb) {
         Ok(r) => r,
         Err(usage) => {
             eprintln!("scopelint: {}", visible(&usage));
             return ExitCode::from(2);
         }
     };
-    let outcome = &result.outcome;
     for target in [&args.output, &args.fix_script].into_iter().flatten() {
         if audit::is_input(&inputs, target) {
             eprintln!(
@@ -128,7 +128,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
+    let destination = match output::destination(args.output.as_deref(), &result.outcome.sources) {
         Ok(d) => d,
         Err(why) => {
             eprintln!("scopelint: refusing to write the report: {why}");
@@ -136,8 +136,15 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         }
     };
     if args.verbose {
-        report_unresolved(outcome);
+        // What it names is placed in the exports' text.
+        result.read_texts();
+        report_unresolved(&result.outcome);
     }
+    // The report reads the findings and the text, not the model: the model
+    // is freed before the text of the exports is read again.
+    result.outcome.model = Model::default();
+    result.read_texts();
+    let outcome = &result.outcome;
     let mut written = true;
     if let Some(path) = &args.fix_script {
         match audit::fix_script(&outcome.findings, &result.running, kb) {

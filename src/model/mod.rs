@@ -386,10 +386,20 @@ impl Model {
     }
 
     pub fn extend(&mut self, other: Model) {
-        self.workloads.extend(other.workloads);
-        self.grants.extend(other.grants);
-        self.enabled_apis.extend(other.enabled_apis);
-        self.role_definitions.extend(other.role_definitions);
-        self.unresolved.extend(other.unresolved);
+        join(&mut self.workloads, other.workloads);
+        join(&mut self.grants, other.grants);
+        join(&mut self.enabled_apis, other.enabled_apis);
+        join(&mut self.role_definitions, other.role_definitions);
+        join(&mut self.unresolved, other.unresolved);
+    }
+}
+
+/// Appends `more` to `into`, taking its vector whole when `into` is empty:
+/// a model of every VM of an export is not copied to be joined.
+fn join<T>(into: &mut Vec<T>, more: Vec<T>) {
+    if into.is_empty() {
+        *into = more;
+    } else {
+        into.extend(more);
     }
 }
