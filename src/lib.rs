@@ -58,6 +58,7 @@ pub use read::human_size;
 use source::{FileId, Sources};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use terraform::cache::ParseCache;
 
 /// Runs the whole analysis.
 pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
@@ -66,6 +67,18 @@ pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
 
 /// Runs the whole analysis, reading the files in `overlay` from memory.
 pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Outcome {
+    run_with_cache(opts, kb, overlay, None)
+}
+
+/// Runs the whole analysis, reading the files in `overlay` from memory and
+/// reusing the Terraform files `cache` holds from an earlier analysis of the
+/// same tree (the language server's).
+pub fn run_with_cache(
+    opts: &Options,
+    kb: &Knowledge,
+    overlay: &Overlay,
+    cache: Option<&ParseCache>,
+) -> Outcome {
     let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let mut found = discover::discover(&opts.paths);
     discover::add_unsaved(
@@ -73,10 +86,11 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
         &opts.paths,
         overlay.iter().map(|(p, t)| (p.as_path(), t.as_bytes())),
     );
-    analyse(opts, kb, found, &|path: &Path| match overlay.get(path) {
+    let read = |path: &Path| match overlay.get(path) {
         Some(text) => Ok(text.clone().into_bytes()),
         None => read_input(opts, path, limit),
-    })
+    };
+    analyse(opts, kb, found, &read, cache)
 }
 
 /// Runs the analysis on the files of an earlier [`discover::discover`]; the
@@ -84,9 +98,13 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 /// as unreadable).
 pub fn run_discovered(opts: &Options, kb: &Knowledge, found: Discovery) -> Outcome {
     let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    analyse(opts, kb, found, &|path: &Path| {
-        read_input(opts, path, limit)
-    })
+    analyse(
+        opts,
+        kb,
+        found,
+        &|path: &Path| read_input(opts, path, limit),
+        None,
+    )
 }
 
 /// Runs the analysis on files given in memory as `(path, content)` (fuzzing,
@@ -114,15 +132,22 @@ pub fn run_in_memory(opts: &Options, kb: &Knowledge, files: Vec<(PathBuf, Vec<u8
     }
     found.files.sort();
     found.files.dedup();
-    analyse(opts, kb, found, &|path: &Path| {
+    let read = |path: &Path| {
         contents
             .get(path)
             .cloned()
             .ok_or_else(|| "cannot read file: not found".to_string())
-    })
+    };
+    analyse(opts, kb, found, &read, None)
 }
 
-fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -> Outcome {
+fn analyse(
+    opts: &Options,
+    kb: &Knowledge,
+    found: Discovery,
+    read: Reader<'_>,
+    cache: Option<&ParseCache>,
+) -> Outcome {
     let Discovery {
         files: mut candidates,
         errors: walk_errors,
@@ -195,9 +220,9 @@ fn analyse(opts: &Options, kb: &Knowledge, found: Discovery, read: Reader<'_>) -
         (&mut sources, &mut errors),
         kb,
         (&referenced, &boundary),
-        opts.parse_cache.as_deref(),
+        cache,
     );
-    if let Some(cache) = &opts.parse_cache {
+    if let Some(cache) = cache {
         cache.sweep();
     }
     // Where patches may add to Terraform scopes lists, read from the source.

@@ -35,9 +35,6 @@ pub struct Options {
     pub allow_read_outside: Vec<PathBuf>,
     /// `--fix` applies unsafe patches too.
     pub unsafe_fixes: bool,
-    /// Terraform files parsed by an earlier analysis of the same tree, reused
-    /// when unchanged (the language server's; `None` for a single run).
-    pub parse_cache: Option<std::sync::Arc<crate::terraform::cache::ParseCache>>,
 }
 
 /// File contents that replace what is on disk, keyed by the path as discovered

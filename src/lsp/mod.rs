@@ -35,7 +35,6 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use text::Encoding;
 
@@ -183,7 +182,7 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
 /// while it was busy.
 fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
     // Each root's Terraform files as last parsed: an edit re-parses only what changed.
-    let mut caches: BTreeMap<PathBuf, Arc<ParseCache>> = BTreeMap::new();
+    let mut caches: BTreeMap<PathBuf, ParseCache> = BTreeMap::new();
     while let Ok(first) = jobs.recv() {
         let mut newest: BTreeMap<PathBuf, Job> = BTreeMap::new();
         newest.insert(first.root.clone(), first);
@@ -191,10 +190,10 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
             newest.insert(more.root.clone(), more);
         }
         for (_, job) in newest {
-            let mut opts = options(&job.root, &job.config);
-            opts.parse_cache = Some(caches.entry(job.root.clone()).or_default().clone());
+            let opts = options(&job.root, &job.config);
+            let cache = caches.entry(job.root.clone()).or_default();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::run_with_overlay(&opts, kb, &job.overlay)
+                crate::run_with_cache(&opts, kb, &job.overlay, Some(cache))
             }));
             // A bug in the engine must not leave requests waiting for ever:
             // the analysis becomes one input error.

@@ -90,12 +90,11 @@ mod tests {
     use super::*;
     use crate::knowledge::Knowledge;
     use crate::options::{Options, Overlay};
-    use std::sync::Arc;
 
     /// What a run reports, in a form two runs can be compared by.
-    fn report(opts: &Options, overlay: &Overlay) -> Vec<String> {
+    fn report(opts: &Options, overlay: &Overlay, cache: Option<&ParseCache>) -> Vec<String> {
         let kb = Knowledge::get().unwrap();
-        let outcome = crate::run_with_overlay(opts, kb, overlay);
+        let outcome = crate::run_with_cache(opts, kb, overlay, cache);
         outcome
             .findings
             .iter()
@@ -112,23 +111,18 @@ mod tests {
     fn a_reused_parse_reports_what_a_fresh_parse_does() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/modules_two_level_chain_root_tfvars");
-        let fresh = Options {
+        let opts = Options {
             paths: vec![dir.clone()],
             ..Options::default()
         };
-        let cache = Arc::new(ParseCache::default());
-        let cached = Options {
-            paths: vec![dir.clone()],
-            parse_cache: Some(cache.clone()),
-            ..Options::default()
-        };
-        let want = report(&fresh, &Overlay::new());
+        let cache = ParseCache::default();
+        let want = report(&opts, &Overlay::new(), None);
         assert!(!want.is_empty());
-        assert_eq!(report(&cached, &Overlay::new()), want);
+        assert_eq!(report(&opts, &Overlay::new(), Some(&cache)), want);
         let parsed = cache.len();
         assert!(parsed >= 3, "{parsed}");
         // Every file now comes from the cache, and the answer is the same.
-        assert_eq!(report(&cached, &Overlay::new()), want);
+        assert_eq!(report(&opts, &Overlay::new(), Some(&cache)), want);
         assert_eq!(cache.len(), parsed);
 
         // An edit is parsed again: the cached tree of the old text is not used.
@@ -137,8 +131,8 @@ mod tests {
         let edited = text.replace("\"storage-ro\"", "\"cloud-platform\"");
         assert_ne!(edited, text, "the fixture names storage-ro");
         let overlay: Overlay = [(tfvars, edited)].into_iter().collect();
-        let after = report(&cached, &overlay);
+        let after = report(&opts, &overlay, Some(&cache));
         assert_ne!(after, want, "the edit fixes the finding");
-        assert_eq!(after, report(&fresh, &overlay));
+        assert_eq!(after, report(&opts, &overlay, None));
     }
 }
