@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 /// A run of script text written in the file, byte for byte when `len == file_len`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Piece {
     at: usize,
     len: usize,
@@ -14,7 +14,7 @@ struct Piece {
 }
 
 /// Script text plus its map to file offsets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Embedded {
     pub text: String,
     pieces: Vec<Piece>,

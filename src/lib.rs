@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod baseline;
 pub mod boundary;
+pub mod cache;
 pub mod check;
 pub mod comments;
 pub mod config;
@@ -42,6 +43,7 @@ pub mod suppress;
 pub mod terraform;
 pub mod yaml;
 
+pub use cache::AnalysisCache;
 use discover::{Candidate, Discovery};
 pub(crate) use filter::conclude;
 use filter::excluded;
@@ -58,7 +60,6 @@ pub use read::human_size;
 use source::{FileId, Sources};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use terraform::cache::ParseCache;
 
 /// Runs the whole analysis.
 pub fn run(opts: &Options, kb: &Knowledge) -> Outcome {
@@ -77,7 +78,7 @@ pub fn run_with_cache(
     opts: &Options,
     kb: &Knowledge,
     overlay: &Overlay,
-    cache: Option<&ParseCache>,
+    cache: Option<&AnalysisCache>,
 ) -> Outcome {
     let limit = opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let mut found = discover::discover(&opts.paths);
@@ -146,7 +147,7 @@ fn analyse(
     kb: &Knowledge,
     found: Discovery,
     read: Reader<'_>,
-    cache: Option<&ParseCache>,
+    cache: Option<&AnalysisCache>,
 ) -> Outcome {
     let Discovery {
         files: mut candidates,
@@ -220,11 +221,8 @@ fn analyse(
         (&mut sources, &mut errors),
         kb,
         (&referenced, &boundary),
-        cache,
+        cache.map(|c| &c.terraform),
     );
-    if let Some(cache) = cache {
-        cache.sweep();
-    }
     // Where patches may add to Terraform scopes lists, read from the source.
     terraform::list_site::record(&mut model, &sources);
     for m in scripts {
@@ -233,7 +231,16 @@ fn analyse(
     model.extend(krm_model(&krm_dirs, &sources));
     model.unresolved.extend(krm_unread);
     // Startup scripts may be files no front end read yet: read them now.
-    shell::startup::resolve(&mut model, &mut sources, kb, &referenced);
+    shell::startup::resolve(
+        &mut model,
+        &mut sources,
+        kb,
+        &referenced,
+        cache.map(|c| &c.scripts),
+    );
+    if let Some(cache) = cache {
+        cache.sweep();
+    }
     // So may the definitions of custom roles.
     shell::role_file::resolve(&mut model, &mut sources, &referenced);
     skipped.extend(

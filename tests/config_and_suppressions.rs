@@ -639,18 +639,24 @@ resource "google_compute_instance" "app" {
 fn a_custom_role_granted_by_reference_is_the_role_of_that_name() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("main.tf"), CUSTOM_ROLE).unwrap();
-    // Not listed in the configuration file: not judged, and --verbose says so.
+    // Judged by the permissions its definition lists.
     let (r, _, stderr) = check(tmp.path(), &["--verbose"]);
-    assert!(rules(&r).is_empty(), "{r}");
+    assert_eq!(rules(&r), ["SL001 error"], "{r}");
     assert!(
-        stderr.contains(
-            "google_project_iam_member.worker: custom role projects/p/roles/queueWorker is not judged"
-        ),
-        "{stderr}"
+        r.to_string()
+            .contains("projects/p/roles/queueWorker is defined here"),
+        "{r}"
     );
-    // Listed: the reference names the same role as the literal name.
+    assert!(!stderr.contains("is not judged"), "{stderr}");
+    // Listed in the configuration file: its description is what counts.
     std::fs::write(tmp.path().join(".scopelint.yaml"), "custom_roles:\n  projects/p/roles/queueWorker:\n    uses:\n      - {api: pubsub.googleapis.com, access: write}\n").unwrap();
     let (r, _, stderr) = check(tmp.path(), &["--verbose"]);
     assert_eq!(rules(&r), ["SL001 error"]);
-    assert!(!stderr.contains("is not judged"), "{stderr}");
+    assert!(!r.to_string().contains("is defined here"), "{r}");
+    assert!(
+        stderr.contains(
+            "custom role projects/p/roles/queueWorker is judged as .scopelint.yaml describes it"
+        ),
+        "{stderr}"
+    );
 }

@@ -21,7 +21,6 @@ use crate::config;
 use crate::knowledge::Knowledge;
 use crate::options::Overlay;
 use crate::outcome::Outcome;
-use crate::terraform::cache::ParseCache;
 use analysis::{Analysis, options};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
@@ -181,8 +180,8 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
 /// The worker: runs the newest job of each root, skipping those replaced
 /// while it was busy.
 fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
-    // Each root's Terraform files as last parsed: an edit re-parses only what changed.
-    let mut caches: BTreeMap<PathBuf, ParseCache> = BTreeMap::new();
+    // Each root's files as last parsed: an edit re-parses only what changed.
+    let mut caches: BTreeMap<PathBuf, crate::AnalysisCache> = BTreeMap::new();
     while let Ok(first) = jobs.recv() {
         let mut newest: BTreeMap<PathBuf, Job> = BTreeMap::new();
         newest.insert(first.root.clone(), first);

@@ -12,6 +12,7 @@
 //! VM's startup script calls and [`patch`] edits `--scopes` flags.
 
 pub mod argv;
+pub mod cache;
 pub mod embed;
 pub mod expand;
 pub mod facts;

@@ -6,6 +6,7 @@
 //! a shell script or a `#cloud-config` with `runcmd`.
 
 use super::argv::{self, Invocation};
+use super::cache::ScriptCache;
 use super::embed::{self, Embedded};
 use super::interp::{self, Cmd};
 use super::syntax;
@@ -24,7 +25,13 @@ use std::path::{Path, PathBuf};
 /// cloud-init file) are read and added. A script shared by several workloads
 /// (the instances of a `count`, a template and its instances) is read once,
 /// and distinct scripts are read in parallel.
-pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge, read: ReadFile<'_>) {
+pub fn resolve(
+    model: &mut Model,
+    sources: &mut Sources,
+    kb: &Knowledge,
+    read: ReadFile<'_>,
+    cache: Option<&ScriptCache>,
+) {
     let mut scripts: Vec<(ScriptSource, bool)> = Vec::new();
     let mut seen = HashSet::new();
     for s in model.workloads.iter().flat_map(|w| &w.startup) {
@@ -65,7 +72,14 @@ pub fn resolve(model: &mut Model, sources: &mut Sources, kb: &Knowledge, read: R
             let calls = located
                 .as_ref()
                 .and_then(|l| script_text(l, file, sources))
-                .map(|(e, file)| calls_in(&e, file, kb, key.1));
+                .map(|(e, file)| match cache {
+                    Some(cache) => cache.get(file, key.1, &e).unwrap_or_else(|| {
+                        let found = calls_in(&e, file, kb, key.1);
+                        cache.put(file, key.1, &e, &found);
+                        found
+                    }),
+                    None => calls_in(&e, file, kb, key.1),
+                });
             (key, Read { located, calls })
         })
         .collect();
