@@ -80,6 +80,16 @@ impl SourceFile {
         }
     }
 
+    /// The 0-based line of byte offset `byte` and where that line starts
+    /// (lines end at `\n`), found by binary search.
+    pub fn line_of(&self, byte: usize) -> (usize, usize) {
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= byte)
+            .saturating_sub(1);
+        (line, self.line_starts.get(line).copied().unwrap_or(0))
+    }
+
     /// The text the parsers see: the file without a leading BOM.
     pub fn body(&self) -> &str {
         self.text.get(self.bom..).unwrap_or("")

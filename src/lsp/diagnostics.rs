@@ -45,7 +45,7 @@ pub fn collect(outcome: &Outcome, enc: Encoding) -> BTreeMap<PathBuf, Vec<Diagno
         out.entry(absolute(&src.path))
             .or_default()
             .push(Diagnostic {
-                range: text::range(&src.text, &(at..end), enc),
+                range: text::source_range(src, &(at..end), enc),
                 severity: Some(DiagnosticSeverity::ERROR),
                 source: Some(SOURCE.to_string()),
                 message: e.message.clone(),
@@ -62,7 +62,7 @@ pub fn loc_range<'o>(
     enc: Encoding,
 ) -> Option<(&'o SourceFile, Range)> {
     let src = outcome.sources.get(loc.file)?;
-    Some((src, text::range(&src.text, &loc.span, enc)))
+    Some((src, text::source_range(src, &loc.span, enc)))
 }
 
 fn finding(outcome: &Outcome, f: &Finding, src: &SourceFile, enc: Encoding) -> Diagnostic {
@@ -81,7 +81,7 @@ fn finding(outcome: &Outcome, f: &Finding, src: &SourceFile, enc: Encoding) -> D
         })
         .collect();
     Diagnostic {
-        range: text::range(&src.text, &f.primary.span, enc),
+        range: text::source_range(src, &f.primary.span, enc),
         severity: Some(severity(f.severity)),
         code: Some(NumberOrString::String(f.rule.code.to_string())),
         code_description: crate::render::rules::help_uri(f.rule.code)

@@ -2,6 +2,7 @@
 //! negotiated encoding (UTF-16 code units unless the client takes UTF-8),
 //! and `file:` URIs.
 
+use crate::source::SourceFile;
 use lsp_types::{Position, Range};
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,34 @@ pub fn position(text: &str, byte: usize, enc: Encoding) -> Position {
     Position::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(character).unwrap_or(u32::MAX),
+    )
+}
+
+/// The position of byte offset `byte` in a source file: as [`position`],
+/// with its line found from the file's line index instead of by counting.
+pub fn source_position(src: &SourceFile, byte: usize, enc: Encoding) -> Position {
+    let text = src.text.as_str();
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    let (line, start) = src.line_of(byte);
+    let col = text.get(start.min(byte)..byte).unwrap_or("");
+    let character = match enc {
+        Encoding::Utf8 => col.len(),
+        Encoding::Utf16 => col.encode_utf16().count(),
+    };
+    Position::new(
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(character).unwrap_or(u32::MAX),
+    )
+}
+
+/// The range of a byte span of a source file.
+pub fn source_range(src: &SourceFile, span: &std::ops::Range<usize>, enc: Encoding) -> Range {
+    Range::new(
+        source_position(src, span.start, enc),
+        source_position(src, span.end.max(span.start), enc),
     )
 }
 
@@ -142,6 +171,21 @@ pub fn word_at(text: &str, at: usize) -> Option<(&str, std::ops::Range<usize>)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_position_is_the_position_counted_in_the_text() {
+        let text = "a = \"é😀x\"\nnext\r\n\nlast\n";
+        let src = SourceFile::new("t".into(), "t".into(), text.to_string());
+        for byte in 0..=text.len() + 2 {
+            for enc in [Encoding::Utf8, Encoding::Utf16] {
+                assert_eq!(
+                    source_position(&src, byte, enc),
+                    position(text, byte, enc),
+                    "{byte}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn utf16_and_utf8_positions_round_trip() {
