@@ -4,14 +4,17 @@
 //! exactly what the last analysis used, and reuses an entry only when its
 //! input is byte for byte the same.
 
+use crate::fix::verify::Verdicts;
 use crate::shell::cache::ScriptCache;
 use crate::terraform::cache::ParseCache;
 
-/// The parsed Terraform files and the startup scripts' calls of one tree.
+/// The parsed Terraform files, the startup scripts' calls and whether
+/// patched files parse, for one tree.
 #[derive(Default)]
 pub struct AnalysisCache {
     pub terraform: ParseCache,
     pub scripts: ScriptCache,
+    pub patches: Verdicts,
 }
 
 impl AnalysisCache {
@@ -19,6 +22,7 @@ impl AnalysisCache {
     pub fn sweep(&self) {
         self.terraform.sweep();
         self.scripts.sweep();
+        self.patches.sweep();
     }
 }
 
@@ -60,9 +64,12 @@ mod tests {
         assert_eq!(report(&opts, &Overlay::new(), Some(&cache)), want);
         let parsed = cache.terraform.len();
         assert!(parsed >= 3, "{parsed}");
+        let verdicts = cache.patches.len();
+        assert!(verdicts >= 1, "{verdicts}");
         // Every file now comes from the cache, and the answer is the same.
         assert_eq!(report(&opts, &Overlay::new(), Some(&cache)), want);
         assert_eq!(cache.terraform.len(), parsed);
+        assert_eq!(cache.patches.len(), verdicts);
 
         // An edit is parsed again: the cached tree of the old text is not used.
         let tfvars = dir.join("terraform.tfvars");

@@ -26,6 +26,7 @@ pub(crate) fn conclude(
     skipped: Vec<discover::Skipped>,
     opts: &Options,
     kb: &Knowledge,
+    kept: Option<&fix::verify::Verdicts>,
 ) -> Outcome {
     apply_config_identities(&opts.config, &mut model, &mut sources);
 
@@ -82,7 +83,7 @@ pub(crate) fn conclude(
             }),
         }
     }
-    fix::build::build_patches(&mut findings, &model, &sources, kb);
+    fix::build::build_patches(&mut findings, &model, &sources, kb, kept);
     fix::shared::mark_shared_literals(&mut findings, &model);
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());

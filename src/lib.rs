@@ -238,9 +238,7 @@ fn analyse(
         &referenced,
         cache.map(|c| &c.scripts),
     );
-    if let Some(cache) = cache {
-        cache.sweep();
-    }
+
     // So may the definitions of custom roles.
     shell::role_file::resolve(&mut model, &mut sources, &referenced);
     skipped.extend(
@@ -252,5 +250,17 @@ fn analyse(
                 reason: refusal.reason(),
             }),
     );
-    conclude(model, sources, errors, skipped, opts, kb)
+    let outcome = conclude(
+        model,
+        sources,
+        errors,
+        skipped,
+        opts,
+        kb,
+        cache.map(|c| &c.patches),
+    );
+    if let Some(cache) = cache {
+        cache.sweep();
+    }
+    outcome
 }

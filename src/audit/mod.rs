@@ -319,7 +319,7 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     // The vector of workloads grew by doubling: its spare room would stay
     // allocated through the check and the report.
     model.workloads.shrink_to_fit();
-    let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb);
+    let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb, None);
     Ok(Audit {
         outcome,
         running,

@@ -28,7 +28,13 @@ struct Built {
 
 /// Builds the patch of every finding that asks for one, and the help lines
 /// that depend on whether there is one.
-pub fn build_patches(findings: &mut [Finding], model: &Model, sources: &Sources, kb: &Knowledge) {
+pub fn build_patches(
+    findings: &mut [Finding],
+    model: &Model,
+    sources: &Sources,
+    kb: &Knowledge,
+    kept: Option<&super::verify::Verdicts>,
+) {
     let mut memo: HashMap<PatchKey, Option<Vec<Edit>>> = HashMap::new();
     let mut built: Vec<Built> = Vec::new();
     for (i, f) in findings.iter_mut().enumerate() {
@@ -72,7 +78,7 @@ pub fn build_patches(findings: &mut [Finding], model: &Model, sources: &Sources,
         .flat_map(|b| std::iter::once(&b.fix).chain(&b.alternative))
         .map(|fix| fix.edits.as_slice())
         .collect();
-    let mut parses = super::verify::verify(&candidates, sources).into_iter();
+    let mut parses = super::verify::verify(&candidates, sources, kept).into_iter();
     for b in built {
         let fix_parses = parses.next().unwrap_or(false);
         let alternative = match b.alternative {

@@ -13,13 +13,14 @@ use crate::edit::apply;
 use crate::finding::Edit;
 use crate::source::{FileId, SourceFile, Sources};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// One file's distinct edit sets, each with the patches (indexes) it belongs to.
 type EditSets<'e> = Vec<(Vec<&'e Edit>, Vec<usize>)>;
 
 /// Which of `patches` (each a set of edits, possibly in several files) leave
 /// every file they edit parsing as well as before.
-pub fn verify(patches: &[&[Edit]], sources: &Sources) -> Vec<bool> {
+pub fn verify(patches: &[&[Edit]], sources: &Sources, kept: Option<&Verdicts>) -> Vec<bool> {
     // The distinct edit sets of each file, with the patches they belong to.
     let mut by_file: BTreeMap<FileId, EditSets> = BTreeMap::new();
     let mut seen: HashMap<(FileId, Vec<&Edit>), usize> = HashMap::new();
@@ -51,7 +52,7 @@ pub fn verify(patches: &[&[Edit]], sources: &Sources) -> Vec<bool> {
             }
             continue;
         };
-        let check = Check::new(source);
+        let check = Check::new(source, kept);
         if let Some(tree) = &check.script {
             // Scripts are checked patch by patch, where each patch is: an
             // error elsewhere in the file must not hide a new one.
@@ -107,15 +108,56 @@ fn layers(sets: &EditSets) -> Vec<Vec<usize>> {
     layers.into_iter().map(|(sets, _)| sets).collect()
 }
 
+/// Whether patched texts parse, kept between analyses of the same tree (the
+/// language server's): every analysis checks the patches of every file with
+/// findings, and most of those files did not change since the last one.
+#[derive(Default)]
+pub struct Verdicts {
+    parses: Mutex<HashMap<(Syntax, String), (bool, bool)>>,
+}
+
+impl Verdicts {
+    fn get_or(&self, syntax: Syntax, patched: &str, parse: impl FnOnce() -> bool) -> bool {
+        let key = (syntax, patched.to_string());
+        if let Ok(mut parses) = self.parses.lock()
+            && let Some((ok, used)) = parses.get_mut(&key)
+        {
+            *used = true;
+            return *ok;
+        }
+        let ok = parse();
+        if let Ok(mut parses) = self.parses.lock() {
+            parses.insert(key, (ok, true));
+        }
+        ok
+    }
+
+    /// Forgets the verdicts no analysis asked for since the last sweep.
+    pub fn sweep(&self) {
+        if let Ok(mut parses) = self.parses.lock() {
+            parses.retain(|_, (_, used)| std::mem::take(used));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parses.lock().map_or(0, |p| p.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// How one file is checked: which syntax, and how many errors it had before.
 struct Check<'s> {
     source: &'s SourceFile,
+    kept: Option<&'s Verdicts>,
     syntax: Syntax,
     /// The parse of an unpatched script.
     script: Option<tree_sitter::Tree>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Syntax {
     TerraformNative,
     Json,
@@ -124,7 +166,7 @@ enum Syntax {
 }
 
 impl<'s> Check<'s> {
-    fn new(source: &'s SourceFile) -> Check<'s> {
+    fn new(source: &'s SourceFile, kept: Option<&'s Verdicts>) -> Check<'s> {
         let name = source.path.to_string_lossy().to_ascii_lowercase();
         let syntax = if name.ends_with(".json") {
             Syntax::Json
@@ -144,6 +186,7 @@ impl<'s> Check<'s> {
         };
         Check {
             source,
+            kept,
             syntax,
             script,
         }
@@ -157,13 +200,17 @@ impl<'s> Check<'s> {
         let Some(body) = patched.get(self.source.bom..) else {
             return false;
         };
-        match self.syntax {
+        let parse = || match self.syntax {
             Syntax::TerraformNative => hcl::edit::parser::parse_body(body).is_ok(),
             Syntax::Json => crate::terraform::json::is_valid(body),
             Syntax::Yaml => crate::yaml::parse_all(body).is_ok(),
             // Checked patch by patch (`script_parses_with`); a script that
             // cannot be parsed at all takes no patch.
             Syntax::Shell => false,
+        };
+        match self.kept {
+            Some(kept) => kept.get_or(self.syntax, body, parse),
+            None => parse(),
         }
     }
 
@@ -255,7 +302,14 @@ mod tests {
         let bad = [edit(28..28, ", \"unterminated")];
         let good3 = [edit(38..38, ", \"y\"")];
         let patches: Vec<&[Edit]> = vec![&good1, &good2, &bad, &good3];
-        assert_eq!(verify(&patches, &s), [true, true, false, true]);
+        assert_eq!(verify(&patches, &s, None), [true, true, false, true]);
+        // Kept verdicts give the same answer, the second time without parsing.
+        let kept = Verdicts::default();
+        assert_eq!(verify(&patches, &s, Some(&kept)), [true, true, false, true]);
+        let parsed = kept.len();
+        assert!(parsed >= 2, "{parsed}");
+        assert_eq!(verify(&patches, &s, Some(&kept)), [true, true, false, true]);
+        assert_eq!(kept.len(), parsed);
     }
 
     /// Two patches of one list cannot be applied together; each is checked on its own.
@@ -266,7 +320,7 @@ mod tests {
         let other = [edit(5..8, "\"z\"")];
         let broken = [edit(8..8, ", ,")];
         let patches: Vec<&[Edit]> = vec![&one, &other, &broken];
-        assert_eq!(verify(&patches, &s), [true, true, false]);
+        assert_eq!(verify(&patches, &s, None), [true, true, false]);
     }
 
     #[test]
@@ -274,23 +328,30 @@ mod tests {
         let json = sources("main.tf.json", "{\"a\": [\"x\"]}");
         let ok = [edit(10..10, ", \"y\"")];
         let hcl_only = [edit(10..10, ", y")];
-        assert_eq!(verify(&[&ok, &hcl_only], &json), [true, false]);
+        assert_eq!(verify(&[&ok, &hcl_only], &json, None), [true, false]);
 
         let yaml = sources("w.yml", "a: [x]\n");
         assert_eq!(
-            verify(&[&[edit(5..5, ", y")], &[edit(5..5, "]]")]], &yaml),
+            verify(&[&[edit(5..5, ", y")], &[edit(5..5, "]]")]], &yaml, None),
             [true, false]
         );
 
         let script = sources("run.sh", "gcloud x --a\necho done\n");
         assert_eq!(
-            verify(&[&[edit(12..12, " --b")], &[edit(12..12, " $(")]], &script),
+            verify(
+                &[&[edit(12..12, " --b")], &[edit(12..12, " $(")]],
+                &script,
+                None
+            ),
             [true, false]
         );
         // A script that had an error may keep it, but it does not hide a new one.
         let broken = sources("run.sh", "gcloud x --a\nif then\n");
-        assert_eq!(verify(&[&[edit(12..12, " --b")]], &broken), [true]);
+        assert_eq!(verify(&[&[edit(12..12, " --b")]], &broken, None), [true]);
         let unterminated = sources("run.sh", "gcloud a --x\necho \"unterminated\n");
-        assert_eq!(verify(&[&[edit(12..12, " \"")]], &unterminated), [false]);
+        assert_eq!(
+            verify(&[&[edit(12..12, " \"")]], &unterminated, None),
+            [false]
+        );
     }
 }
