@@ -507,17 +507,11 @@ fn report_unknown(outcome: &Outcome, kb: &Knowledge, config: &config::Loaded) {
         })
     };
     let mut seen = std::collections::BTreeSet::new();
-    let defined: std::collections::BTreeSet<&str> = outcome
-        .model
-        .role_definitions
-        .iter()
-        .map(|d| d.name.as_str())
-        .collect();
     for g in &outcome.model.grants {
-        // A custom role defined in the scanned files has its own note.
+        // A custom role's grant has its own note, which says why it is not judged.
         let known = kb.roles.contains_key(&g.role)
             || config.config.custom_roles.contains_key(&g.role)
-            || defined.contains(g.role.as_str());
+            || scopelint::check::custom_roles::is_custom_role_name(&g.role);
         if known || !seen.insert(g.role.clone()) {
             continue;
         }
