@@ -150,6 +150,16 @@ pub fn judge_role(
         source,
         note: (!left_out.is_empty()).then(|| format!("Not judged: {}.", left_out.join("; "))),
     };
+    // A role none of whose permissions is judged: no use, and why.
+    let unjudged = |left_out: &[String], unknown: Vec<String>| Judged {
+        role: role(
+            RoleClass::Unmapped,
+            Vec::new(),
+            source.to_string(),
+            left_out,
+        ),
+        unknown,
+    };
     let [service] = leaders[..] else {
         if leaders.len() > 1 {
             left_out.push(format!(
@@ -158,15 +168,7 @@ pub fn judge_role(
                 leaders.join(", ")
             ));
         }
-        return Some(Judged {
-            role: role(
-                RoleClass::Unmapped,
-                Vec::new(),
-                source.to_string(),
-                &left_out,
-            ),
-            unknown,
-        });
+        return Some(unjudged(&left_out, unknown));
     };
     let others: BTreeSet<&str> = per_service
         .keys()
@@ -282,15 +284,7 @@ pub fn judge_role(
             left_out.push(format!(
                 "its {service} permissions are partly those of roles whose use is curated ({listed}), and the methods they reach do not tell that use"
             ));
-            return Some(Judged {
-                role: role(
-                    RoleClass::Unmapped,
-                    Vec::new(),
-                    source.to_string(),
-                    &left_out,
-                ),
-                unknown,
-            });
+            return Some(unjudged(&left_out, unknown));
         }
     }
     let class = if uses.is_empty() {
