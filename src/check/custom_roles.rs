@@ -137,7 +137,7 @@ pub fn note_unjudged(model: &mut Model, kb: &Knowledge) {
         .map(|g| Unresolved {
             loc: g.loc.clone(),
             what: format!(
-                "{}: custom role {} is not judged: its definition is not in the scanned files (list the APIs it is for under `custom_roles` in .scopelint.yaml)",
+                "{}: custom role {} is not judged: no definition of it with a known name is in the scanned files (list the APIs it is for under `custom_roles` in .scopelint.yaml)",
                 g.address, g.role
             ),
         })
