@@ -27,6 +27,7 @@ pub mod filter;
 pub mod finding;
 pub mod fix;
 pub mod input;
+pub mod kept;
 pub mod knowledge;
 pub mod krm;
 pub mod lsp;

@@ -11,9 +11,9 @@
 
 use crate::edit::apply;
 use crate::finding::Edit;
+use crate::kept::Kept;
 use crate::source::{FileId, SourceFile, Sources};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 
 /// One file's distinct edit sets, each with the patches (indexes) it belongs to.
 type EditSets<'e> = Vec<(Vec<&'e Edit>, Vec<usize>)>;
@@ -113,38 +113,31 @@ fn layers(sets: &EditSets) -> Vec<Vec<usize>> {
 /// findings, and most of those files did not change since the last one.
 #[derive(Default)]
 pub struct Verdicts {
-    parses: Mutex<HashMap<(Syntax, String), (bool, bool)>>,
+    parses: Kept<(Syntax, String), bool>,
 }
 
 impl Verdicts {
     fn get_or(&self, syntax: Syntax, patched: &str, parse: impl FnOnce() -> bool) -> bool {
         let key = (syntax, patched.to_string());
-        if let Ok(mut parses) = self.parses.lock()
-            && let Some((ok, used)) = parses.get_mut(&key)
-        {
-            *used = true;
-            return *ok;
+        if let Some(ok) = self.parses.get_with(&key, |ok| Some(*ok)) {
+            return ok;
         }
         let ok = parse();
-        if let Ok(mut parses) = self.parses.lock() {
-            parses.insert(key, (ok, true));
-        }
+        self.parses.put(key, ok);
         ok
     }
 
     /// Forgets the verdicts no analysis asked for since the last sweep.
     pub fn sweep(&self) {
-        if let Ok(mut parses) = self.parses.lock() {
-            parses.retain(|_, (_, used)| std::mem::take(used));
-        }
+        self.parses.sweep();
     }
 
     pub fn len(&self) -> usize {
-        self.parses.lock().map_or(0, |p| p.len())
+        self.parses.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.parses.is_empty()
     }
 }
 

@@ -47,14 +47,24 @@ pub fn offset(text: &str, pos: Position, enc: Encoding) -> usize {
 /// The position of byte offset `byte` in `text` (clamped, and moved back to
 /// a character boundary).
 pub fn position(text: &str, byte: usize, enc: Encoding) -> Position {
+    let byte = boundary(text, byte);
+    let before = text.get(..byte).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    at_line(text, byte, before.matches('\n').count(), line_start, enc)
+}
+
+/// `byte` clamped to `text` and moved back to a character boundary.
+fn boundary(text: &str, byte: usize) -> usize {
     let mut byte = byte.min(text.len());
     while !text.is_char_boundary(byte) {
         byte -= 1;
     }
-    let before = text.get(..byte).unwrap_or("");
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count();
-    let col = before.get(line_start..).unwrap_or("");
+    byte
+}
+
+/// The position of `byte` on the 0-based `line` that starts at `line_start`.
+fn at_line(text: &str, byte: usize, line: usize, line_start: usize, enc: Encoding) -> Position {
+    let col = text.get(line_start.min(byte)..byte).unwrap_or("");
     let character = match enc {
         Encoding::Utf8 => col.len(),
         Encoding::Utf16 => col.encode_utf16().count(),
@@ -68,21 +78,9 @@ pub fn position(text: &str, byte: usize, enc: Encoding) -> Position {
 /// The position of byte offset `byte` in a source file: as [`position`],
 /// with its line found from the file's line index instead of by counting.
 pub fn source_position(src: &SourceFile, byte: usize, enc: Encoding) -> Position {
-    let text = src.text.as_str();
-    let mut byte = byte.min(text.len());
-    while !text.is_char_boundary(byte) {
-        byte -= 1;
-    }
+    let byte = boundary(&src.text, byte);
     let (line, start) = src.line_of(byte);
-    let col = text.get(start.min(byte)..byte).unwrap_or("");
-    let character = match enc {
-        Encoding::Utf8 => col.len(),
-        Encoding::Utf16 => col.encode_utf16().count(),
-    };
-    Position::new(
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(character).unwrap_or(u32::MAX),
-    )
+    at_line(&src.text, byte, line, start, enc)
 }
 
 /// The range of a byte span of a source file.

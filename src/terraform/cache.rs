@@ -7,24 +7,21 @@
 
 use super::module::ParsedFile;
 use crate::discover::FileKind;
+use crate::kept::Kept;
 use crate::source::{FileId, SourceFile};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 struct Entry {
     id: FileId,
     kind: FileKind,
     text: String,
     parsed: ParsedFile,
-    /// Looked up or stored since the last sweep.
-    used: bool,
 }
 
 /// The files of the latest analysis of one tree, parsed.
 #[derive(Default)]
 pub struct ParseCache {
-    files: Mutex<HashMap<PathBuf, Entry>>,
+    files: Kept<PathBuf, Entry>,
 }
 
 impl ParseCache {
@@ -36,13 +33,9 @@ impl ParseCache {
         kind: FileKind,
         src: &SourceFile,
     ) -> Option<ParsedFile> {
-        let mut files = self.files.lock().ok()?;
-        let e = files.get_mut(path)?;
-        if e.id != id || e.kind != kind || e.text != src.text {
-            return None;
-        }
-        e.used = true;
-        Some(e.parsed.clone())
+        self.files.get_with(path, |e| {
+            (e.id == id && e.kind == kind && e.text == src.text).then(|| e.parsed.clone())
+        })
     }
 
     pub fn put(
@@ -53,33 +46,25 @@ impl ParseCache {
         src: &SourceFile,
         parsed: &ParsedFile,
     ) {
-        if let Ok(mut files) = self.files.lock() {
-            files.insert(
-                path.to_path_buf(),
-                Entry {
-                    id,
-                    kind,
-                    text: src.text.clone(),
-                    parsed: parsed.clone(),
-                    used: true,
-                },
-            );
-        }
+        let entry = Entry {
+            id,
+            kind,
+            text: src.text.clone(),
+            parsed: parsed.clone(),
+        };
+        self.files.put(path.to_path_buf(), entry);
     }
 
-    /// Forgets the files no analysis asked for since the last sweep: the
-    /// cache holds no more than the files of the latest analysis.
+    /// Forgets the files no analysis asked for since the last sweep.
     pub fn sweep(&self) {
-        if let Ok(mut files) = self.files.lock() {
-            files.retain(|_, e| std::mem::take(&mut e.used));
-        }
+        self.files.sweep();
     }
 
     pub fn len(&self) -> usize {
-        self.files.lock().map_or(0, |f| f.len())
+        self.files.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.files.is_empty()
     }
 }
