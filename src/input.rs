@@ -6,10 +6,11 @@
 //! Separate from the spine in `lib.rs`, which only calls the stages in
 //! order, and from [`crate::filter`], which judges the finished model.
 
+use crate::cache::{AnalysisCache, ByInputs, GroupResult, Input};
 use crate::discover::{self, Candidate};
 use crate::knowledge::Knowledge;
 use crate::model::Model;
-use crate::options::{Options, Reader};
+use crate::options::{Options, Overlay, Reader};
 use crate::outcome::InputError;
 use crate::source::{FileId, ParseError, SourceFile, Sources};
 use crate::terraform::cache::ParseCache;
@@ -98,7 +99,7 @@ pub(super) fn load_module_dir(
     let mut files = Vec::new();
     for c in candidates {
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match load(id, &c, kb, read(&c.path), Parse::Now) {
+        match load(id, &c, kb, read(&c.path), (Parse::Now, None)) {
             Loaded::Parsed(src, terraform::Parsed::File(f)) => {
                 sources.push(src);
                 files.push(f);
@@ -158,7 +159,7 @@ pub(super) fn load(
     c: &Candidate,
     kb: &Knowledge,
     bytes: Result<Vec<u8>, String>,
-    parse: Parse,
+    (parse, kept): (Parse, Option<&ByInputs<Model>>),
 ) -> Loaded {
     let display = discover::display_path(&c.path);
     let broken = |line, column, message| {
@@ -215,10 +216,22 @@ pub(super) fn load(
         };
     }
     if !kind.is_terraform() {
+        let input = [Input {
+            path: &c.path,
+            id,
+            kind,
+            text: &src.text,
+        }];
+        if let Some(m) = kept.and_then(|k| k.get(&input)) {
+            return Loaded::Script(src, m);
+        }
         return match shell::analyze(id, kind, &src, kb) {
             Ok(mut m) => {
                 // Each script, workflow or Cloud Build file is a deployment unit of its own.
                 m.assign_unit(&model::Unit::new(&display));
+                if let Some(k) = kept {
+                    k.put(&input, &m);
+                }
                 Loaded::Script(src, m)
             }
             Err(e) => unparsable(src, e),
@@ -286,20 +299,23 @@ pub(super) fn terraform_model(
     (sources, errors): (&mut Sources, &mut Vec<InputError>),
     kb: &Knowledge,
     read: Referenced<'_>,
-    cache: Option<&ParseCache>,
+    reuse: Option<Reuse<'_>>,
 ) -> Model {
-    let parse = |files: &[(&Candidate, FileId)], sources: &Sources| {
+    let parse = |files: &[(&Candidate, FileId)], sources: &Sources, trees: Option<&ParseCache>| {
         files
             .par_iter()
             .map(|(c, id)| {
                 let parsed = sources
                     .get(*id)
-                    .map(|src| parse_cached(cache, &c.path, *id, c.kind, src))
+                    .map(|src| parse_cached(trees, &c.path, *id, c.kind, src))
                     .transpose();
                 (c.path.clone(), *id, parsed)
             })
             .collect::<Vec<_>>()
     };
+    // Every tree is kept when nothing says which files are open (plans,
+    // groups split wrongly); else only the trees of groups with an open file.
+    let all_trees = reuse.map(|r| &r.cache.terraform);
     let add = |inputs: &mut terraform::project::Inputs,
                errors: &mut Vec<InputError>,
                parsed: Vec<(
@@ -319,7 +335,7 @@ pub(super) fn terraform_model(
         }
     };
     if inputs.has_plans() {
-        add(&mut inputs, errors, parse(&deferred, sources));
+        add(&mut inputs, errors, parse(&deferred, sources, all_trees));
         return terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
@@ -349,7 +365,8 @@ pub(super) fn terraform_model(
             .collect()
     };
 
-    // Groups that read nothing else: in parallel.
+    // Groups that read nothing else: in parallel; a group whose files are
+    // what they were at the last analysis gives what it gave then.
     let shared: &Sources = sources;
     let done: Vec<Option<GroupResult>> = groups
         .par_iter()
@@ -358,16 +375,45 @@ pub(super) fn terraform_model(
                 return None;
             }
             let files = files_of(g);
+            let inputs_of: Vec<Input<'_>> = files
+                .iter()
+                .filter_map(|(c, id)| {
+                    let src = shared.get(*id)?;
+                    Some(Input {
+                        path: &c.path,
+                        id: *id,
+                        kind: c.kind,
+                        text: &src.text,
+                    })
+                })
+                .collect();
+            let trees = reuse
+                .filter(|r| files.iter().any(|(c, _)| r.open.contains_key(&c.path)))
+                .map(|r| &r.cache.terraform);
+            if let Some(hit) = reuse.and_then(|r| r.cache.groups.get(&inputs_of)) {
+                if let Some(trees) = trees {
+                    files.iter().for_each(|(c, _)| trees.keep(&c.path));
+                }
+                return Some(hit);
+            }
             contain::contained(|| {
                 let mut inputs = terraform::project::Inputs::default();
                 let mut errs = Vec::new();
-                add(&mut inputs, &mut errs, parse(&files, shared));
+                add(&mut inputs, &mut errs, parse(&files, shared, trees));
                 let mut called_outside = false;
+                let mut looked_outside = false;
                 let roots = terraform::project::analyse_roots(inputs, &mut |dir| {
+                    looked_outside = true;
                     called_outside |= has_configuration_files(dir);
                     Vec::new()
                 });
-                (!called_outside).then_some((roots, errs))
+                let result = (!called_outside).then_some((roots, errs));
+                // A group that looked outside its files depends on more
+                // than they are: it is not kept.
+                if let (Some(r), Some(result), false) = (reuse, &result, looked_outside) {
+                    r.cache.groups.put(&inputs_of, result);
+                }
+                result
             })
             .unwrap_or_else(|why| {
                 // The group's files are left out, each named in errors[].
@@ -391,7 +437,7 @@ pub(super) fn terraform_model(
         // A module call the text scan did not see (a source written with
         // escapes): the groups are wrong, so everything is evaluated at once.
         let all: Vec<(&Candidate, FileId)> = by_dir.values().flatten().copied().collect();
-        add(&mut inputs, errors, parse(&all, sources));
+        add(&mut inputs, errors, parse(&all, sources, all_trees));
         return terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
@@ -407,7 +453,7 @@ pub(super) fn terraform_model(
             }
             None => {
                 let mut inputs = terraform::project::Inputs::default();
-                add(&mut inputs, errors, parse(&files_of(g), sources));
+                add(&mut inputs, errors, parse(&files_of(g), sources, all_trees));
                 roots.extend(terraform::project::analyse_roots(inputs, &mut |dir| {
                     outside
                         .entry(dir.to_path_buf())
@@ -425,9 +471,13 @@ pub(super) fn terraform_model(
     model
 }
 
-/// What evaluating one group gave: each root module's model, and the files
-/// that could not be parsed.
-pub(super) type GroupResult = (Vec<(PathBuf, Model)>, Vec<InputError>);
+/// What an analysis may reuse from the one before: the kept results, and
+/// the open documents, whose units' syntax trees are worth keeping.
+#[derive(Clone, Copy)]
+pub(super) struct Reuse<'a> {
+    pub cache: &'a AnalysisCache,
+    pub open: &'a Overlay,
+}
 
 /// Whether `dir` holds a Terraform configuration file (a module to load).
 pub(super) fn has_configuration_files(dir: &Path) -> bool {

@@ -35,6 +35,19 @@ impl<K: Eq + Hash, V> Kept<K, V> {
         Some(found)
     }
 
+    /// Marks the entry at `key` as used without reading it.
+    pub fn keep<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some((_, used)) = entries.get_mut(key)
+        {
+            *used = true;
+        }
+    }
+
     pub fn put(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.insert(key, (value, true));

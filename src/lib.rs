@@ -92,7 +92,11 @@ pub fn run_with_cache(
         Some(text) => Ok(text.clone().into_bytes()),
         None => read_input(opts, path, limit),
     };
-    analyse(opts, kb, found, &read, cache)
+    let reuse = cache.map(|cache| input::Reuse {
+        cache,
+        open: overlay,
+    });
+    analyse(opts, kb, found, &read, reuse)
 }
 
 /// Runs the analysis on the files of an earlier [`discover::discover`]; the
@@ -148,8 +152,9 @@ fn analyse(
     kb: &Knowledge,
     found: Discovery,
     read: Reader<'_>,
-    cache: Option<&AnalysisCache>,
+    reuse: Option<input::Reuse<'_>>,
 ) -> Outcome {
+    let cache = reuse.map(|r| r.cache);
     let Discovery {
         files: mut candidates,
         errors: walk_errors,
@@ -174,12 +179,19 @@ fn analyse(
         .enumerate()
         .map(|(i, c)| {
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            contain::contained(|| load(id, c, kb, read(&c.path), Parse::Later)).unwrap_or_else(
-                |why| {
-                    let file = discover::display_path(&c.path);
-                    Loaded::Broken(None, internal_error(file, &why))
-                },
-            )
+            contain::contained(|| {
+                load(
+                    id,
+                    c,
+                    kb,
+                    read(&c.path),
+                    (Parse::Later, cache.map(|c| &c.files)),
+                )
+            })
+            .unwrap_or_else(|why| {
+                let file = discover::display_path(&c.path);
+                Loaded::Broken(None, internal_error(file, &why))
+            })
         })
         .collect();
 
@@ -222,7 +234,7 @@ fn analyse(
         (&mut sources, &mut errors),
         kb,
         (&referenced, &boundary),
-        cache.map(|c| &c.terraform),
+        reuse,
     );
     // Where patches may add to Terraform scopes lists, read from the source.
     terraform::list_site::record(&mut model, &sources);

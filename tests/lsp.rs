@@ -988,3 +988,46 @@ resource "google_compute_instance" "vm" {
     assert_eq!(codes(&d), ["SL001"], "{d}");
     c.shut_down();
 }
+
+#[test]
+fn a_closed_file_is_sent_again_only_when_its_diagnostics_change() {
+    let (_tmp, root) = field_note();
+    let main = root.join("main.tf");
+    let iam = root.join("iam.tf");
+    let iam_text = std::fs::read_to_string(&iam).unwrap();
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    // Only the grants are open; the VM's file gets its finding all the same.
+    c.open(&iam, &iam_text);
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    c.diagnostics(&uri(&iam));
+
+    // An edit that changes nothing for main.tf (the grant it names stays
+    // where it was): only the open file is sent.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&iam), "version": 2}, "contentChanges": [{"text": format!("{iam_text}\n# a comment\n")}]}),
+    );
+    let d = c.diagnostics(&uri(&iam));
+    assert_eq!(d["version"], 2);
+    // A later request is answered after the analysis was published.
+    c.hover(&uri(&iam), 0, 0);
+    assert!(
+        !c.seen
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri(&main)),
+        "main.tf was sent again: {:?}",
+        c.seen
+    );
+
+    // Without the Vertex AI grant the finding goes: main.tf is sent, empty.
+    let without = iam_text.replace("roles/aiplatform.user", "roles/logging.logWriter");
+    assert_ne!(without, iam_text);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&iam), "version": 3}, "contentChanges": [{"text": without}]}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), Vec::<String>::new());
+    c.shut_down();
+}

@@ -57,6 +57,9 @@ struct Root {
     last: Option<Analysis>,
     /// The diagnostics last published, per file.
     published: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    /// What was last pushed for each file that was not open then: sent
+    /// again only when it changes.
+    sent: BTreeMap<PathBuf, Vec<Diagnostic>>,
 }
 
 /// Whether `check` could read the file: by its name, or (YAML, JSON, no
@@ -553,6 +556,7 @@ impl Server {
             wanted: 0,
             last: None,
             published: BTreeMap::new(),
+            sent: BTreeMap::new(),
         });
         let i = self.roots.len() - 1;
         self.load_config(i);
@@ -701,17 +705,37 @@ impl Server {
             files.remove(config_file);
         }
         root.published = now.clone();
-        root.last = Some(a);
+        // The analysis it replaces is dropped after publishing, not before.
+        let replaced = root.last.replace(a);
+        let mut push = Vec::new();
         for f in files {
-            // A client that pulls gets the open documents' diagnostics by
-            // pulling: pushed too, they would show twice.
-            if self.client.pull && self.docs.contains_key(&f) {
+            let list = now.remove(&f).unwrap_or_default();
+            if self.docs.contains_key(&f) {
+                root.sent.remove(&f);
+                // A client that pulls gets the open documents' diagnostics by
+                // pulling: pushed too, they would show twice.
+                if !self.client.pull {
+                    push.push((f, list));
+                }
                 continue;
             }
-            let list = now.remove(&f).unwrap_or_default();
+            // A file no editor shows keeps what it was sent until its
+            // diagnostics change: an edit elsewhere does not send it again.
+            if root.sent.get(&f).map_or(list.is_empty(), |s| *s == list) {
+                continue;
+            }
+            if list.is_empty() {
+                root.sent.remove(&f);
+            } else {
+                root.sent.insert(f.clone(), list.clone());
+            }
+            push.push((f, list));
+        }
+        for (f, list) in push {
             self.publish(&f, list);
         }
         self.answer_waiting();
+        drop(replaced);
         if self.client.pull && self.client.refresh {
             self.next_request += 1;
             self.send(Message::Request(Request::new(

@@ -364,7 +364,7 @@ pub struct Unresolved {
 }
 
 /// Everything the front ends found in the scanned tree.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Model {
     pub workloads: Vec<Workload>,
     pub grants: Vec<Grant>,

@@ -38,6 +38,12 @@ impl ParseCache {
         })
     }
 
+    /// Keeps the tree of `path` through the next sweep: its unit is open
+    /// but was not parsed this time.
+    pub fn keep(&self, path: &Path) {
+        self.files.keep(path);
+    }
+
     pub fn put(
         &self,
         path: &Path,

@@ -32,7 +32,9 @@ usage: cargo run --release -p xtask -- bench [options]
   --one-file-vms <n,..>    VMs in one .tf file, each needing a scopes patch
                            (default 500,1000,2000; \"\" skips)
   --skip-adversarial       skip the inputs that once crashed or exhausted scopelint
-  --lsp-edits <n>          edits of the language server case (default 20; 0 skips it)
+  --lsp-edits <n>          edits of the language server cases (default 20; 0 skips them)
+  --lsp-workspace-files <n> files of the language server's workspace case, in
+                           modules of 50 (default 2000; 0 skips it)
   --audit-instances <n,..> VMs of a Cloud Asset export for `scopelint audit`, in
                            n/100 projects (default 100000; \"\" skips)
 ";
@@ -54,6 +56,7 @@ pub struct Args {
     pub one_file_vms: Vec<usize>,
     pub adversarial: bool,
     pub lsp_edits: usize,
+    pub lsp_workspace_files: usize,
     pub audit_instances: Vec<usize>,
 }
 
@@ -80,6 +83,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         one_file_vms: vec![500, 1000, 2000],
         adversarial: true,
         lsp_edits: 20,
+        lsp_workspace_files: 2000,
         audit_instances: vec![100_000],
     };
     while let Some(flag) = it.next() {
@@ -90,6 +94,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--one-file-vms" => a.one_file_vms = sizes(&value()?)?,
             "--skip-adversarial" => a.adversarial = false,
             "--lsp-edits" => a.lsp_edits = value()?.parse()?,
+            "--lsp-workspace-files" => a.lsp_workspace_files = value()?.parse()?,
             "--audit-instances" => a.audit_instances = sizes(&value()?)?,
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
@@ -514,36 +519,48 @@ fn precommit(bin: &Path, a: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The language server on the pre-commit module: `didChange` to
-/// `publishDiagnostics`, one edit at a time, in the file with the first VM.
+/// The language server on the pre-commit module, and on a workspace of many
+/// modules: `didChange` to `publishDiagnostics`, one edit at a time, in the
+/// file with the first VM.
 fn lsp(bin: &Path, a: &Args) -> Result<()> {
-    let dir = std::path::absolute(corpus(&a.work, 50, 50, a.seed, a.default_sa_percent)?)?;
-    let files = corpus::input_files(&dir)?;
-    let file = files
-        .iter()
-        .find(|f| {
-            std::fs::read_to_string(f).is_ok_and(|t| t.contains("\"google_compute_instance\""))
-        })
-        .or(files.first())
-        .ok_or("the module has no file")?;
-    let walls = crate::bench_lsp::latencies(bin, &dir, file, a.lsp_edits)?;
-    let at = |q: f64| walls[((walls.len() - 1) as f64 * q).round() as usize];
-    println!();
-    println!(
-        "language server: one module of {} files, {} edits of one file, didChange to publishDiagnostics",
-        files.len(),
-        walls.len()
-    );
-    println!();
-    println!("| min | median | p90 | max |");
-    println!("|---:|---:|---:|---:|");
-    println!(
-        "| {} | {} | {} | {} |",
-        secs(walls[0]),
-        secs(at(0.5)),
-        secs(at(0.9)),
-        secs(walls[walls.len() - 1])
-    );
+    let mut cases = vec![(50, "one module of 50 files")];
+    if a.lsp_workspace_files > 0 {
+        cases.push((a.lsp_workspace_files, "a workspace of modules of 50 files"));
+    }
+    for (files, what) in cases {
+        let dir = std::path::absolute(corpus(&a.work, files, 50, a.seed, a.default_sa_percent)?)?;
+        let inputs = corpus::input_files(&dir)?;
+        let file = inputs
+            .iter()
+            .find(|f| {
+                std::fs::read_to_string(f).is_ok_and(|t| t.contains("\"google_compute_instance\""))
+            })
+            .or(inputs.first())
+            .ok_or("the module has no file")?;
+        let m = crate::bench_lsp::latencies(bin, &dir, file, a.lsp_edits)?;
+        let walls = &m.latencies;
+        let at = |q: f64| walls[((walls.len() - 1) as f64 * q).round() as usize];
+        println!();
+        println!(
+            "language server, {what} ({} files), {} edits of one file, didChange to publishDiagnostics",
+            inputs.len(),
+            walls.len()
+        );
+        println!();
+        let mib =
+            |k: Option<u64>| k.map_or("?".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
+        println!("| min | median | p90 | max | RSS after the edits | peak RSS |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            secs(walls[0]),
+            secs(at(0.5)),
+            secs(at(0.9)),
+            secs(walls[walls.len() - 1]),
+            mib(m.rss_kib),
+            mib(m.peak_kib)
+        );
+    }
     Ok(())
 }
 

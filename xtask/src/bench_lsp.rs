@@ -80,8 +80,24 @@ fn uri(path: &Path) -> String {
     out
 }
 
-/// The latencies of `edits` changes to `file` (in the module `dir`), sorted.
-pub fn latencies(bin: &Path, dir: &Path, file: &Path, edits: usize) -> Result<Vec<Duration>> {
+/// What the scripted client measured: each edit's latency, sorted, and the
+/// server's resident memory in KiB after the last edit and at its peak
+/// (where `/proc` tells them).
+pub struct Measured {
+    pub latencies: Vec<Duration>,
+    pub rss_kib: Option<u64>,
+    pub peak_kib: Option<u64>,
+}
+
+/// A `/proc/PID/status` field in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The latencies of `edits` changes to `file` (in the workspace folder `dir`).
+pub fn latencies(bin: &Path, dir: &Path, file: &Path, edits: usize) -> Result<Measured> {
     let mut child = Command::new(bin)
         .arg("lsp")
         .stdin(Stdio::piped())
@@ -129,6 +145,8 @@ pub fn latencies(bin: &Path, dir: &Path, file: &Path, edits: usize) -> Result<Ve
         wait(&rx, published(version))?;
         out.push(start.elapsed());
     }
+    let rss = status_kib(child.id(), "VmRSS:");
+    let peak = status_kib(child.id(), "VmHWM:");
     frame(
         &mut stdin,
         &json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
@@ -144,5 +162,9 @@ pub fn latencies(bin: &Path, dir: &Path, file: &Path, edits: usize) -> Result<Ve
         return Err(format!("the language server exited with {status}").into());
     }
     out.sort();
-    Ok(out)
+    Ok(Measured {
+        latencies: out,
+        rss_kib: rss,
+        peak_kib: peak,
+    })
 }
