@@ -288,7 +288,8 @@ pub(super) fn parse_source(
     })
 }
 
-/// The model of the Terraform inputs. Without plans, module directories are
+/// The model of the Terraform inputs, and the files of each group of module
+/// directories (whose facts may meet). Without plans, module directories are
 /// parsed and evaluated one group at a time ([`terraform::groups`]), on every
 /// core, so that only the syntax trees of the groups in progress are in
 /// memory; a group that calls directories outside the scanned tree reads them
@@ -300,7 +301,7 @@ pub(super) fn terraform_model(
     kb: &Knowledge,
     read: Referenced<'_>,
     reuse: Option<Reuse<'_>>,
-) -> Model {
+) -> (Model, Vec<Vec<PathBuf>>) {
     let parse = |files: &[(&Candidate, FileId)], sources: &Sources, trees: Option<&ParseCache>| {
         files
             .par_iter()
@@ -334,11 +335,16 @@ pub(super) fn terraform_model(
             }
         }
     };
+    // Plans, and groups split wrongly, join every file in one group.
+    let one_group =
+        |files: &[(&Candidate, FileId)]| vec![files.iter().map(|(c, _)| c.path.clone()).collect()];
     if inputs.has_plans() {
+        let all = one_group(&deferred);
         add(&mut inputs, errors, parse(&deferred, sources, all_trees));
-        return terraform::project::analyse(inputs, &mut |dir| {
+        let model = terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
+        return (model, all);
     }
 
     let mut by_dir: BTreeMap<PathBuf, Vec<(&Candidate, FileId)>> = BTreeMap::new();
@@ -437,10 +443,12 @@ pub(super) fn terraform_model(
         // A module call the text scan did not see (a source written with
         // escapes): the groups are wrong, so everything is evaluated at once.
         let all: Vec<(&Candidate, FileId)> = by_dir.values().flatten().copied().collect();
+        let files = one_group(&all);
         add(&mut inputs, errors, parse(&all, sources, all_trees));
-        return terraform::project::analyse(inputs, &mut |dir| {
+        let model = terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
+        return (model, files);
     }
     let mut roots: Vec<(PathBuf, Model)> = Vec::new();
     // Module directories outside the tree, read once even when several groups call them.
@@ -468,7 +476,11 @@ pub(super) fn terraform_model(
     for (_, m) in roots {
         model.extend(m);
     }
-    model
+    let files = groups
+        .iter()
+        .map(|g| files_of(g).iter().map(|(c, _)| c.path.clone()).collect())
+        .collect();
+    (model, files)
 }
 
 /// What an analysis may reuse from the one before: the kept results, and

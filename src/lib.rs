@@ -26,6 +26,7 @@ pub mod embedded;
 pub mod filter;
 pub mod finding;
 pub mod fix;
+mod focus;
 pub mod input;
 pub mod kept;
 pub mod knowledge;
@@ -228,7 +229,7 @@ fn analyse(
         Ok(_) => read(path),
         Err(refusal) => Err(refusal.to_string()),
     };
-    let mut model = terraform_model(
+    let (mut model, groups) = terraform_model(
         inputs,
         deferred,
         (&mut sources, &mut errors),
@@ -263,7 +264,16 @@ fn analyse(
                 reason: refusal.reason(),
             }),
     );
-    let outcome = conclude(
+    // The language server checks only the units of its open documents
+    // (after the startup scripts are read: an open one brings in its VM).
+    let focused = opts
+        .focus
+        .as_ref()
+        .map(|open| focus::Focus::new(open, &candidates, &groups, &sources));
+    if let Some(f) = &focused {
+        f.keep_open_units(&mut model);
+    }
+    let mut outcome = conclude(
         model,
         sources,
         errors,
@@ -272,6 +282,9 @@ fn analyse(
         kb,
         cache.map(|c| &c.patches),
     );
+    if let Some(f) = &focused {
+        f.trim(&mut outcome);
+    }
     if let Some(cache) = cache {
         cache.sweep();
     }

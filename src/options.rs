@@ -4,7 +4,7 @@
 
 use crate::config::Loaded;
 use crate::finding::Strategy;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are reported and not analysed, unless
@@ -35,6 +35,10 @@ pub struct Options {
     pub allow_read_outside: Vec<PathBuf>,
     /// `--fix` applies unsafe patches too.
     pub unsafe_fixes: bool,
+    /// The language server's open documents: when set, only the deployment
+    /// units that hold one are checked and reported (every unit is still
+    /// read, for the facts that meet across units).
+    pub focus: Option<BTreeSet<PathBuf>>,
 }
 
 /// File contents that replace what is on disk, keyed by the path as discovered

@@ -801,7 +801,12 @@ fn older_texts_are_never_published_over_newer_ones() {
         let want: &[&str] = if even { &["SL001"] } else { &[] };
         assert_eq!(codes(&m["params"]), want, "{m}");
     }
-    // Saved and closed: the file on disk (still the original) is analysed.
+    // Closed while another file of its unit is open: the file on disk
+    // (still the original) is analysed.
+    let vars = root.join("variables.tf");
+    c.open(&vars, &std::fs::read_to_string(&vars).unwrap());
+    c.diagnostics(&uri(&vars));
+    c.seen.clear();
     c.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": main_uri}}),
@@ -881,11 +886,12 @@ fn workspace_folders_come_and_go() {
     let main = first.join("main.tf");
     c.open(&main, &std::fs::read_to_string(&main).unwrap());
     assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    // No document of its unit open: its diagnostics are cleared.
     c.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": uri(&main)}}),
     );
-    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    assert_eq!(c.diagnostics(&uri(&main))["diagnostics"], json!([]));
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [{"uri": uri(&second), "name": "b"}], "removed": []}}),
@@ -902,6 +908,8 @@ fn workspace_folders_come_and_go() {
             .unwrap()
             .contains("google_compute_instance.assistant")
     );
+    c.open(&main, &std::fs::read_to_string(&main).unwrap());
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [], "removed": [{"uri": uri(&first), "name": "a"}]}}),
@@ -1029,5 +1037,72 @@ fn a_closed_file_is_sent_again_only_when_its_diagnostics_change() {
         json!({"textDocument": {"uri": uri(&iam), "version": 3}, "contentChanges": [{"text": without}]}),
     );
     assert_eq!(codes(&c.diagnostics(&uri(&main))), Vec::<String>::new());
+    c.shut_down();
+}
+
+#[test]
+fn only_the_units_of_open_documents_are_reported() {
+    let (_tmp, root) = fixture("units_independent_lab_folders");
+    let storage = root.join("lab-storage/main.tf");
+    let vertex = root.join("lab-vertex/main.tf");
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    // The storage lab has no finding; the Vertex lab's is not its unit's.
+    c.open(&storage, &std::fs::read_to_string(&storage).unwrap());
+    assert_eq!(codes(&c.diagnostics(&uri(&storage))), Vec::<String>::new());
+    c.hover(&uri(&storage), 0, 0);
+    assert!(
+        !c.seen.iter().any(|m| m["params"]["uri"] == uri(&vertex)),
+        "{:?}",
+        c.seen
+    );
+    // Opened, the Vertex lab is checked; closed, its finding is cleared.
+    c.open(&vertex, &std::fs::read_to_string(&vertex).unwrap());
+    assert_eq!(codes(&c.diagnostics(&uri(&vertex))), ["SL001"]);
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&vertex)}}),
+    );
+    assert_eq!(c.diagnostics(&uri(&vertex))["diagnostics"], json!([]));
+    c.shut_down();
+}
+
+#[test]
+fn a_grant_in_a_closed_unit_still_meets_an_open_one() {
+    // The grant is in `iam/`, the VM in `network/`: two root modules joined
+    // by a literal service account email.
+    let (_tmp, root) = fixture("modules_literal_email_across_dirs");
+    let vm = root.join("network/main.tf");
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&vm, &std::fs::read_to_string(&vm).unwrap());
+    let d = c.diagnostics(&uri(&vm));
+    assert_eq!(codes(&d), ["SL001"], "{d}");
+    let related = d["diagnostics"][0]["relatedInformation"]
+        .as_array()
+        .unwrap();
+    assert!(
+        related
+            .iter()
+            .any(|r| r["location"]["uri"].as_str().unwrap().contains("/iam/")),
+        "{d}"
+    );
+    c.shut_down();
+}
+
+#[test]
+fn an_open_startup_script_brings_in_the_vm_that_runs_it() {
+    let (_tmp, root) = fixture("sl006_terraform_startup_scripts");
+    let script = root.join("scripts/worker.sh");
+    let main = root.join("main.tf");
+    let mut c = Client::start();
+    c.initialize(&root, json!({}));
+    c.open(&script, &std::fs::read_to_string(&script).unwrap());
+    let d = c.diagnostics(&uri(&main));
+    let found = codes(&d);
+    assert!(
+        !found.is_empty() && found.iter().all(|c| c == "SL006"),
+        "{d}"
+    );
     c.shut_down();
 }

@@ -182,6 +182,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         max_file_size: Some(args.max_file_size),
         allow_read_outside: args.allow_read_outside.clone(),
         unsafe_fixes: args.unsafe_fixes,
+        focus: None,
     };
     let outcome = scopelint::run(&opts, kb);
     let destination = match output::destination(args.output.as_deref(), &outcome.sources) {

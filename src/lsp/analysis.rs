@@ -22,7 +22,7 @@ pub(crate) struct Analysis {
 
 impl Analysis {
     pub(super) fn options(&self) -> Options {
-        options(&self.root, &self.config)
+        options(&self.root, &self.config, &self.overlay)
     }
 
     pub(super) fn plan(&self, kb: &Knowledge) -> &Plan {
@@ -32,11 +32,14 @@ impl Analysis {
     }
 }
 
-pub(super) fn options(root: &Path, config: &config::Loaded) -> Options {
+/// How the server analyses `root`: as `check` would, with inline
+/// suppressions, checking only the units of the documents open in it.
+pub(super) fn options(root: &Path, config: &config::Loaded, overlay: &Overlay) -> Options {
     Options {
         paths: vec![root.to_path_buf()],
         config: config.clone(),
         inline_suppressions: true,
+        focus: Some(overlay.keys().cloned().collect()),
         ..Options::default()
     }
 }

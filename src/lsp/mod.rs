@@ -57,8 +57,8 @@ struct Root {
     last: Option<Analysis>,
     /// The diagnostics last published, per file.
     published: BTreeMap<PathBuf, Vec<Diagnostic>>,
-    /// What was last pushed for each file that was not open then: sent
-    /// again only when it changes.
+    /// What was last pushed for each file, as the client shows it: a file
+    /// that is not open is sent again only when this changes.
     sent: BTreeMap<PathBuf, Vec<Diagnostic>>,
 }
 
@@ -192,7 +192,7 @@ fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
             newest.insert(more.root.clone(), more);
         }
         for (_, job) in newest {
-            let opts = options(&job.root, &job.config);
+            let opts = options(&job.root, &job.config, &job.overlay);
             let cache = caches.entry(job.root.clone()).or_default();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::run_with_cache(&opts, kb, &job.overlay, Some(cache))
@@ -567,7 +567,8 @@ impl Server {
             return;
         };
         let root = self.roots.remove(i);
-        for file in root.published.keys() {
+        let shown: BTreeSet<&PathBuf> = root.published.keys().chain(root.sent.keys()).collect();
+        for file in shown {
             self.publish(file, Vec::new());
         }
     }
@@ -710,18 +711,17 @@ impl Server {
         let mut push = Vec::new();
         for f in files {
             let list = now.remove(&f).unwrap_or_default();
-            if self.docs.contains_key(&f) {
-                root.sent.remove(&f);
+            if self.docs.contains_key(&f) && self.client.pull {
                 // A client that pulls gets the open documents' diagnostics by
                 // pulling: pushed too, they would show twice.
-                if !self.client.pull {
-                    push.push((f, list));
-                }
+                root.sent.remove(&f);
                 continue;
             }
             // A file no editor shows keeps what it was sent until its
             // diagnostics change: an edit elsewhere does not send it again.
-            if root.sent.get(&f).map_or(list.is_empty(), |s| *s == list) {
+            if !self.docs.contains_key(&f)
+                && root.sent.get(&f).map_or(list.is_empty(), |s| *s == list)
+            {
                 continue;
             }
             if list.is_empty() {
