@@ -6,13 +6,27 @@ use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
 use crate::outcome::Outcome;
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
+use std::io::{self, Write};
 
 #[derive(Serialize)]
 struct Report<'a> {
     version: u32,
     tool: Tool,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     errors: Vec<JsonError<'a>>,
+}
+
+/// The findings, each made into its JSON shape only as it is written: a
+/// report of many findings never holds them all in that shape.
+struct Findings<'a> {
+    sources: &'a Sources,
+    findings: &'a [&'a Finding],
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.findings.iter().map(|f| finding(self.sources, f)))
+    }
 }
 
 #[derive(Serialize)]
@@ -141,13 +155,22 @@ fn json_fix<'a>(sources: &Sources, fix: &'a Fix) -> JsonFix<'a> {
 
 /// The JSON report, pretty-printed, with a trailing newline.
 pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
+    super::written::written(|to| write(out, findings, to))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
+}
+
+/// [`render`], written to `to` a finding at a time.
+pub fn write(out: &Outcome, findings: &[&Finding], to: &mut dyn Write) -> io::Result<()> {
     let report = Report {
         version: 1,
         tool: Tool {
             name: "scopelint",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: findings.iter().map(|f| finding(&out.sources, f)).collect(),
+        findings: Findings {
+            sources: &out.sources,
+            findings,
+        },
         errors: out
             .errors
             .iter()
@@ -159,8 +182,6 @@ pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
             })
             .collect(),
     };
-    let mut s =
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *to, &report)?;
+    to.write_all(b"\n")
 }

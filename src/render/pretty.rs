@@ -16,6 +16,7 @@ use crate::finding::{Applicability, Finding, Severity};
 use crate::outcome::Outcome;
 use crate::source::{FileId, Loc, Sources};
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::rc::Rc;
 
 /// How the pretty output looks.
@@ -145,10 +146,10 @@ pub fn wrap(text: &str, width: usize, first: usize, indent: usize) -> Vec<String
 
 /// Each file's [`Source`], built once for all the diagnostics that show it.
 #[derive(Default)]
-struct Cache(HashMap<FileId, Rc<Source>>);
+struct Cache<'a>(HashMap<FileId, Rc<Source<'a>>>);
 
-impl Cache {
-    fn get(&mut self, sources: &Sources, file: FileId) -> Option<Rc<Source>> {
+impl<'a> Cache<'a> {
+    fn get(&mut self, sources: &'a Sources, file: FileId) -> Option<Rc<Source<'a>>> {
         if let Some(s) = self.0.get(&file) {
             return Some(Rc::clone(s));
         }
@@ -192,7 +193,8 @@ struct Writer<'a> {
     sources: &'a Sources,
     style: Style,
     paint: Paint,
-    cache: Cache,
+    cache: Cache<'a>,
+    /// The diagnostic being made, written out once it is whole.
     out: String,
 }
 
@@ -394,13 +396,32 @@ pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// Renders every input error and finding, then a summary line.
 pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    let mut out = render_findings(outcome, findings, style);
-    out.push_str(&summary(outcome, findings));
-    out
+    super::written::written(|out| write(outcome, findings, style, out)).unwrap_or_default()
+}
+
+/// [`render`], written to `out` a diagnostic at a time.
+pub fn write(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    write_findings(outcome, findings, style, out)?;
+    out.write_all(summary(outcome, findings).as_bytes())
 }
 
 /// Renders every input error and finding, a blank line after each.
 pub fn render_findings(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
+    super::written::written(|out| write_findings(outcome, findings, style, out)).unwrap_or_default()
+}
+
+/// [`render_findings`], each diagnostic written to `out` once it is made.
+fn write_findings(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut w = Writer {
         sources: &outcome.sources,
         style,
@@ -411,12 +432,16 @@ pub fn render_findings(outcome: &Outcome, findings: &[&Finding], style: Style) -
     for e in &outcome.errors {
         w.error(e);
         w.out.push('\n');
+        out.write_all(w.out.as_bytes())?;
+        w.out.clear();
     }
     for f in findings {
         w.finding(f);
         w.out.push('\n');
+        out.write_all(w.out.as_bytes())?;
+        w.out.clear();
     }
-    w.out
+    Ok(())
 }
 
 /// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 input could not be read or parsed"
