@@ -124,7 +124,7 @@ impl Rule for UnknownScope {
             identity: identity.to_string(),
             apis: Vec::new(),
             related,
-            help,
+            help: help.into_iter().map(Into::into).collect(),
             fix,
             alternatives: Vec::new(),
             patch: None,

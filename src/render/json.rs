@@ -7,6 +7,7 @@ use crate::outcome::Outcome;
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -84,7 +85,7 @@ struct JsonFinding<'a> {
     apis: &'a [ApiUse],
     related: Vec<RelatedLocation<'a>>,
     /// The advice, one item a line (indented items are commands or code).
-    help: &'a [String],
+    help: Lines<'a>,
     /// The gcloud commands of the advice, as they would be typed.
     commands: Vec<String>,
     /// Whether the finding has a safe patch, which `--diff` shows and `--fix` applies.
@@ -92,6 +93,15 @@ struct JsonFinding<'a> {
     fix: Option<JsonFix<'a>>,
     /// Fuller, less safe patches (see [`Finding::alternatives`]).
     alternatives: Vec<JsonFix<'a>>,
+}
+
+/// Lines of help, each written as a string.
+struct Lines<'a>(&'a [Arc<str>]);
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|line| &**line))
+    }
 }
 
 #[derive(Serialize)]
@@ -120,7 +130,7 @@ fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
                 message: &r.message,
             })
             .collect(),
-        help: &f.help,
+        help: Lines(&f.help),
         commands: commands(f),
         fixable: f.fix_to_apply(false).is_some(),
         fix: f.fix.as_ref().map(|fix| json_fix(sources, fix)),

@@ -505,7 +505,7 @@ fn result(
             workload_kind: f.workload.kind.clone(),
             identity: f.identity.clone(),
             apis: f.apis.iter().map(|a| a.service.clone()).collect(),
-            help: f.help.clone(),
+            help: f.help.iter().map(|h| h.to_string()).collect(),
         },
     }
 }
