@@ -112,8 +112,7 @@ pub fn write(
         findings,
         repo,
     };
-    serde_json::to_writer_pretty(&mut *out, &issues)?;
-    out.write_all(b"\n")
+    super::written::pretty_json(&issues, out)
 }
 
 /// Every input error, then every finding, each made into an issue only as

@@ -192,6 +192,5 @@ pub fn write(out: &Outcome, findings: &[&Finding], to: &mut dyn Write) -> io::Re
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *to, &report)?;
-    to.write_all(b"\n")
+    super::written::pretty_json(&report, to)
 }

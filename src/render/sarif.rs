@@ -593,8 +593,7 @@ pub fn write(
             column_kind: "utf16CodeUnits",
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+    super::written::pretty_json(&log, out)
 }
 
 #[cfg(test)]
