@@ -3,6 +3,7 @@
 use crate::knowledge::Access;
 use crate::source::Loc;
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +117,9 @@ pub fn grant_locations<'g>(
     }
     out
 }
+
+/// How many of the last lines of help [`Finding::share_help`] compares with.
+pub const RECENT_HELP: usize = 32;
 
 /// A text replacement in one file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -239,7 +243,9 @@ pub struct Finding {
     pub identity: String,
     pub apis: Vec<ApiUse>,
     pub related: Vec<Related>,
-    pub help: Vec<String>,
+    /// The advice, one item a line. Lines are shared: the same advice on
+    /// many findings (the reason for a patch, a how-to line) is held once.
+    pub help: Vec<Arc<str>>,
     /// The suggested patch.
     pub fix: Option<Fix>,
     /// Fuller patches for the same finding that are less safe to apply, from
@@ -286,12 +292,24 @@ impl Finding {
         self.message.shrink_to_fit();
         self.label.shrink_to_fit();
         self.identity.shrink_to_fit();
-        self.help.iter_mut().for_each(String::shrink_to_fit);
         self.help.shrink_to_fit();
         self.related
             .iter_mut()
             .for_each(|r| r.message.shrink_to_fit());
         self.related.shrink_to_fit();
+    }
+
+    /// Takes the lines of help that `recent` holds from there, and keeps
+    /// this finding's lines in it (at most [`RECENT_HELP`]): findings of
+    /// workloads alike give the same advice, which is then held once.
+    pub fn share_help(&mut self, recent: &mut Vec<Arc<str>>) {
+        for line in &mut self.help {
+            match recent.iter().find(|r| ***r == **line) {
+                Some(same) => *line = Arc::clone(same),
+                None => recent.insert(0, Arc::clone(line)),
+            }
+        }
+        recent.truncate(RECENT_HELP);
     }
 
     /// The patch `--fix` applies: the first safe one, or with `unsafe_fixes`

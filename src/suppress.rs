@@ -148,11 +148,14 @@ pub fn apply(
             }
             match s.until {
                 Some(until) if until < today => {
-                    f.help.push(format!(
-                        "a scopelint:ignore for {} expired on {}; the finding is back",
-                        f.rule.code,
-                        format_date(until)
-                    ));
+                    f.help.push(
+                        format!(
+                            "a scopelint:ignore for {} expired on {}; the finding is back",
+                            f.rule.code,
+                            format_date(until)
+                        )
+                        .into(),
+                    );
                 }
                 _ => continue 'findings,
             }
@@ -163,7 +166,7 @@ pub fn apply(
             }
             match w {
                 Ok(()) => continue 'findings,
-                Err(note) => f.help.push(note),
+                Err(note) => f.help.push(note.into()),
             }
         }
         out.push(f);
@@ -263,7 +266,7 @@ fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded
 fn sl900(loc: Loc, message: String, help: &str) -> Finding {
     let mut f = Finding::bare(&UNUSED, loc, message);
     f.label = "suppression".to_string();
-    f.help = vec![help.to_string()];
+    f.help = vec![help.into()];
     f
 }
 

@@ -7,6 +7,7 @@ use crate::model::{
     Account, Dialect, Identity, Model, Project, ScopeItem, Scopes, Unresolved, Workload,
     WorkloadIdentity,
 };
+use std::sync::Arc;
 
 /// The resource types findings name, as Cloud Asset Inventory spells them.
 pub use crate::model::{INSTANCE_ASSET as INSTANCE_KIND, NODE_POOL_ASSET as NODE_POOL_KIND};
@@ -55,7 +56,7 @@ pub fn instance(record: Node<'_, '_>, model: &mut Model) -> Option<Workload> {
     let accounts = record.get("serviceAccounts");
     let account = match accounts.as_ref().and_then(|a| a.items().first().copied()) {
         None => Account::None,
-        Some(sa) => attached(sa, "email", "scopes", project.as_deref()),
+        Some(sa) => attached(sa, "email", "scopes", project.as_deref(), model),
     };
     Some(Workload {
         kind: INSTANCE_KIND.to_string(),
@@ -102,7 +103,13 @@ pub fn node_pool(record: Node<'_, '_>, link: &str, model: &mut Model) {
     );
     let config = record.get("config");
     let mut account = match config {
-        Some(c) => attached(c, "serviceAccount", "oauthScopes", project.as_deref()),
+        Some(c) => attached(
+            c,
+            "serviceAccount",
+            "oauthScopes",
+            project.as_deref(),
+            model,
+        ),
         None => Account::Unknown,
     };
     if let Account::Attached { scopes, .. } = &mut account {
@@ -135,12 +142,19 @@ pub fn node_pool(record: Node<'_, '_>, link: &str, model: &mut Model) {
 
 /// The account and scopes of one `serviceAccounts[]` entry or node `config`.
 /// The export holds what the API returned: full scope URLs, never defaults to infer.
+/// A scope the workload read before this one (in `model`) also has is
+/// shared with it: an export repeats a few scope URLs on every VM.
 fn attached(
     holder: Node<'_, '_>,
     email_key: &str,
     scopes_key: &str,
     project: Option<&str>,
+    model: &Model,
 ) -> Account {
+    let before = match model.workloads.last().map(|w| &w.account) {
+        Some(Account::Attached { scopes, .. }) => scopes.items.as_slice(),
+        _ => &[],
+    };
     let Some(email) = holder.get(email_key).filter(|e| e.as_str().is_some()) else {
         return Account::Unknown;
     };
@@ -155,7 +169,10 @@ fn attached(
     let mut known = Vec::with_capacity(items.len());
     known.extend(items.iter().filter_map(|i| {
         i.as_str().map(|raw| ScopeItem {
-            raw: raw.to_string(),
+            raw: before
+                .iter()
+                .find(|b| &*b.raw == raw)
+                .map_or_else(|| raw.into(), |b| Arc::clone(&b.raw)),
             loc: Some(i.loc()),
         })
     }));

@@ -94,7 +94,7 @@ impl Rule for EnabledApiNotCovered {
             .iter()
             .map(|(s, _, api)| {
                 let accepted: Vec<String> = api.read.all.iter().map(|x| spell(cx.kb, x)).collect();
-                format!("if the VM calls {s}, add one of: {}", accepted.join(", "))
+                format!("if the VM calls {s}, add one of: {}", accepted.join(", ")).into()
             })
             .collect();
         out.push(Finding {

@@ -58,20 +58,25 @@ pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy)
     // Workloads are judged independently, on every core; findings keep the
     // model's order. They are collected into one vector as they come, not
     // one vector per workload: with a finding for every other workload, the
-    // spare room of those vectors outweighed the findings themselves.
+    // spare room of those vectors outweighed the findings themselves. Each
+    // job keeps the last lines of help it gave, which alike findings share.
     model
         .workloads
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(i, w)| {
+        .map_init(Vec::new, |recent, (i, w)| {
             let a = Assessment::new(w, &cx).at(i);
             let mut out = Vec::new();
             for rule in RULES {
                 rule.check(&a, &cx, &mut out);
             }
-            out.iter_mut().for_each(Finding::shrink_to_fit);
+            for f in &mut out {
+                f.shrink_to_fit();
+                f.share_help(recent);
+            }
             out
         })
+        .flat_map_iter(|out| out)
         .collect()
 }
 

@@ -82,9 +82,9 @@ impl Rule for NoServiceAccount {
                 .collect(),
             related: Vec::new(),
             help: vec![if gcloud {
-                "if the VM should call Google APIs, give it `--scopes=...` (and `--service-account=...` for another account than the default one)".to_string()
+                "if the VM should call Google APIs, give it `--scopes=...` (and `--service-account=...` for another account than the default one)".into()
             } else {
-                "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".to_string()
+                "if the VM should call Google APIs, add `service_account { scopes = [...] }` (an omitted email means the default account)".into()
             }],
             fix: None,
             alternatives: Vec::new(),

@@ -202,7 +202,7 @@ pub fn scope_finding(
         identity: identity.to_string(),
         apis: api_uses(apis),
         related,
-        help,
+        help: help.into_iter().map(Into::into).collect(),
         fix: None,
         alternatives: Vec::new(),
         patch,

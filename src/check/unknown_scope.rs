@@ -42,7 +42,7 @@ impl Rule for UnknownScope {
         // Well-formed scope URLs near no known scope: not typos.
         let mut unrecognised = 0;
         for item in &a.unknown {
-            if item.raw == "default" && !gcloud {
+            if &*item.raw == "default" && !gcloud {
                 help.push(
                     "the Terraform provider has no `default` alias: list the scopes you need, for example \"cloud-platform\" or the explicit defaults (storage-ro, logging-write, monitoring-write, pubsub, service-management, service-control, trace)".to_string(),
                 );
@@ -124,7 +124,7 @@ impl Rule for UnknownScope {
             identity: identity.to_string(),
             apis: Vec::new(),
             related,
-            help,
+            help: help.into_iter().map(Into::into).collect(),
             fix,
             alternatives: Vec::new(),
             patch: None,

@@ -174,10 +174,11 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         ),
         repo: RepoPaths::detect(),
     };
-    written &= output::emit(
-        &destination,
-        &render::render(args.format, outcome, &findings, &cx),
-    )
+    // Written as it is rendered: the report of a large estate is several
+    // times the size of its findings, and is never held whole.
+    written &= output::emit_with(&destination, |out| {
+        render::write(args.format, outcome, &findings, &cx, out)
+    })
     .is_ok();
     if !written {
         return ExitCode::from(2);

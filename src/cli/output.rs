@@ -40,6 +40,28 @@ pub fn destination(output: Option<&Path>, inputs: &Sources) -> Result<Destinatio
     Ok(Destination::File(target))
 }
 
+/// Writes what `fill` writes to the destination as it is written (a file
+/// atomically): a large report is never held whole before it is written.
+pub fn emit_with(
+    to: &Destination,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ()> {
+    match to {
+        Destination::File(path) => scopelint::fix::write::write_atomic_with(path, None, fill)
+            .map_err(|e| {
+                eprintln!("scopelint: cannot write {}: {e}", path.display());
+            }),
+        Destination::Stdout => {
+            // Standard output is line-buffered: a buffer of its own keeps a
+            // report of many lines from being a write call per line.
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            fill(&mut stdout)
+                .and_then(|()| stdout.flush())
+                .map_err(|_| ())
+        }
+    }
+}
+
 /// Writes `text` to the destination (a file atomically).
 pub fn emit(to: &Destination, text: &str) -> Result<(), ()> {
     match to {

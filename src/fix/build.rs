@@ -101,7 +101,7 @@ pub fn build_patches(
 /// what to set, and the note on applying it to what runs.
 fn apply_help(f: &mut Finding, request: PatchRequest, fix: &Fix) {
     if let Some(line) = f.help.get_mut(request.help_at) {
-        *line = format!("suggested patch: {}", fix.description);
+        *line = format!("suggested patch: {}", fix.description).into();
     }
     if let Some(mut note) = request.apply_note
         && request.note_at <= f.help.len()
@@ -109,6 +109,6 @@ fn apply_help(f: &mut Finding, request: PatchRequest, fix: &Fix) {
         if !f.alternatives.is_empty() {
             note.push_str(STOP_HINT);
         }
-        f.help.insert(request.note_at, note);
+        f.help.insert(request.note_at, note.into());
     }
 }

@@ -47,7 +47,7 @@ pub fn scopes_edits(
         .iter()
         .map(|i| {
             let l = i.loc.as_ref().filter(|l| l.file == loc.file)?;
-            Some((l.span.clone(), i.raw.as_str()))
+            Some((l.span.clone(), &*i.raw))
         })
         .collect::<Option<_>>()?;
     let url_style = !items.is_empty() && items.iter().all(|(_, s)| s.starts_with("https://"));

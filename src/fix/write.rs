@@ -28,6 +28,17 @@ pub fn write(patch: &FilePatch) -> Result<(), String> {
 /// still hold exactly those bytes right before the rename, else nothing is
 /// written.
 pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Result<(), String> {
+    write_atomic_with(target, expect, |file| file.write_all(contents))
+}
+
+/// Replaces `target` atomically with what `fill` writes, as [`write_atomic`]
+/// does: a report of hundreds of megabytes goes to the file as it is made,
+/// never held whole in memory.
+pub fn write_atomic_with(
+    target: &Path,
+    expect: Option<&[u8]>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
     let changed = || "the file changed after scopelint read it; run scopelint again".to_string();
     if let Some(expect) = expect {
         let now = std::fs::read(target).map_err(|e| format!("cannot read: {e}"))?;
@@ -60,8 +71,11 @@ pub fn write_atomic(target: &Path, contents: &[u8], expect: Option<&[u8]>) -> Re
         .unwrap_or_else(|| Err(std::io::Error::other("no free name for a temporary file")))
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
     let result = (|| {
-        file.write_all(contents)
+        let mut buffered = std::io::BufWriter::new(&mut file);
+        fill(&mut buffered)
+            .and_then(|()| buffered.flush())
             .map_err(|e| format!("cannot write: {e}"))?;
+        drop(buffered);
         if let Ok(meta) = std::fs::metadata(target) {
             file.set_permissions(meta.permissions())
                 .map_err(|e| format!("cannot keep the permissions: {e}"))?;

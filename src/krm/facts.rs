@@ -283,7 +283,7 @@ fn scopes(dir: &Dir<'_>, o: &Object, key: &Node, value: Option<&Node>) -> Scopes
             for item in items {
                 match item.as_str() {
                     Some(raw) if literal(raw) => scopes.items.push(ScopeItem {
-                        raw: raw.trim().to_string(),
+                        raw: raw.trim().into(),
                         loc: Some(dir.scalar_loc(o.file, item)),
                     }),
                     _ => scopes.complete = false,

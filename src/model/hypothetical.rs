@@ -36,7 +36,7 @@ pub fn one_instance(dialect: Dialect, raw_scopes: &[&str], roles: &[&str]) -> Mo
                     items: raw_scopes
                         .iter()
                         .map(|s| ScopeItem {
-                            raw: (*s).to_string(),
+                            raw: (*s).into(),
                             loc: None,
                         })
                         .collect(),

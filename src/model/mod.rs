@@ -53,7 +53,8 @@ impl Unit {
 /// One scope string as written, with where it was written.
 #[derive(Debug, Clone)]
 pub struct ScopeItem {
-    pub raw: String,
+    /// Shared: the same scope on many workloads of an export is held once.
+    pub raw: Arc<str>,
     pub loc: Option<Loc>,
 }
 

@@ -10,10 +10,15 @@ use super::position::positions;
 use super::visible::{not_a_log_command, visible};
 use crate::finding::Finding;
 use crate::outcome::Outcome;
+use std::io::{self, Write};
 
 /// Every input error, then every finding, one line each.
 pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {
-    let mut out = String::new();
+    super::written::written(|out| write(outcome, findings, out)).unwrap_or_default()
+}
+
+/// [`render`], written to `out` a line at a time.
+pub fn write(outcome: &Outcome, findings: &[&Finding], out: &mut dyn Write) -> io::Result<()> {
     for e in &outcome.errors {
         let line = format!(
             "{}:{}:{}: error[input] {}",
@@ -22,8 +27,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {
             e.column.max(1),
             visible(&one_line(&e.message))
         );
-        out.push_str(&not_a_log_command(&line));
-        out.push('\n');
+        writeln!(out, "{}", not_a_log_command(&line))?;
     }
     for f in findings {
         let (file, start, _) = positions(&outcome.sources, &f.primary);
@@ -36,8 +40,7 @@ pub fn render(outcome: &Outcome, findings: &[&Finding]) -> String {
             f.rule.code,
             visible(&one_line(&f.message))
         );
-        out.push_str(&not_a_log_command(&line));
-        out.push('\n');
+        writeln!(out, "{}", not_a_log_command(&line))?;
     }
-    out
+    Ok(())
 }

@@ -19,6 +19,7 @@ use super::position::positions;
 use super::pretty;
 use crate::finding::{Finding, Severity};
 use crate::outcome::Outcome;
+use std::io::{self, Write};
 
 /// Escapes the data part of a workflow command.
 pub fn escape_data(s: &str) -> String {
@@ -43,7 +44,16 @@ fn command(severity: Severity) -> &'static str {
 
 /// One annotation per finding and input error, then the summary line.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    let mut out = String::new();
+    super::written::written(|out| write(outcome, findings, repo, out)).unwrap_or_default()
+}
+
+/// [`render`], written to `out` a command at a time.
+pub fn write(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for e in &outcome.errors {
         let mut props = vec![format!("file={}", escape_property(&repo.shown(&e.file)))];
         if e.line > 0 {
@@ -54,11 +64,12 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
             "title={}",
             escape_property("scopelint: input error")
         ));
-        out.push_str(&format!(
-            "::error {}::{}\n",
+        writeln!(
+            out,
+            "::error {}::{}",
             props.join(","),
             escape_data(&e.message)
-        ));
+        )?;
     }
     for f in findings {
         let (file, start, end) = positions(&outcome.sources, &f.primary);
@@ -89,16 +100,16 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
             text.push_str("\nhelp: ");
             text.push_str(&help);
         }
-        out.push_str(&format!(
-            "::{} {}::{}\n",
+        writeln!(
+            out,
+            "::{} {}::{}",
             command(f.severity),
             props.join(","),
             escape_data(&text)
-        ));
+        )?;
     }
-    out.push_str(&pretty::summary(outcome, findings));
-    out.push_str(&shown_limit(outcome, findings));
-    out
+    out.write_all(pretty::summary(outcome, findings).as_bytes())?;
+    out.write_all(shown_limit(outcome, findings).as_bytes())
 }
 
 /// How many annotations of one level GitHub shows per step.

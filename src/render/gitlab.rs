@@ -14,6 +14,7 @@ use crate::finding::{Applicability, Finding, Severity};
 use crate::outcome::Outcome;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 
 #[derive(Serialize)]
 struct Issue {
@@ -95,55 +96,85 @@ fn description(f: &Finding) -> String {
 
 /// The report, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    let mut seen = BTreeSet::new();
-    let mut issues = Vec::new();
-    for e in &outcome.errors {
-        let path = repo.shown(&e.file);
-        issues.push(Issue {
-            kind: "issue",
-            check_name: "scopelint-input-error".to_string(),
-            description: one_line(&format!("{}: {}", e.file, e.message)),
-            content: Content {
-                body: e.message.clone(),
-            },
-            categories: vec!["Bug Risk"],
-            severity: "critical",
-            fingerprint: unique(&mut seen, hash(&format!("input|{path}|{}", e.message))),
-            location: Location {
-                path,
-                lines: Lines {
-                    begin: e.line.max(1),
-                    end: e.line.max(1),
+    super::written::written(|out| write(outcome, findings, repo, out))
+        .unwrap_or_else(|_| "[]\n".to_string())
+}
+
+/// [`render`], written to `out` an issue at a time.
+pub fn write(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let issues = Issues {
+        outcome,
+        findings,
+        repo,
+    };
+    super::written::pretty_json(&issues, out)
+}
+
+/// Every input error, then every finding, each made into an issue only as
+/// it is written: a report of many findings never holds them all as issues.
+struct Issues<'a> {
+    outcome: &'a Outcome,
+    findings: &'a [&'a Finding],
+    repo: &'a RepoPaths,
+}
+
+impl Serialize for Issues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (outcome, repo) = (self.outcome, self.repo);
+        let mut seq = serializer.serialize_seq(Some(outcome.errors.len() + self.findings.len()))?;
+        let mut seen = BTreeSet::new();
+        for e in &outcome.errors {
+            let path = repo.shown(&e.file);
+            seq.serialize_element(&Issue {
+                kind: "issue",
+                check_name: "scopelint-input-error".to_string(),
+                description: one_line(&format!("{}: {}", e.file, e.message)),
+                content: Content {
+                    body: e.message.clone(),
                 },
-            },
-        });
-    }
-    for f in findings {
-        let (file, start, end) = positions(&outcome.sources, &f.primary);
-        let path = repo.shown(&file);
-        let mut body = f.message.clone();
-        if !f.help.is_empty() {
-            body.push_str("\n\n");
-            body.push_str(&f.help.join("\n"));
+                categories: vec!["Bug Risk"],
+                severity: "critical",
+                fingerprint: unique(&mut seen, hash(&format!("input|{path}|{}", e.message))),
+                location: Location {
+                    path,
+                    lines: Lines {
+                        begin: e.line.max(1),
+                        end: e.line.max(1),
+                    },
+                },
+            })?;
         }
-        issues.push(Issue {
-            kind: "issue",
-            check_name: f.rule.code.to_string(),
-            description: description(f),
-            content: Content { body },
-            categories: vec!["Bug Risk"],
-            severity: severity(f.severity),
-            fingerprint: unique(&mut seen, f.fingerprint(&path)),
-            location: Location {
-                path,
-                lines: Lines {
-                    begin: start.line,
-                    end: end.line.max(start.line),
+        for f in self.findings {
+            let (file, start, end) = positions(&outcome.sources, &f.primary);
+            let path = repo.shown(&file);
+            let mut body = f.message.clone();
+            if !f.help.is_empty() {
+                body.push_str("\n\n");
+                body.push_str(&f.help.join("\n"));
+            }
+            seq.serialize_element(&Issue {
+                kind: "issue",
+                check_name: f.rule.code.to_string(),
+                description: description(f),
+                content: Content { body },
+                categories: vec!["Bug Risk"],
+                severity: severity(f.severity),
+                fingerprint: unique(&mut seen, f.fingerprint(&path)),
+                location: Location {
+                    path,
+                    lines: Lines {
+                        begin: start.line,
+                        end: end.line.max(start.line),
+                    },
                 },
-            },
-        });
+            })?;
+        }
+        seq.end()
     }
-    let mut s = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".to_string());
-    s.push('\n');
-    s
 }

@@ -6,13 +6,28 @@ use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
 use crate::outcome::Outcome;
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
+use std::io::{self, Write};
+use std::sync::Arc;
 
 #[derive(Serialize)]
 struct Report<'a> {
     version: u32,
     tool: Tool,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     errors: Vec<JsonError<'a>>,
+}
+
+/// The findings, each made into its JSON shape only as it is written: a
+/// report of many findings never holds them all in that shape.
+struct Findings<'a> {
+    sources: &'a Sources,
+    findings: &'a [&'a Finding],
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.findings.iter().map(|f| finding(self.sources, f)))
+    }
 }
 
 #[derive(Serialize)]
@@ -70,7 +85,7 @@ struct JsonFinding<'a> {
     apis: &'a [ApiUse],
     related: Vec<RelatedLocation<'a>>,
     /// The advice, one item a line (indented items are commands or code).
-    help: &'a [String],
+    help: Lines<'a>,
     /// The gcloud commands of the advice, as they would be typed.
     commands: Vec<String>,
     /// Whether the finding has a safe patch, which `--diff` shows and `--fix` applies.
@@ -78,6 +93,15 @@ struct JsonFinding<'a> {
     fix: Option<JsonFix<'a>>,
     /// Fuller, less safe patches (see [`Finding::alternatives`]).
     alternatives: Vec<JsonFix<'a>>,
+}
+
+/// Lines of help, each written as a string.
+struct Lines<'a>(&'a [Arc<str>]);
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|line| &**line))
+    }
 }
 
 #[derive(Serialize)]
@@ -106,7 +130,7 @@ fn finding<'a>(sources: &Sources, f: &'a Finding) -> JsonFinding<'a> {
                 message: &r.message,
             })
             .collect(),
-        help: &f.help,
+        help: Lines(&f.help),
         commands: commands(f),
         fixable: f.fix_to_apply(false).is_some(),
         fix: f.fix.as_ref().map(|fix| json_fix(sources, fix)),
@@ -141,13 +165,22 @@ fn json_fix<'a>(sources: &Sources, fix: &'a Fix) -> JsonFix<'a> {
 
 /// The JSON report, pretty-printed, with a trailing newline.
 pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
+    super::written::written(|to| write(out, findings, to))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
+}
+
+/// [`render`], written to `to` a finding at a time.
+pub fn write(out: &Outcome, findings: &[&Finding], to: &mut dyn Write) -> io::Result<()> {
     let report = Report {
         version: 1,
         tool: Tool {
             name: "scopelint",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: findings.iter().map(|f| finding(&out.sources, f)).collect(),
+        findings: Findings {
+            sources: &out.sources,
+            findings,
+        },
         errors: out
             .errors
             .iter()
@@ -159,8 +192,5 @@ pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
             })
             .collect(),
     };
-    let mut s =
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    super::written::pretty_json(&report, to)
 }

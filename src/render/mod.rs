@@ -15,12 +15,14 @@ pub mod sarif;
 mod snippet;
 pub mod visible;
 mod window;
+mod written;
 
 use crate::finding::Finding;
 use crate::outcome::Outcome;
 pub use help::{commands, one_line, short_help};
 pub use paths::RepoPaths;
 pub use position::{positions, utf16_position};
+use std::io::Write;
 
 /// The output formats of `scopelint check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,6 +49,26 @@ pub struct Context {
     /// Turns paths relative to the working directory into repository-relative
     /// ones (`sarif`, `github`, `gitlab`).
     pub repo: RepoPaths,
+}
+
+/// Writes the findings (and the input errors of `outcome`) in `format` to
+/// `out` as each is rendered: the report of a large audit is never held
+/// whole. The bytes are those of [`render`].
+pub fn write(
+    format: Format,
+    outcome: &Outcome,
+    findings: &[&Finding],
+    cx: &Context,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Pretty => pretty::write(outcome, findings, cx.style, out),
+        Format::Compact => compact::write(outcome, findings, out),
+        Format::Json => json::write(outcome, findings, out),
+        Format::Sarif => sarif::write(outcome, findings, &cx.repo, out),
+        Format::Github => github::write(outcome, findings, &cx.repo, out),
+        Format::Gitlab => gitlab::write(outcome, findings, &cx.repo, out),
+    }
 }
 
 /// Renders the findings (and the input errors of `outcome`) in `format`.

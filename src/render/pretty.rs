@@ -15,8 +15,10 @@ use crate::edit::{apply, unified_diff};
 use crate::finding::{Applicability, Finding, Severity};
 use crate::outcome::Outcome;
 use crate::source::{FileId, Loc, Sources};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// How the pretty output looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,21 +145,29 @@ pub fn wrap(text: &str, width: usize, first: usize, indent: usize) -> Vec<String
     lines.iter().map(|l| not_a_log_command(l)).collect()
 }
 
-/// Each file's [`Source`], built once for all the diagnostics that show it.
+/// Each file's [`Source`], built once for all the diagnostics that show it,
+/// whichever thread draws them.
 #[derive(Default)]
-struct Cache(HashMap<FileId, Rc<Source>>);
+struct Cache<'a>(Mutex<HashMap<FileId, Arc<Source<'a>>>>);
 
-impl Cache {
-    fn get(&mut self, sources: &Sources, file: FileId) -> Option<Rc<Source>> {
-        if let Some(s) = self.0.get(&file) {
-            return Some(Rc::clone(s));
+impl<'a> Cache<'a> {
+    fn get(&self, sources: &'a Sources, file: FileId) -> Option<Arc<Source<'a>>> {
+        // A poisoned lock only means another thread panicked mid-insert: the
+        // map is still whole.
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = map.get(&file) {
+            return Some(Arc::clone(s));
         }
         let f = sources.get(file)?;
-        let s = Rc::new(Source::new(&f.text));
-        self.0.insert(file, Rc::clone(&s));
+        let s = Arc::new(Source::new(&f.text));
+        map.insert(file, Arc::clone(&s));
         Some(s)
     }
 }
+
+/// How many findings are drawn at once, each on any core, before they are
+/// written in order: bounds what is held to a few megabytes.
+const DRAWN_AT_ONCE: usize = 1024;
 
 /// What `--fix` does with a patch that is not safe, in words.
 pub fn applicability_note(fix: &crate::finding::Fix) -> Option<String> {
@@ -188,11 +198,12 @@ pub fn fix_diff(sources: &Sources, f: &Finding) -> Option<String> {
 }
 
 /// Writes pretty output: one style, one cache of shown files.
-struct Writer<'a> {
+struct Writer<'a, 'c> {
     sources: &'a Sources,
     style: Style,
     paint: Paint,
-    cache: Cache,
+    cache: &'c Cache<'a>,
+    /// The diagnostic being made, written out once it is whole.
     out: String,
 }
 
@@ -203,7 +214,7 @@ struct Elsewhere {
     messages: Vec<String>,
 }
 
-impl Writer<'_> {
+impl Writer<'_, '_> {
     /// `head: message`, the message wrapped under itself.
     fn heading(&mut self, head: &str, ink: Ink, message: &str) {
         let indent = head.chars().count() + 2;
@@ -235,7 +246,7 @@ impl Writer<'_> {
         ));
     }
 
-    fn label(&self, source: Option<&Rc<Source>>, loc: &Loc, text: &str, primary: bool) -> Label {
+    fn label(&self, source: Option<&Arc<Source>>, loc: &Loc, text: &str, primary: bool) -> Label {
         let span = match source {
             Some(s) => s.shown(loc.span.start)..s.shown(loc.span.end),
             None => loc.span.clone(),
@@ -394,29 +405,64 @@ pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// Renders every input error and finding, then a summary line.
 pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    let mut out = render_findings(outcome, findings, style);
-    out.push_str(&summary(outcome, findings));
-    out
+    super::written::written(|out| write(outcome, findings, style, out)).unwrap_or_default()
+}
+
+/// [`render`], written to `out` a diagnostic at a time.
+pub fn write(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    write_findings(outcome, findings, style, out)?;
+    out.write_all(summary(outcome, findings).as_bytes())
 }
 
 /// Renders every input error and finding, a blank line after each.
 pub fn render_findings(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    let mut w = Writer {
+    super::written::written(|out| write_findings(outcome, findings, style, out)).unwrap_or_default()
+}
+
+/// [`render_findings`], each diagnostic written to `out` once it is made.
+fn write_findings(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let cache = Cache::default();
+    let writer = || Writer {
         sources: &outcome.sources,
         style,
         paint: Paint { on: style.color },
-        cache: Cache::default(),
+        cache: &cache,
         out: String::new(),
     };
+    let mut w = writer();
     for e in &outcome.errors {
         w.error(e);
         w.out.push('\n');
+        out.write_all(w.out.as_bytes())?;
+        w.out.clear();
     }
-    for f in findings {
-        w.finding(f);
-        w.out.push('\n');
+    // Each diagnostic depends on its finding alone: a batch is drawn on
+    // every core, then written in the findings' order.
+    for batch in findings.chunks(DRAWN_AT_ONCE) {
+        let drawn: Vec<String> = batch
+            .par_iter()
+            .map(|f| {
+                let mut w = writer();
+                w.finding(f);
+                w.out.push('\n');
+                w.out
+            })
+            .collect();
+        for d in drawn {
+            out.write_all(d.as_bytes())?;
+        }
     }
-    w.out
+    Ok(())
 }
 
 /// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 input could not be read or parsed"

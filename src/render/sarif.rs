@@ -23,6 +23,7 @@ use crate::outcome::Outcome;
 use crate::source::{Loc, Sources};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -31,21 +32,42 @@ const SRCROOT: &str = "%SRCROOT%";
 pub const FINGERPRINT_KEY: &str = "scopelintFinding/v2";
 
 #[derive(Serialize)]
-struct Log {
+struct Log<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run>,
+    runs: Vec<Run<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run {
+struct Run<'a> {
     tool: Tool,
     invocations: Vec<Invocation>,
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
-    results: Vec<SarifResult>,
+    results: Results<'a>,
     column_kind: &'static str,
+}
+
+/// The results, each made into its SARIF shape only as it is written: a
+/// log of many findings never holds them all in that shape.
+struct Results<'a> {
+    sources: &'a Sources,
+    repo: &'a RepoPaths,
+    index: &'a BTreeMap<&'a str, usize>,
+    findings: &'a [&'a Finding],
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
+        let mut seen = BTreeMap::new();
+        for f in self.findings {
+            seq.serialize_element(&result(self.sources, self.repo, self.index, &mut seen, f))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -483,13 +505,24 @@ fn result(
             workload_kind: f.workload.kind.clone(),
             identity: f.identity.clone(),
             apis: f.apis.iter().map(|a| a.service.clone()).collect(),
-            help: f.help.clone(),
+            help: f.help.iter().map(|h| h.to_string()).collect(),
         },
     }
 }
 
 /// The SARIF log, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
+    super::written::written(|out| write(outcome, findings, repo, out))
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize SARIF: {e}\"}}\n"))
+}
+
+/// [`render`], written to `out` a result at a time.
+pub fn write(
+    outcome: &Outcome,
+    findings: &[&Finding],
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut metas = outcome.rules.clone();
     // A finding whose rule is not registered still needs a rules entry for its ruleIndex.
     for f in findings {
@@ -551,20 +584,16 @@ pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> Str
                     description: message("The root of the repository that was analysed"),
                 },
             )]),
-            results: {
-                let mut seen = BTreeMap::new();
-                findings
-                    .iter()
-                    .map(|f| result(&outcome.sources, repo, &index, &mut seen, f))
-                    .collect()
+            results: Results {
+                sources: &outcome.sources,
+                repo,
+                index: &index,
+                findings,
             },
             column_kind: "utf16CodeUnits",
         }],
     };
-    let mut s = serde_json::to_string_pretty(&log)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize SARIF: {e}\"}}"));
-    s.push('\n');
-    s
+    super::written::pretty_json(&log, out)
 }
 
 #[cfg(test)]

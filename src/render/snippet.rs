@@ -61,8 +61,10 @@ pub struct Label {
 /// A file's text as it is shown (control characters escaped) and where its
 /// lines start, built once for all the snippets of one file.
 #[derive(Debug)]
-pub struct Source {
-    text: String,
+pub struct Source<'a> {
+    /// Borrowed when nothing is escaped: the text of a large export is not
+    /// copied to be shown.
+    text: std::borrow::Cow<'a, str>,
     /// Where each line starts, after `\n`, `\r\n` or `\r`.
     starts: Vec<usize>,
     /// For each escaped character: its offset in the file, and how many bytes
@@ -70,9 +72,9 @@ pub struct Source {
     shifts: Vec<(usize, usize)>,
 }
 
-impl Source {
-    pub fn new(original: &str) -> Source {
-        let text = visible_lines(original).into_owned();
+impl<'a> Source<'a> {
+    pub fn new(original: &'a str) -> Source<'a> {
+        let text = visible_lines(original);
         let shifts = if text.len() == original.len() {
             Vec::new()
         } else {
@@ -239,7 +241,7 @@ pub fn draw(
                 .collect(),
         },
         None => View {
-            text: source.text.as_str().into(),
+            text: source.text.as_ref().into(),
             starts: source.starts.clone(),
             base: 0,
             labels: labels.to_vec(),

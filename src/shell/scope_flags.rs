@@ -42,7 +42,7 @@ pub(super) fn scopes_from(
                 let span = item.text_span();
                 let exact = item.offset(0).is_some() && sc.embed.is_exact(&span);
                 scopes.items.push(ScopeItem {
-                    raw: t.trim().to_string(),
+                    raw: t.trim().into(),
                     loc: exact.then(|| sc.loc(&span)),
                 });
             }

@@ -71,7 +71,7 @@ pub(super) fn account_of(
                 Vec::new()
             } else {
                 vec![ScopeItem {
-                    raw: alias.to_string(),
+                    raw: alias.into(),
                     loc: None,
                 }]
             },
@@ -86,7 +86,7 @@ pub(super) fn account_of(
     {
         for s in d.added(scopes_flag.is_some()) {
             scopes.items.push(ScopeItem {
-                raw: format!("{SCOPE_PREFIX}{s}"),
+                raw: format!("{SCOPE_PREFIX}{s}").into(),
                 loc: None,
             });
         }

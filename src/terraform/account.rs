@@ -109,7 +109,7 @@ fn scopes_of(f: Field, address: &str) -> Scopes {
                             V::Str(raw) if !marker::is_symbolic(raw) => {
                                 if seen.insert(raw.as_str()) {
                                     scopes.items.push(ScopeItem {
-                                        raw: raw.clone(),
+                                        raw: raw.as_str().into(),
                                         loc: s.loc.clone(),
                                     });
                                 }

@@ -41,7 +41,7 @@ pub fn defaulted(short: &[String], why: String) -> Scopes {
         items: short
             .iter()
             .map(|s| ScopeItem {
-                raw: format!("{SCOPE_PREFIX}{s}"),
+                raw: format!("{SCOPE_PREFIX}{s}").into(),
                 loc: None,
             })
             .collect(),
@@ -217,7 +217,7 @@ fn with_dataproc_scopes(mut account: Account, given: bool) -> Account {
         }
         for s in d.added(given) {
             scopes.items.push(ScopeItem {
-                raw: format!("{SCOPE_PREFIX}{s}"),
+                raw: format!("{SCOPE_PREFIX}{s}").into(),
                 loc: None,
             });
         }
