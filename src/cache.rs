@@ -19,6 +19,7 @@ use crate::source::FileId;
 use crate::terraform::cache::ParseCache;
 use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What an analysis of one tree may reuse from the one before.
 #[derive(Default)]
@@ -74,7 +75,7 @@ struct Was {
 /// Results computed from a list of files alone (a unit's facts), reused
 /// when every file has the same path, id, kind, length and hash of its text.
 pub struct ByInputs<V> {
-    kept: Kept<Vec<PathBuf>, (Vec<Was>, V)>,
+    kept: Kept<Vec<PathBuf>, (Vec<Was>, Arc<V>)>,
     keys: RandomState,
 }
 
@@ -101,18 +102,21 @@ impl<V: Clone> ByInputs<V> {
         }
     }
 
-    /// The result computed from exactly `files`, if one is kept.
+    /// The result computed from exactly `files`, if one is kept. Texts
+    /// are hashed and the result copied outside the lock: units are looked
+    /// up from every core at once.
     pub fn get(&self, files: &[Input<'_>]) -> Option<V> {
-        self.kept.get_with(&Self::key(files), |(was, value)| {
-            let same =
-                was.len() == files.len() && was.iter().zip(files).all(|(w, f)| *w == self.was(f));
-            same.then(|| value.clone())
-        })
+        let now: Vec<Was> = files.iter().map(|f| self.was(f)).collect();
+        let found = self.kept.get_with(&Self::key(files), |(was, value)| {
+            (*was == now).then(|| Arc::clone(value))
+        })?;
+        Some(V::clone(&found))
     }
 
     pub fn put(&self, files: &[Input<'_>], value: &V) {
         let was = files.iter().map(|f| self.was(f)).collect();
-        self.kept.put(Self::key(files), (was, value.clone()));
+        self.kept
+            .put(Self::key(files), (was, Arc::new(value.clone())));
     }
 
     pub fn sweep(&self) {

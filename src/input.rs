@@ -335,16 +335,20 @@ pub(super) fn terraform_model(
             }
         }
     };
-    // Plans, and groups split wrongly, join every file in one group.
-    let one_group =
-        |files: &[(&Candidate, FileId)]| vec![files.iter().map(|(c, _)| c.path.clone()).collect()];
+    // Plans, and groups split wrongly, join every file in one group, with
+    // the module files read from outside the tree on the way.
+    let one_group = |files: &[(&Candidate, FileId)], sources: &Sources, before: usize| {
+        let mut all: Vec<PathBuf> = files.iter().map(|(c, _)| c.path.clone()).collect();
+        all.extend(sources.iter().skip(before).map(|(_, s)| s.path.clone()));
+        vec![all]
+    };
     if inputs.has_plans() {
-        let all = one_group(&deferred);
+        let before = sources.len();
         add(&mut inputs, errors, parse(&deferred, sources, all_trees));
         let model = terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
-        return (model, all);
+        return (model, one_group(&deferred, sources, before));
     }
 
     let mut by_dir: BTreeMap<PathBuf, Vec<(&Candidate, FileId)>> = BTreeMap::new();
@@ -443,17 +447,20 @@ pub(super) fn terraform_model(
         // A module call the text scan did not see (a source written with
         // escapes): the groups are wrong, so everything is evaluated at once.
         let all: Vec<(&Candidate, FileId)> = by_dir.values().flatten().copied().collect();
-        let files = one_group(&all);
+        let before = sources.len();
         add(&mut inputs, errors, parse(&all, sources, all_trees));
         let model = terraform::project::analyse(inputs, &mut |dir| {
             load_module_dir(dir, sources, errors, kb, read)
         });
-        return (model, files);
+        return (model, one_group(&all, sources, before));
     }
     let mut roots: Vec<(PathBuf, Model)> = Vec::new();
     // Module directories outside the tree, read once even when several groups call them.
     let mut outside: BTreeMap<PathBuf, Vec<terraform::module::ParsedFile>> = BTreeMap::new();
-    for (g, result) in groups.iter().zip(done) {
+    // The directories outside the tree each group called (their files are
+    // the group's too).
+    let mut called: Vec<Vec<PathBuf>> = vec![Vec::new(); groups.len()];
+    for ((g, result), called) in groups.iter().zip(done).zip(&mut called) {
         match result {
             Some((r, errs)) => {
                 roots.extend(r);
@@ -463,6 +470,7 @@ pub(super) fn terraform_model(
                 let mut inputs = terraform::project::Inputs::default();
                 add(&mut inputs, errors, parse(&files_of(g), sources, all_trees));
                 roots.extend(terraform::project::analyse_roots(inputs, &mut |dir| {
+                    called.push(dir.to_path_buf());
                     outside
                         .entry(dir.to_path_buf())
                         .or_insert_with(|| load_module_dir(dir, sources, errors, kb, read))
@@ -476,9 +484,21 @@ pub(super) fn terraform_model(
     for (_, m) in roots {
         model.extend(m);
     }
+    let mut by_parent: BTreeMap<&Path, Vec<&Path>> = BTreeMap::new();
+    for (_, src) in sources.iter() {
+        if let Some(dir) = src.path.parent() {
+            by_parent.entry(dir).or_default().push(&src.path);
+        }
+    }
     let files = groups
         .iter()
-        .map(|g| files_of(g).iter().map(|(c, _)| c.path.clone()).collect())
+        .zip(&called)
+        .map(|(g, called)| {
+            let mut paths: Vec<PathBuf> = files_of(g).iter().map(|(c, _)| c.path.clone()).collect();
+            let read = called.iter().filter_map(|d| by_parent.get(d.as_path()));
+            paths.extend(read.flatten().map(|p| p.to_path_buf()));
+            paths
+        })
         .collect();
     (model, files)
 }

@@ -266,11 +266,11 @@ fn analyse(
     );
     // The language server checks only the units of its open documents
     // (after the startup scripts are read: an open one brings in its VM).
-    let focused = opts
+    let mut focused = opts
         .focus
         .as_ref()
         .map(|open| focus::Focus::new(open, &candidates, &groups, &sources));
-    if let Some(f) = &focused {
+    if let Some(f) = &mut focused {
         f.keep_open_units(&mut model);
     }
     let mut outcome = conclude(

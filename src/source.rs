@@ -80,8 +80,6 @@ impl SourceFile {
         }
     }
 
-    /// The 0-based line of byte offset `byte` and where that line starts
-    /// (lines end at `\n`), found by binary search.
     /// Drops the text (and its line index) of a file nothing will show or
     /// patch; the file keeps its name and path.
     pub fn forget_text(&mut self) {
@@ -90,6 +88,8 @@ impl SourceFile {
         self.line_starts = vec![0];
     }
 
+    /// The 0-based line of byte offset `byte` and where that line starts
+    /// (lines end at `\n`), found by binary search.
     pub fn line_of(&self, byte: usize) -> (usize, usize) {
         let line = self
             .line_starts

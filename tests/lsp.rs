@@ -1106,3 +1106,28 @@ fn an_open_startup_script_brings_in_the_vm_that_runs_it() {
     );
     c.shut_down();
 }
+
+#[test]
+fn a_push_is_withdrawn_when_a_pulling_client_opens_the_file() {
+    let (_tmp, root) = field_note();
+    let main = root.join("main.tf");
+    let iam = root.join("iam.tf");
+    let mut c = Client::start();
+    c.initialize(&root, json!({"textDocument": {"diagnostic": {}}}));
+    c.open(&iam, &std::fs::read_to_string(&iam).unwrap());
+    // Closed, main.tf gets its finding pushed.
+    assert_eq!(codes(&c.diagnostics(&uri(&main))), ["SL001"]);
+    // Opened, it is pulled: the push is withdrawn, or it would show twice
+    // (and stay after the finding is gone).
+    c.open(&main, &std::fs::read_to_string(&main).unwrap());
+    assert_eq!(c.diagnostics(&uri(&main))["diagnostics"], json!([]));
+    let pulled = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri(&main)}}),
+    );
+    assert_eq!(
+        codes(&json!({"diagnostics": pulled["result"]["items"]})),
+        ["SL001"]
+    );
+    c.shut_down();
+}

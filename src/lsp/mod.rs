@@ -713,8 +713,11 @@ impl Server {
             let list = now.remove(&f).unwrap_or_default();
             if self.docs.contains_key(&f) && self.client.pull {
                 // A client that pulls gets the open documents' diagnostics by
-                // pulling: pushed too, they would show twice.
-                root.sent.remove(&f);
+                // pulling: pushed too, they would show twice, so what was
+                // pushed before the document was opened is cleared.
+                if root.sent.remove(&f).is_some() {
+                    push.push((f, Vec::new()));
+                }
                 continue;
             }
             // A file no editor shows keeps what it was sent until its
