@@ -83,8 +83,8 @@ pub(crate) fn conclude(
             }),
         }
     }
-    fix::build::build_patches(&mut findings, &model, &sources, kb, kept);
-    fix::shared::mark_shared_literals(&mut findings, &model);
+    let workload_of = fix::build::build_patches(&mut findings, &model, &sources, kb, kept);
+    fix::shared::mark_shared_literals(&mut findings, &workload_of, &model);
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());
         let fb = sources.get(b.primary.file).map(|f| f.display.as_str());

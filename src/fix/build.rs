@@ -27,20 +27,25 @@ struct Built {
 }
 
 /// Builds the patch of every finding that asks for one, and the help lines
-/// that depend on whether there is one.
+/// that depend on whether there is one; returns the workload (its index in
+/// the model) each finding asked a patch for.
 pub fn build_patches(
     findings: &mut [Finding],
     model: &Model,
     sources: &Sources,
     kb: &Knowledge,
     kept: Option<&super::verify::Verdicts>,
-) {
+) -> Vec<Option<usize>> {
     let mut memo: HashMap<PatchKey, Option<Vec<Edit>>> = HashMap::new();
     let mut built: Vec<Built> = Vec::new();
+    let mut workload_of = vec![None; findings.len()];
     for (i, f) in findings.iter_mut().enumerate() {
         let Some(mut request) = f.patch.take() else {
             continue;
         };
+        if let Some(w) = workload_of.get_mut(i) {
+            *w = Some(request.workload);
+        }
         let Some(w) = model.workloads.get(request.workload) else {
             continue;
         };
@@ -95,6 +100,7 @@ pub fn build_patches(
         apply_help(f, b.request, &b.fix);
         f.fix = Some(b.fix);
     }
+    workload_of
 }
 
 /// The help of a finding with a patch: the patch named where the help said
