@@ -74,8 +74,8 @@ pub fn run_with_overlay(opts: &Options, kb: &Knowledge, overlay: &Overlay) -> Ou
 }
 
 /// Runs the whole analysis, reading the files in `overlay` from memory and
-/// reusing the Terraform files `cache` holds from an earlier analysis of the
-/// same tree (the language server's).
+/// reusing what `cache` kept from an earlier analysis of the same tree (the
+/// language server's): unchanged units' facts, open units' syntax trees.
 pub fn run_with_cache(
     opts: &Options,
     kb: &Knowledge,

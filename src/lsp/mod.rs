@@ -183,7 +183,8 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write + Send + '
 /// The worker: runs the newest job of each root, skipping those replaced
 /// while it was busy.
 fn work(kb: &'static Knowledge, jobs: &Receiver<Job>, events: &Sender<Event>) {
-    // Each root's files as last parsed: an edit re-parses only what changed.
+    // What each root's last analysis may lend the next: an edit parses and
+    // evaluates again only the units it changed.
     let mut caches: BTreeMap<PathBuf, crate::AnalysisCache> = BTreeMap::new();
     while let Ok(first) = jobs.recv() {
         let mut newest: BTreeMap<PathBuf, Job> = BTreeMap::new();
@@ -711,7 +712,8 @@ impl Server {
         let mut push = Vec::new();
         for f in files {
             let list = now.remove(&f).unwrap_or_default();
-            if self.docs.contains_key(&f) && self.client.pull {
+            let open = self.docs.contains_key(&f);
+            if open && self.client.pull {
                 // A client that pulls gets the open documents' diagnostics by
                 // pulling: pushed too, they would show twice, so what was
                 // pushed before the document was opened is cleared.
@@ -722,9 +724,7 @@ impl Server {
             }
             // A file no editor shows keeps what it was sent until its
             // diagnostics change: an edit elsewhere does not send it again.
-            if !self.docs.contains_key(&f)
-                && root.sent.get(&f).map_or(list.is_empty(), |s| *s == list)
-            {
+            if !open && root.sent.get(&f).map_or(list.is_empty(), |s| *s == list) {
                 continue;
             }
             if list.is_empty() {
