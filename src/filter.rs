@@ -28,32 +28,8 @@ pub(crate) fn conclude(
     kb: &Knowledge,
     kept: Option<&fix::verify::Verdicts>,
 ) -> Outcome {
-    apply_config_identities(&opts.config, &mut model, &mut sources);
-
-    let described = |name: &str| opts.config.config.custom_roles.contains_key(name);
-    let (defined, notes) = check::custom_roles::judge_definitions(&model, kb, &described, &sources);
-    model.unresolved.extend(notes);
-    let judged: std::collections::BTreeSet<String> =
-        defined.iter().map(|(name, _)| name.clone()).collect();
-    let extended;
-    let kb = if opts.config.config.custom_roles.is_empty()
-        && opts.config.config.api_scopes.is_empty()
-        && defined.is_empty()
-    {
-        kb
-    } else {
-        let mut k = opts.config.config.extend(kb);
-        k.roles.extend(defined);
-        extended = k;
-        &extended
-    };
-    let strategy = opts
-        .strategy
-        .or(opts.config.config.fix.strategy.map(Into::into))
-        .unwrap_or(fix::Strategy::Auto);
-    check::custom_roles::note_unjudged(&mut model, kb);
-    // A finding names a definition only when the role was judged by it.
-    model.role_definitions.retain(|d| judged.contains(&d.name));
+    let judge = Judge::new(&mut model, &mut sources, opts, kb);
+    let (kb, strategy) = (judge.kb(), judge.strategy);
     let findings = check::run(&model, kb, &sources, strategy);
     let findings = suppress::apply(
         findings,
@@ -85,6 +61,21 @@ pub(crate) fn conclude(
     }
     let workload_of = fix::build::build_patches(&mut findings, &model, &sources, kb, kept);
     fix::shared::mark_shared_literals(&mut findings, &workload_of, &model);
+    sort_findings(&mut findings, &sources);
+    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    Outcome {
+        sources,
+        model,
+        findings,
+        errors,
+        baseline,
+        skipped,
+        rules: check::all_rules().collect(),
+    }
+}
+
+/// In report order: by file, place, rule and workload.
+fn sort_findings(findings: &mut [Finding], sources: &Sources) {
     findings.sort_by(|a, b| {
         let fa = sources.get(a.primary.file).map(|f| f.display.as_str());
         let fb = sources.get(b.primary.file).map(|f| f.display.as_str());
@@ -95,15 +86,102 @@ pub(crate) fn conclude(
             &b.workload.address,
         ))
     });
-    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    Outcome {
-        sources,
-        model,
-        findings,
-        errors,
-        baseline,
-        skipped,
-        rules: check::all_rules().collect(),
+}
+
+/// What the checks of one run share: the knowledge base as the
+/// configuration extends it and the fix strategy; and, for a run checked a
+/// piece at a time (a large audit), which waivers have waived a finding.
+pub(crate) struct Judge<'k> {
+    base: &'k Knowledge,
+    extended: Option<Knowledge>,
+    strategy: fix::Strategy,
+    used_waivers: Vec<bool>,
+}
+
+impl<'k> Judge<'k> {
+    /// Readies the facts of `model` that every workload is judged against:
+    /// the configuration's identities and the custom roles it defines.
+    pub(crate) fn new(
+        model: &mut Model,
+        sources: &mut Sources,
+        opts: &Options,
+        kb: &'k Knowledge,
+    ) -> Self {
+        apply_config_identities(&opts.config, model, sources);
+        let described = |name: &str| opts.config.config.custom_roles.contains_key(name);
+        let (defined, notes) =
+            check::custom_roles::judge_definitions(model, kb, &described, sources);
+        model.unresolved.extend(notes);
+        let judged: std::collections::BTreeSet<String> =
+            defined.iter().map(|(name, _)| name.clone()).collect();
+        let extended = if opts.config.config.custom_roles.is_empty()
+            && opts.config.config.api_scopes.is_empty()
+            && defined.is_empty()
+        {
+            None
+        } else {
+            let mut k = opts.config.config.extend(kb);
+            k.roles.extend(defined);
+            Some(k)
+        };
+        let strategy = opts
+            .strategy
+            .or(opts.config.config.fix.strategy.map(Into::into))
+            .unwrap_or(fix::Strategy::Auto);
+        check::custom_roles::note_unjudged(model, extended.as_ref().unwrap_or(kb));
+        // A finding names a definition only when the role was judged by it.
+        model.role_definitions.retain(|d| judged.contains(&d.name));
+        Judge {
+            base: kb,
+            extended,
+            strategy,
+            used_waivers: vec![false; opts.config.config.waivers.len()],
+        }
+    }
+
+    pub(crate) fn kb(&self) -> &Knowledge {
+        self.extended.as_ref().unwrap_or(self.base)
+    }
+
+    /// The findings of the workloads of `model`, one piece of a run, joined
+    /// with the facts [`Judge::new`] readied (which `model` holds), filtered
+    /// by the configuration's rules and waivers and `--select`/`--ignore`,
+    /// in report order. A piece has no suppression comments, baseline or
+    /// files asked for.
+    pub(crate) fn piece(
+        &mut self,
+        model: &mut Model,
+        sources: &Sources,
+        opts: &Options,
+    ) -> Vec<Finding> {
+        map_default_account(&opts.config, &mut [], &mut model.workloads);
+        let kb = self.extended.as_ref().unwrap_or(self.base);
+        let findings = check::run(model, kb, sources, self.strategy);
+        let findings =
+            suppress::apply_waivers(findings, sources, &opts.config, &mut self.used_waivers);
+        let mut findings: Vec<Finding> = findings
+            .into_iter()
+            .filter_map(|f| configure(f, opts))
+            .collect();
+        let workload_of = fix::build::build_patches(&mut findings, model, sources, kb, None);
+        fix::shared::mark_shared_literals(&mut findings, &workload_of, model);
+        sort_findings(&mut findings, sources);
+        findings
+    }
+
+    /// SL900 for each waiver that matches a file of `paths` (every input of
+    /// the run) but waived no finding of any piece.
+    pub(crate) fn stale_waivers(
+        &self,
+        paths: &[PathBuf],
+        sources: &mut Sources,
+        opts: &Options,
+    ) -> Vec<Finding> {
+        let findings = suppress::stale_waivers(paths, sources, &opts.config, &self.used_waivers);
+        findings
+            .into_iter()
+            .filter_map(|f| configure(f, opts))
+            .collect()
     }
 }
 
@@ -204,26 +282,37 @@ pub(super) fn involves_requested(f: &Finding, requested: Option<&[bool]>) -> boo
 
 /// Roles the configuration says identities hold outside the scanned code become
 /// grants located in the configuration file.
+/// The account the configuration names as the project's default compute
+/// account is that account, in grants and workloads.
+fn map_default_account(
+    config: &config::Loaded,
+    grants: &mut [model::Grant],
+    workloads: &mut [model::Workload],
+) {
+    let Some(email) = &config.config.default_service_account else {
+        return;
+    };
+    let email = email.trim().to_ascii_lowercase();
+    let map = |id: &mut model::Identity| {
+        if *id == model::Identity::Email(email.clone()) {
+            *id = model::Identity::DefaultCompute(None);
+        }
+    };
+    grants.iter_mut().for_each(|g| map(&mut g.member));
+    for w in workloads {
+        if let model::Account::Attached { identity, .. } = &mut w.account {
+            map(identity);
+        }
+    }
+}
+
 pub(super) fn apply_config_identities(
     config: &config::Loaded,
     model: &mut Model,
     sources: &mut Sources,
 ) {
     let c = &config.config;
-    if let Some(email) = &c.default_service_account {
-        let email = email.trim().to_ascii_lowercase();
-        let map = |id: &mut model::Identity| {
-            if *id == model::Identity::Email(email.clone()) {
-                *id = model::Identity::DefaultCompute(None);
-            }
-        };
-        model.grants.iter_mut().for_each(|g| map(&mut g.member));
-        for w in &mut model.workloads {
-            if let model::Account::Attached { identity, .. } = &mut w.account {
-                map(identity);
-            }
-        }
-    }
+    map_default_account(config, &mut model.grants, &mut model.workloads);
     if c.identities.is_empty() && c.default_service_account_roles.is_empty() {
         return;
     }

@@ -56,6 +56,11 @@ pub struct SourceFile {
     /// Bytes stripped from the start of the file before parsing (a UTF-8 BOM).
     pub bom: usize,
     line_starts: Vec<usize>,
+    /// Where `text` starts in the file, when it holds only some of its lines
+    /// (a window of an export read as a stream): its byte offset and the
+    /// number of lines before it. Locations are relative to `text`.
+    base: usize,
+    lines_before: usize,
 }
 
 /// A 1-based line and column (columns count Unicode scalar values) plus the byte offset.
@@ -77,7 +82,34 @@ impl SourceFile {
             text,
             bom,
             line_starts,
+            base: 0,
+            lines_before: 0,
         }
+    }
+
+    /// Some whole lines of a larger file: `text` starts at byte `base` of the
+    /// file, after `lines_before` lines. Locations into it are relative to
+    /// `text`; positions name the file's own lines and bytes, so a report
+    /// made from windows reads as one made from the whole file.
+    pub fn window(
+        display: String,
+        path: PathBuf,
+        text: String,
+        base: usize,
+        lines_before: usize,
+    ) -> Self {
+        let mut file = SourceFile::new(display, path, text);
+        if base > 0 {
+            file.bom = 0;
+        }
+        file.base = base;
+        file.lines_before = lines_before;
+        file
+    }
+
+    /// The number of lines of the file before `text` (0 unless a window).
+    pub fn lines_before(&self) -> usize {
+        self.lines_before
     }
 
     /// Drops the text (and its line index) of a file nothing will show or
@@ -119,11 +151,18 @@ impl SourceFile {
             .get(start..byte)
             .map_or(byte - start, |s| s.chars().count())
             + 1;
-        Position { line, column, byte }
+        Position {
+            line: line + self.lines_before,
+            column,
+            byte: byte + self.base,
+        }
     }
 
     /// The text of line `line` (1-based) without its line break.
     pub fn line_text(&self, line: usize) -> &str {
+        let Some(line) = line.checked_sub(self.lines_before) else {
+            return "";
+        };
         let start = self
             .line_starts
             .get(line.wrapping_sub(1))
@@ -173,6 +212,11 @@ impl Sources {
         self.files.len()
     }
 
+    /// Keeps the first `len` files (those read before a piece of a stream).
+    pub fn truncate(&mut self, len: usize) {
+        self.files.truncate(len);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -181,6 +225,23 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A window's positions are the whole file's: the same line, column and
+    /// byte as if every line before it had been read.
+    #[test]
+    fn a_window_counts_the_lines_and_bytes_before_it() {
+        let whole = SourceFile::new("a".into(), "a".into(), "one\ntwo\nthr—ee\nfour\n".into());
+        let w = SourceFile::window("a".into(), "a".into(), "thr—ee\nfour\n".into(), 8, 2);
+        let at = |f: &SourceFile, needle: &str, base: usize| {
+            f.position(f.text.find(needle).map_or(0, |i| i + base) - base)
+        };
+        assert_eq!(at(&w, "ee", 0), at(&whole, "ee", 0));
+        assert_eq!(at(&w, "four", 0), at(&whole, "four", 0));
+        assert_eq!(at(&w, "ee", 0).byte, whole.text.find("ee").unwrap_or(0));
+        assert_eq!(w.line_text(4), "four");
+        assert_eq!(w.line_text(2), "");
+        assert_eq!(w.lines_before(), 2);
+    }
 
     #[test]
     fn positions_count_lines_and_characters() {

@@ -11,6 +11,7 @@
 use crate::config::{Loaded, parse_date, today};
 use crate::finding::{Finding, RuleMeta};
 use crate::source::{FileId, Loc, Sources};
+use std::path::PathBuf;
 
 pub use crate::check::unused_suppression::META as UNUSED;
 
@@ -160,14 +161,8 @@ pub fn apply(
                 _ => continue 'findings,
             }
         }
-        if let Some((i, w)) = waiver(&f, sources, config, today) {
-            if let Some(u) = used_waivers.get_mut(i) {
-                *u = true;
-            }
-            match w {
-                Ok(()) => continue 'findings,
-                Err(note) => f.help.push(note.into()),
-            }
+        if waived(&mut f, sources, config, today, &mut used_waivers) {
+            continue 'findings;
         }
         out.push(f);
     }
@@ -200,25 +195,75 @@ pub fn apply(
             ));
         }
     }
-    unused_waivers(&mut out, sources, config, &used_waivers);
+    let paths: Vec<PathBuf> = sources.iter().map(|(_, f)| f.path.clone()).collect();
+    out.extend(stale_waivers(&paths, sources, config, &used_waivers));
     out
+}
+
+/// Whether a configuration waiver waives `f` (marked in `used`); an expired
+/// one adds a note to `f` instead.
+fn waived(
+    f: &mut Finding,
+    sources: &Sources,
+    config: &Loaded,
+    today: u32,
+    used: &mut [bool],
+) -> bool {
+    let Some((i, w)) = waiver(f, sources, config, today) else {
+        return false;
+    };
+    if let Some(u) = used.get_mut(i) {
+        *u = true;
+    }
+    match w {
+        Ok(()) => true,
+        Err(note) => {
+            f.help.push(note.into());
+            false
+        }
+    }
+}
+
+/// Drops the findings the configuration's waivers waive, marking in `used`
+/// the waivers that waived one: for a run checked a piece at a time, whose
+/// stale waivers are told by [`stale_waivers`] once every piece is checked.
+pub fn apply_waivers(
+    findings: Vec<Finding>,
+    sources: &Sources,
+    config: &Loaded,
+    used: &mut [bool],
+) -> Vec<Finding> {
+    if config.config.waivers.is_empty() {
+        return findings;
+    }
+    let today = today();
+    findings
+        .into_iter()
+        .filter_map(|mut f| (!waived(&mut f, sources, config, today, used)).then_some(f))
+        .collect()
 }
 
 /// SL900 for each configuration waiver that matches files of this run but
 /// waives no finding in them: stale, or naming the wrong rule. A waiver for
 /// files outside the run says nothing (a run over one directory of a
 /// repository with one configuration).
-fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded, used: &[bool]) {
+pub fn stale_waivers(
+    paths: &[PathBuf],
+    sources: &mut Sources,
+    config: &Loaded,
+    used: &[bool],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     let Some(path) = &config.path else {
-        return;
+        return out;
     };
     let (Ok(base), true) = (std::path::absolute(&config.base), used.contains(&false)) else {
-        return;
+        return out;
     };
-    let relative: Vec<String> = sources
+    let relative: Vec<String> = paths
         .iter()
-        .filter_map(|(_, f)| {
-            let abs = std::path::absolute(&f.path).ok()?;
+        .filter_map(|p| {
+            let abs = std::path::absolute(p).ok()?;
             Some(
                 abs.strip_prefix(&base)
                     .ok()?
@@ -236,7 +281,7 @@ fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded
         .map(|(w, _)| w)
         .collect();
     if stale.is_empty() {
-        return;
+        return out;
     }
     let read = sources
         .iter()
@@ -261,6 +306,7 @@ fn unused_waivers(out: &mut Vec<Finding>, sources: &mut Sources, config: &Loaded
             "remove the waiver, or correct its rule or path",
         ));
     }
+    out
 }
 
 fn sl900(loc: Loc, message: String, help: &str) -> Finding {

@@ -1,54 +1,74 @@
 //! Cloud Asset Inventory exports: one JSON asset per line, as
 //! `gcloud asset export --content-type=resource` and `--content-type=iam-policy`
 //! write them (field names in either case: `assetType` or `asset_type`).
-//! The export is read a line at a time and never held whole: only the lines
-//! of the asset types read are parsed, and only what a record contributes to
-//! the model is kept (and the lines holding an IAM policy, read last).
+//!
+//! An export is read twice, a line at a time, and never held whole. The
+//! first pass keeps the facts every VM is judged against (IAM policies,
+//! enabled services, project numbers) and the lines they point into; the
+//! second hands out the VMs and node pools a piece at a time, each piece
+//! with the text of its lines, to be checked and reported before the next
+//! is read. Each line is parsed by the pass that needs it.
 
 use super::instances::{self, Running};
 use super::json::{Node, segment_after};
 use super::policies;
 use super::text::Digest;
 use super::unit::unit_of;
-use crate::model::{EnabledApi, Model, Project};
-use crate::source::{FileId, Loc};
-use std::collections::HashMap;
+use crate::model::{EnabledApi, Model, Project, Unresolved, Workload};
+use crate::source::{FileId, Loc, SourceFile};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
+use std::path::Path;
 
-/// The asset types read, and the IAM policy of any resource.
-const READ: [&str; 4] = [
-    "compute.googleapis.com/Instance",
-    "container.googleapis.com/NodePool",
+/// Lines the first pass reads: a policy, a service or a project.
+const FACTS: [&str; 4] = [
     "serviceusage.googleapis.com/Service",
     "cloudresourcemanager.googleapis.com/Project",
+    "\"iamPolicy\"",
+    "\"iam_policy\"",
 ];
+
+/// Lines the second pass reads: the workloads.
+const WORKLOADS: [&str; 2] = [
+    "compute.googleapis.com/Instance",
+    "container.googleapis.com/NodePool",
+];
+
+/// About this many bytes of lines make one piece of the second pass.
+pub const PIECE_BYTES: usize = 8 << 20;
 
 /// A line that could not be parsed: its number, column and why.
 pub type LineError = (usize, usize, String);
 
-/// What one export contributes, read to its end.
-pub struct Export {
-    pub model: Model,
-    /// The VMs' states.
-    pub running: Vec<Running>,
-    /// The lines in error.
-    pub errors: Vec<LineError>,
-    /// Bytes read, and their digest (to tell the text read again for the report is the same).
+/// How much of a file was read, and the digest of its bytes: the second pass
+/// tells by them that it read what the first read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
     pub size: u64,
     pub digest: u64,
 }
 
-/// Reads every asset of an export, one line at a time. `Err` when the file
-/// cannot be read to its end or is not UTF-8: then nothing of it counts.
-pub fn read(input: &mut impl BufRead, file: FileId) -> Result<Export, String> {
-    let mut model = Model::default();
-    let mut running = Vec::new();
-    let mut errors = Vec::new();
-    // Services and policies name projects by number; Project assets give their IDs.
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut services: Vec<(String, Loc, Option<String>)> = Vec::new();
-    // Lines holding an IAM policy, kept for after the first pass.
-    let mut with_policy: Vec<(String, usize)> = Vec::new();
+/// What the first pass keeps of an export.
+pub struct Facts {
+    /// Grants, enabled services and what could not be resolved of them.
+    pub model: Model,
+    /// The lines the facts point into, as files numbered from the first id
+    /// given: a policy's whole line, a service's line up to its name.
+    pub windows: Vec<SourceFile>,
+    /// The lines in error.
+    pub errors: Vec<LineError>,
+    /// The projects of the workloads, when asked for.
+    pub projects: BTreeSet<String>,
+    pub read: Read,
+}
+
+/// Reads every line of `input` with its 0-based number and byte offset.
+/// `Err` when the file cannot be read to its end or is not UTF-8.
+fn each_line(
+    input: &mut impl BufRead,
+    mut each: impl FnMut(usize, usize, &str) -> Result<(), String>,
+) -> Result<Read, String> {
     let mut digest = Digest::default();
     let mut bytes = Vec::new();
     let mut offset = 0;
@@ -64,50 +84,104 @@ pub fn read(input: &mut impl BufRead, file: FileId) -> Result<Export, String> {
         // A line break never falls inside a character: the file is UTF-8 if every line is.
         let line =
             std::str::from_utf8(&bytes).map_err(|_| "cannot read file: not UTF-8".to_string())?;
-        let start = offset;
+        each(index, offset, line)?;
         offset += line.len();
-        let relevant = READ.iter().any(|t| line.contains(t))
-            || line.contains("\"iamPolicy\"")
-            || line.contains("\"iam_policy\"");
-        if line.trim().is_empty() || !relevant {
-            continue;
+    }
+    Ok(Read {
+        size: offset as u64,
+        digest: digest.finish(),
+    })
+}
+
+fn holds_facts(line: &str) -> bool {
+    FACTS.iter().any(|m| line.contains(m))
+}
+
+fn holds_workload(line: &str) -> bool {
+    WORKLOADS.iter().any(|m| line.contains(m))
+}
+
+fn asset_type<'v>(asset: &Node<'v, '_>) -> &'v str {
+    asset
+        .str_at(&["assetType"])
+        .or_else(|| asset.str_at(&["asset_type"]))
+        .unwrap_or("")
+}
+
+/// The first pass: the facts of an export, whose lines become files
+/// `first_id`, `first_id + 1`, ... named `display` at `path`. With
+/// `projects`, the projects of its workloads are told too (parsing their
+/// lines, which is otherwise left to the second pass).
+pub fn facts(
+    input: &mut impl BufRead,
+    first_id: u32,
+    display: &str,
+    path: &Path,
+    projects: bool,
+) -> Result<Facts, String> {
+    let mut model = Model::default();
+    let mut windows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_projects = BTreeSet::new();
+    // Services and policies name projects by number; Project assets give their IDs.
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut services: Vec<(String, Loc, Option<String>)> = Vec::new();
+    // Lines holding an IAM policy, kept for after the pass: (line, number, offset).
+    let mut with_policy: Vec<(String, usize, usize)> = Vec::new();
+    let window = |text: &str, index: usize, start: usize| {
+        SourceFile::window(
+            display.to_string(),
+            path.to_path_buf(),
+            text.to_string(),
+            start,
+            index,
+        )
+    };
+    let next_id = |windows: &Vec<SourceFile>| {
+        FileId(first_id.saturating_add(u32::try_from(windows.len()).unwrap_or(u32::MAX)))
+    };
+    let read = each_line(input, |index, start, line| {
+        if !holds_facts(line) {
+            if projects && holds_workload(line) {
+                seen_projects.extend(
+                    workload_line(line, FileId(0), 0)
+                        .0
+                        .and_then(|w| w.0.project),
+                );
+            }
+            return Ok(());
         }
         let value = match crate::terraform::json::parse_value(line) {
             Ok(v) => v,
             Err(e) => {
                 errors.push((index + 1, e.column, format!("cannot parse: {}", e.message)));
-                continue;
+                return Ok(());
             }
         };
-        let asset = Node::at_offset(&value, file, start);
-        let kind = asset
-            .str_at(&["assetType"])
-            .or_else(|| asset.str_at(&["asset_type"]))
-            .unwrap_or("");
+        let id = next_id(&windows);
+        let asset = Node::new(&value, id);
         let name = asset.str_at(&["name"]).unwrap_or("");
         let data = asset.at(&["resource", "data"]);
-        match (kind, data) {
-            ("compute.googleapis.com/Instance", Some(data)) => {
-                if let Some(w) = instances::instance(data, &mut model) {
-                    running.push(Running {
-                        address: w.address.clone(),
-                        status: data.str_at(&["status"]).unwrap_or("").to_string(),
-                    });
-                    model.workloads.push(w);
-                }
-            }
-            ("container.googleapis.com/NodePool", Some(data)) => {
-                let link = data.str_at(&["selfLink"]).unwrap_or(name).to_string();
-                instances::node_pool(data, &link, &mut model);
-            }
+        match (asset_type(&asset), data) {
             ("serviceusage.googleapis.com/Service", Some(data)) => {
                 let enabled = data.str_at(&["state"]).is_none_or(|s| s == "ENABLED");
+                // The service is pointed at by its name: the window ends there.
+                let named = data
+                    .at(&["config", "name"])
+                    .filter(|n| n.as_str().is_some())
+                    .or_else(|| asset.get("name"));
                 let service = data
                     .str_at(&["config", "name"])
                     .or_else(|| segment_after(name, "services"));
-                if let (true, Some(service)) = (enabled, service) {
+                if let (true, Some(service), Some(named)) = (enabled, service, named) {
+                    let loc = named.loc();
                     let number = segment_after(name, "projects").map(str::to_string);
-                    services.push((service.to_string(), data.loc(), number));
+                    windows.push(window(
+                        line.get(..loc.span.end).unwrap_or(line),
+                        index,
+                        start,
+                    ));
+                    services.push((service.to_string(), loc, number));
                 }
             }
             ("cloudresourcemanager.googleapis.com/Project", Some(data)) => {
@@ -116,22 +190,31 @@ pub fn read(input: &mut impl BufRead, file: FileId) -> Result<Export, String> {
                     ids.insert(n.to_string(), id.to_string());
                 }
             }
-            _ => {}
+            (kind, _) => {
+                if projects && WORKLOADS.contains(&kind) {
+                    seen_projects.extend(
+                        workload_line(line, FileId(0), 0)
+                            .0
+                            .and_then(|w| w.0.project),
+                    );
+                }
+            }
         }
         if asset
             .get("iamPolicy")
             .or_else(|| asset.get("iam_policy"))
             .is_some()
         {
-            with_policy.push((line.to_string(), start));
+            with_policy.push((line.to_string(), index, start));
         }
-    }
+        Ok(())
+    })?;
     // Policies last, once every Project asset has told its ID.
-    for (line, start) in &with_policy {
-        let Ok(value) = crate::terraform::json::parse_value(line) else {
+    for (line, index, start) in with_policy {
+        let Ok(value) = crate::terraform::json::parse_value(&line) else {
             continue;
         };
-        let asset = Node::at_offset(&value, file, *start);
+        let asset = Node::new(&value, next_id(&windows));
         let Some(policy) = asset.get("iamPolicy").or_else(|| asset.get("iam_policy")) else {
             continue;
         };
@@ -142,6 +225,8 @@ pub fn read(input: &mut impl BufRead, file: FileId) -> Result<Export, String> {
         let project =
             segment_after(holder, "projects").map(|p| ids.get(p).map_or(p, String::as_str));
         policies::iam_policy(policy, holder, project, &mut model);
+        drop(value);
+        windows.push(window(&line, index, start));
     }
     for (service, loc, number) in services {
         let id = number.as_ref().and_then(|n| ids.get(n));
@@ -155,26 +240,189 @@ pub fn read(input: &mut impl BufRead, file: FileId) -> Result<Export, String> {
             },
         });
     }
-    Ok(Export {
+    Ok(Facts {
         model,
-        running,
+        windows,
         errors,
-        size: offset as u64,
-        digest: digest.finish(),
+        projects: seen_projects,
+        read,
     })
+}
+
+/// The workload of one line (and the state of a VM), what could not be
+/// resolved in it, or why the line could not be parsed. Places are in file
+/// `file`, the line starting at byte `start` of it.
+#[allow(clippy::type_complexity)]
+fn workload_line(
+    line: &str,
+    file: FileId,
+    start: usize,
+) -> (
+    Option<(Workload, Option<Running>)>,
+    Vec<Unresolved>,
+    Option<(usize, String)>,
+) {
+    let value = match crate::terraform::json::parse_value(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                None,
+                Vec::new(),
+                Some((e.column, format!("cannot parse: {}", e.message))),
+            );
+        }
+    };
+    let asset = Node::at_offset(&value, file, start);
+    let name = asset.str_at(&["name"]).unwrap_or("");
+    let mut scratch = Model::default();
+    let workload = match (asset_type(&asset), asset.at(&["resource", "data"])) {
+        ("compute.googleapis.com/Instance", Some(data)) => instances::instance(data, &mut scratch)
+            .map(|w| {
+                let running = Running {
+                    address: w.address.clone(),
+                    status: data.str_at(&["status"]).unwrap_or("").to_string(),
+                };
+                (w, Some(running))
+            }),
+        ("container.googleapis.com/NodePool", Some(data)) => {
+            let link = data.str_at(&["selfLink"]).unwrap_or(name).to_string();
+            instances::node_pool(data, &link, &mut scratch);
+            scratch.workloads.pop().map(|w| (w, None))
+        }
+        _ => None,
+    };
+    (workload, scratch.unresolved, None)
+}
+
+/// One piece of the second pass: some whole lines of the export, and the
+/// workloads in them, whose places are in the window (file `id`).
+pub struct Piece {
+    pub window: SourceFile,
+    pub workloads: Vec<Workload>,
+    pub running: Vec<Running>,
+    pub unresolved: Vec<Unresolved>,
+    pub errors: Vec<LineError>,
+}
+
+/// The second pass: hands `piece` the workloads of the export about
+/// `piece_bytes` of lines at a time, in the file's order, as file `id`
+/// named `display` at `path`. Stops at the first error `piece` returns.
+pub fn pieces<E>(
+    input: &mut impl BufRead,
+    id: FileId,
+    (display, path): (&str, &Path),
+    piece_bytes: usize,
+    mut piece: impl FnMut(Piece) -> Result<(), E>,
+) -> Result<Result<Read, String>, E> {
+    struct Line {
+        index: usize,
+        range: std::ops::Range<usize>,
+        /// Read by the first pass too, which reported its errors.
+        facts: bool,
+    }
+    let mut text = String::new();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut first: Option<(usize, usize)> = None;
+    let mut stopped = None;
+    let mut flush =
+        |text: &mut String, lines: &mut Vec<Line>, first: &mut Option<(usize, usize)>| {
+            let Some((base, before)) = first.take() else {
+                return Ok(());
+            };
+            if lines.is_empty() {
+                // No workload in these lines: nothing to check.
+                text.clear();
+                return Ok(());
+            }
+            let window_text = std::mem::take(text);
+            let parsed: Vec<_> = lines
+                .par_iter()
+                .map(|l| {
+                    workload_line(
+                        window_text.get(l.range.clone()).unwrap_or(""),
+                        id,
+                        l.range.start,
+                    )
+                })
+                .collect();
+            let mut out = Piece {
+                window: SourceFile::window(
+                    display.to_string(),
+                    path.to_path_buf(),
+                    String::new(),
+                    base,
+                    before,
+                ),
+                workloads: Vec::with_capacity(parsed.len()),
+                running: Vec::new(),
+                unresolved: Vec::new(),
+                errors: Vec::new(),
+            };
+            for (l, (workload, unresolved, error)) in lines.iter().zip(parsed) {
+                if let Some((w, running)) = workload {
+                    out.workloads.push(w);
+                    out.running.extend(running);
+                }
+                out.unresolved.extend(unresolved);
+                if let (Some((column, message)), false) = (error, l.facts) {
+                    out.errors.push((l.index + 1, column, message));
+                }
+            }
+            lines.clear();
+            out.window = SourceFile::window(
+                display.to_string(),
+                path.to_path_buf(),
+                window_text,
+                base,
+                before,
+            );
+            piece(out)
+        };
+    let read = each_line(input, |index, start, line| {
+        if stopped.is_some() {
+            return Err(String::new());
+        }
+        let (base, _) = *first.get_or_insert((start, index));
+        if holds_workload(line) && !line.trim().is_empty() {
+            let at = text.len();
+            lines.push(Line {
+                index,
+                range: at..at + line.len(),
+                facts: holds_facts(line),
+            });
+        }
+        text.push_str(line);
+        if start + line.len() - base >= piece_bytes
+            && let Err(e) = flush(&mut text, &mut lines, &mut first)
+        {
+            stopped = Some(e);
+        }
+        Ok(())
+    });
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    let read = match read {
+        Ok(read) => read,
+        Err(message) => return Ok(Err(message)),
+    };
+    flush(&mut text, &mut lines, &mut first)?;
+    Ok(Ok(read))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use std::io::{BufReader, Read};
+    use std::io::{BufReader, Read as _};
 
     const EXPORT: &str = concat!(
         "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/42\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"resource\":{\"data\":{\"projectNumber\":\"42\",\"projectId\":\"my-app\"}}}\n",
         "{\"name\":\"//storage.googleapis.com/b\",\"asset_type\":\"storage.googleapis.com/Bucket\"}\n",
         "{\"name\":\"//compute.googleapis.com/projects/my-app/zones/z/instances/vm\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{\"data\":{\"name\":\"vm\",\"zone\":\"projects/my-app/zones/z\",\"status\":\"RUNNING\",\"serviceAccounts\":[{\"email\":\"a@my-app.iam.gserviceaccount.com\",\"scopes\":[\"https://www.googleapis.com/auth/devstorage.read_only\"]}]}}}\n",
         "{\"name\":\"//compute.googleapis.com/projects/my-app/zones/z/instances/broken\",\"asset_type\":\"compute.googleapis.com/Instance\",\n",
+        "{\"name\":\"//serviceusage.googleapis.com/projects/42/services/aiplatform.googleapis.com\",\"asset_type\":\"serviceusage.googleapis.com/Service\",\"resource\":{\"data\":{\"name\":\"projects/42/services/aiplatform.googleapis.com\",\"config\":{\"name\":\"aiplatform.googleapis.com\",\"title\":\"Vertex AI API\"},\"state\":\"ENABLED\"}}}\n",
+        "{\"name\":\"//compute.googleapis.com/projects/my-app/zones/z/instances/vm2\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{\"data\":{\"name\":\"vm2\",\"zone\":\"projects/my-app/zones/z\",\"status\":\"TERMINATED\"}}}\n",
         "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/42\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/aiplatform.user\",\"members\":[\"serviceAccount:a@my-app.iam.gserviceaccount.com\"]}]}}",
     );
 
@@ -185,7 +433,7 @@ mod tests {
         given: std::rc::Rc<std::cell::Cell<usize>>,
     }
 
-    impl Read for Trickle<'_> {
+    impl std::io::Read for Trickle<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             let n = buf.len().min(self.rest.len()).min(7);
             let (now, later) = self.rest.split_at(n);
@@ -205,40 +453,93 @@ mod tests {
         (BufReader::with_capacity(16, reader), given)
     }
 
-    /// Records split over many small reads land where they are in the file:
-    /// places are offsets into the whole export, line numbers count every line.
-    #[test]
-    fn an_export_read_in_pieces_keeps_every_place() {
-        let (mut input, given) = trickle(EXPORT);
-        let export = read(&mut input, FileId(0)).unwrap();
-        assert_eq!(given.get(), EXPORT.len());
-        assert_eq!(export.size, EXPORT.len() as u64);
-        let [w] = export.model.workloads.as_slice() else {
-            panic!("one VM: {:?}", export.model.workloads);
-        };
-        let block = EXPORT.get(w.block.span.clone()).unwrap();
-        assert!(block.starts_with("{\"name\":\"vm\""), "{block}");
-        assert!(block.ends_with("]}]}"), "{block}");
-        assert_eq!(w.project.as_deref(), Some("my-app"));
-        let [g] = export.model.grants.as_slice() else {
-            panic!("one grant: {:?}", export.model.grants);
-        };
-        assert_eq!(g.role, "roles/aiplatform.user");
-        assert_eq!(
-            EXPORT.get(g.loc.span.clone()),
-            Some("\"serviceAccount:a@my-app.iam.gserviceaccount.com\"")
-        );
-        assert_eq!(export.errors.len(), 1);
-        assert_eq!(export.errors[0].0, 4);
-        assert_eq!(export.running.len(), 1);
+    /// The position in the whole export of `loc` in `file`, and the text there.
+    fn at(file: &SourceFile, loc: &Loc) -> (usize, usize, String) {
+        let p = file.position(loc.span.start);
+        let text = file.text.get(loc.span.clone()).unwrap_or("").to_string();
+        (p.line, p.byte, text)
     }
 
-    /// The export is read as a stream: a read that fails part way is the
-    /// file's error, after the lines before it were taken one at a time.
+    /// The first pass keeps the facts, each pointing into a window of its
+    /// own line: positions are those of the whole export.
+    #[test]
+    fn the_facts_point_into_their_lines() {
+        let (mut input, given) = trickle(EXPORT);
+        let facts = facts(&mut input, 3, "e.json", Path::new("e.json"), false).unwrap();
+        assert_eq!(given.get(), EXPORT.len());
+        assert_eq!(facts.read.size, EXPORT.len() as u64);
+        assert!(facts.model.workloads.is_empty());
+        let window = |loc: &Loc| facts.windows.get(loc.file.0 as usize - 3).unwrap();
+        let [g] = facts.model.grants.as_slice() else {
+            panic!("one grant: {:?}", facts.model.grants);
+        };
+        assert_eq!(g.role, "roles/aiplatform.user");
+        let member = "\"serviceAccount:a@my-app.iam.gserviceaccount.com\"";
+        assert_eq!(
+            at(window(&g.loc), &g.loc),
+            (7, EXPORT.find(member).unwrap(), member.to_string())
+        );
+        let [api] = facts.model.enabled_apis.as_slice() else {
+            panic!("one service: {:?}", facts.model.enabled_apis);
+        };
+        assert_eq!(api.project, Project::id("my-app"));
+        let (line, _, text) = at(window(&api.loc), &api.loc);
+        assert_eq!((line, text.as_str()), (5, "\"aiplatform.googleapis.com\""));
+        // The service's window ends at its name: the rest of the line is not kept.
+        assert!(
+            window(&api.loc)
+                .text
+                .ends_with("\"aiplatform.googleapis.com\"")
+        );
+        // The broken line is a workload's: the second pass reports it.
+        assert!(facts.errors.is_empty(), "{:?}", facts.errors);
+    }
+
+    /// The second pass hands out the workloads a piece at a time, each with
+    /// the text of its lines; every place is where it is in the whole file,
+    /// however the lines fall into pieces.
+    #[test]
+    fn workloads_come_in_pieces_that_keep_every_place() {
+        for piece_bytes in [1, 600, 1 << 20] {
+            let (mut input, _) = trickle(EXPORT);
+            let mut got = Vec::new();
+            let mut errors = Vec::new();
+            let read = pieces(
+                &mut input,
+                FileId(9),
+                ("e.json", Path::new("e.json")),
+                piece_bytes,
+                |p| {
+                    for w in &p.workloads {
+                        assert_eq!(w.block.file, FileId(9));
+                        got.push((w.name.clone(), at(&p.window, &w.block)));
+                    }
+                    errors.extend(p.errors);
+                    assert!(p.window.text.len() <= piece_bytes.max(EXPORT.len()));
+                    Ok::<(), ()>(())
+                },
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(read.size, EXPORT.len() as u64);
+            let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, ["vm", "vm2"], "{piece_bytes}");
+            let (line, byte, text) = &got[0].1;
+            assert_eq!(*line, 3);
+            assert_eq!(*byte, EXPORT.find("{\"name\":\"vm\"").unwrap());
+            assert!(text.ends_with("]}]}"), "{text}");
+            assert_eq!(got[1].1.0, 6);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].0, 4);
+        }
+    }
+
+    /// A read that fails part way, or a file that is not UTF-8, is the
+    /// file's error.
     #[test]
     fn a_read_that_fails_part_way_is_an_error() {
         struct Failing<'t>(&'t [u8]);
-        impl Read for Failing<'_> {
+        impl std::io::Read for Failing<'_> {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 if self.0.is_empty() {
                     return Err(std::io::Error::other("device gone"));
@@ -249,11 +550,18 @@ mod tests {
                 Ok(n)
             }
         }
+        let path = Path::new("e.json");
         let mut input = BufReader::new(Failing(EXPORT.as_bytes()));
-        let err = read(&mut input, FileId(0)).err();
+        let err = facts(&mut input, 0, "e.json", path, false).err();
         assert_eq!(err.as_deref(), Some("cannot read file: device gone"));
         let mut input = BufReader::new(&b"{\"name\":\"\xff\"}\n"[..]);
-        let err = read(&mut input, FileId(0)).err();
+        let err = facts(&mut input, 0, "e.json", path, false).err();
         assert_eq!(err.as_deref(), Some("cannot read file: not UTF-8"));
+        let mut input = BufReader::new(Failing(EXPORT.as_bytes()));
+        let read = pieces(&mut input, FileId(0), ("e.json", path), 1, |_| {
+            Ok::<(), ()>(())
+        });
+        assert_eq!(read, Ok(Err("cannot read file: device gone".to_string())));
+        let _ = input.read(&mut [0; 1]);
     }
 }

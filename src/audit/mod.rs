@@ -12,19 +12,22 @@ mod instances;
 pub mod json;
 mod policies;
 mod script;
+mod stream;
 mod text;
 mod unit;
 pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
 pub use script::fix_script;
+pub use stream::{Left, Notes, Stream};
 
 use crate::knowledge::Knowledge;
 use crate::model::Model;
 use crate::options::Options;
 use crate::outcome::{InputError, Outcome};
-use crate::source::{FileId, SourceFile, Sources};
+use crate::source::{SourceFile, Sources};
 use crate::{discover, read};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// An export file, with the resource its data belongs to when the file does not say.
@@ -88,38 +91,15 @@ pub struct Inputs {
     pub asset_exports: Vec<PathBuf>,
 }
 
-/// The result of an audit: the outcome as `check` has it, and the state of
-/// every VM read (a fix script never stops a VM that is already stopped).
-/// The text of the Cloud Asset exports is not in the outcome's sources until
-/// [`Audit::read_texts`].
-pub struct Audit {
+/// An audit ready to be reported: the input errors known before any
+/// workload is checked, and the workloads as pieces of the report, checked
+/// as the report is written.
+pub struct Audit<'a> {
+    /// The rules, the input errors found while the facts were read, and
+    /// every input (without its text); no findings: the stream has them.
     pub outcome: Outcome,
-    pub running: Vec<Running>,
-    /// The exports read as a stream, whose text is still to be read.
-    pending: Vec<text::Pending>,
-    limit: u64,
+    pub stream: Stream<'a>,
 }
-
-impl Audit {
-    /// Reads the text of the exports that were read as a stream, which
-    /// every report needs for lines, columns and snippets. Called once the
-    /// model is no longer needed and freed, it keeps the text and the model
-    /// of a large export from being held together.
-    pub fn read_texts(&mut self) {
-        for pending in std::mem::take(&mut self.pending) {
-            text::read_again(
-                pending,
-                self.limit,
-                &mut self.outcome.sources,
-                &mut self.outcome.errors,
-            );
-        }
-        self.outcome
-            .errors
-            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    }
-}
-
 /// Which export a file is.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -151,9 +131,10 @@ impl Kind {
     }
 }
 
-/// Runs the analysis on exports. A usage error (a policy whose project cannot
-/// be told) is returned as `Err` before anything is analysed.
-pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, String> {
+/// Reads the exports' facts and readies their workloads to be checked a
+/// piece at a time. A usage error (a policy whose project cannot be told)
+/// is returned as `Err` before anything is analysed.
+pub fn run<'a>(inputs: &Inputs, opts: &'a Options, kb: &'a Knowledge) -> Result<Audit<'a>, String> {
     let limit = opts
         .max_file_size
         .unwrap_or(crate::options::DEFAULT_MAX_FILE_SIZE);
@@ -187,46 +168,29 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
             .iter()
             .map(|p| (Kind::Assets, unnamed(p))),
     );
+    // A policy that names no project takes the project of the workloads.
+    let want_projects = inputs.iam_policies.iter().any(|n| n.holder.is_none());
 
     let mut sources = Sources::default();
+    let mut inputs_read = Sources::default();
     let mut errors = Vec::new();
     let mut texts = Vec::new();
-    let mut model = Model::default();
-    let mut running = Vec::new();
-    let mut pending = Vec::new();
+    let mut exports = Vec::new();
     for (kind, named) in files {
         let display = discover::display_path(&named.path);
         if let Kind::Assets = kind {
-            // One asset per line, each parsed on its own; the text is read
-            // again for the report, once the model is no longer needed.
-            let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-            match stream(&named.path, id, limit) {
-                Ok(export) => {
-                    sources.push(SourceFile::new(
-                        display.clone(),
-                        named.path.clone(),
-                        String::new(),
-                    ));
-                    model.extend(export.model);
-                    running.extend(export.running);
-                    for (line, column, message) in export.errors {
-                        errors.push(input_error(display.clone(), line, column, message));
-                    }
-                    pending.push(text::Pending {
-                        id,
-                        path: named.path.clone(),
-                        size: export.size,
-                        digest: export.digest,
-                    });
-                }
-                Err(message) => errors.push(input_error(display, 0, 0, message)),
-            }
+            exports.push((display, named.path));
             continue;
         }
         match read::file(&named.path, limit, read::Links::Follow).and_then(|b| {
             String::from_utf8(b).map_err(|_| "cannot read file: not UTF-8".to_string())
         }) {
             Ok(text) => {
+                inputs_read.push(SourceFile::new(
+                    display.clone(),
+                    named.path.clone(),
+                    String::new(),
+                ));
                 let id = sources.push(SourceFile::new(display, named.path.clone(), text));
                 texts.push((kind, named, id));
             }
@@ -234,6 +198,46 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
         }
     }
 
+    let mut model = Model::default();
+    let mut groups: Vec<(String, stream::Group)> = Vec::new();
+    let mut projects: BTreeSet<String> = BTreeSet::new();
+    // The first pass over each Cloud Asset export: its facts, and the lines
+    // they point into as files of their own.
+    for (display, path) in exports {
+        let first_id = u32::try_from(sources.len()).unwrap_or(u32::MAX);
+        let facts = read::stream(&path, limit, read::Links::Follow).and_then(|mut input| {
+            let facts = assets::facts(&mut input, first_id, &display, &path, want_projects)?;
+            match read::past_limit(facts.read.size, limit) {
+                Some(message) => Err(message),
+                None => Ok(facts),
+            }
+        });
+        match facts {
+            Ok(facts) => {
+                for window in facts.windows {
+                    sources.push(window);
+                }
+                model.extend(facts.model);
+                projects.extend(facts.projects);
+                for (line, column, message) in facts.errors {
+                    errors.push(input_error(display.clone(), line, column, message));
+                }
+                inputs_read.push(SourceFile::new(
+                    display.clone(),
+                    path.clone(),
+                    String::new(),
+                ));
+                let group = stream::Group::Export {
+                    display: display.clone(),
+                    path,
+                    limit,
+                    read: facts.read,
+                };
+                groups.push((display, group));
+            }
+            Err(message) => errors.push(input_error(display, 0, 0, message)),
+        }
+    }
     // Parse every file once, before any is read into the model: the
     // instances decide the project of a policy that does not name one.
     let mut parsed = Vec::new();
@@ -254,16 +258,16 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
     let mut policies = Vec::new();
     for (kind, named, id, value) in &parsed {
         let root = json::Node::new(value, *id);
+        let display = sources
+            .get(*id)
+            .map(|f| f.display.clone())
+            .unwrap_or_default();
         let shape_ok = match kind {
             Kind::Instances | Kind::NodePools | Kind::Services => root.is_array(),
             Kind::Policy => root.is_object(),
             Kind::Assets => false,
         };
         if !shape_ok {
-            let display = sources
-                .get(*id)
-                .map(|f| f.display.clone())
-                .unwrap_or_default();
             errors.push(input_error(
                 display,
                 1,
@@ -272,21 +276,30 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
             ));
             continue;
         }
-        match kind {
-            Kind::Instances => running.extend(instances::instances(root, &mut model)),
-            Kind::NodePools => instances::node_pools(root, &mut model),
-            Kind::Services => policies::services(root, named.project(), &mut model),
-            Kind::Policy => policies.push((named, root)),
-            Kind::Assets => {}
-        }
+        let mut read = Model::default();
+        let running = match kind {
+            Kind::Instances => instances::instances(root, &mut read),
+            Kind::NodePools => {
+                instances::node_pools(root, &mut read);
+                Vec::new()
+            }
+            Kind::Services => {
+                policies::services(root, named.project(), &mut model);
+                continue;
+            }
+            Kind::Policy => {
+                policies.push((named, root));
+                continue;
+            }
+            Kind::Assets => continue,
+        };
+        projects.extend(read.workloads.iter().filter_map(|w| w.project.clone()));
+        model.unresolved.append(&mut read.unresolved);
+        let workloads = read.workloads;
+        groups.push((display, stream::Group::Loaded { workloads, running }));
     }
-    let projects: std::collections::BTreeSet<&str> = model
-        .workloads
-        .iter()
-        .filter_map(|w| w.project.as_deref())
-        .collect();
     let only_project = match projects.len() {
-        1 => projects.first().map(|p| p.to_string()),
+        1 => projects.first().cloned(),
         _ => None,
     };
     let mut grants = Model::default();
@@ -313,29 +326,33 @@ pub fn run(inputs: &Inputs, opts: &Options, kb: &Knowledge) -> Result<Audit, Str
         };
         policies::iam_policy(root, &name, project, &mut grants);
     }
-    drop(projects);
     model.extend(grants);
     drop(parsed);
-    // The vector of workloads grew by doubling: its spare room would stay
-    // allocated through the check and the report.
-    model.workloads.shrink_to_fit();
-    let outcome = crate::filter::conclude(model, sources, errors, Vec::new(), opts, kb, None);
+    let judge = crate::filter::Judge::new(&mut model, &mut sources, opts, kb);
+    // Pieces in the report's order: by file.
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    let paths: Vec<PathBuf> = inputs_read.iter().map(|(_, f)| f.path.clone()).collect();
+    let stream = Stream::new(
+        groups.into_iter().map(|(_, g)| g).collect(),
+        model,
+        sources,
+        judge,
+        opts,
+        paths,
+    );
+    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     Ok(Audit {
-        outcome,
-        running,
-        pending,
-        limit,
+        outcome: Outcome {
+            sources: inputs_read,
+            model: Model::default(),
+            findings: Vec::new(),
+            errors,
+            baseline: None,
+            skipped: Vec::new(),
+            rules: crate::check::all_rules().collect(),
+        },
+        stream,
     })
-}
-
-/// A Cloud Asset export read a line at a time as file `id`, within `limit` bytes.
-fn stream(path: &Path, id: FileId, limit: u64) -> Result<assets::Export, String> {
-    let mut input = read::stream(path, limit, read::Links::Follow)?;
-    let export = assets::read(&mut input, id)?;
-    match read::past_limit(export.size, limit) {
-        Some(message) => Err(message),
-        None => Ok(export),
-    }
 }
 
 fn input_error(file: String, line: usize, column: usize, message: String) -> InputError {
@@ -362,62 +379,84 @@ pub fn is_input(inputs: &Inputs, path: &Path) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::render::Pieces;
 
     const EXPORT: &str = concat!(
         "{\"name\":\"//compute.googleapis.com/projects/my-app/zones/z/instances/vm\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{\"data\":{\"name\":\"vm\",\"zone\":\"projects/my-app/zones/z\",\"status\":\"RUNNING\",\"serviceAccounts\":[{\"email\":\"a@my-app.iam.gserviceaccount.com\",\"scopes\":[\"https://www.googleapis.com/auth/devstorage.read_only\"]}]}}}\n",
         "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/my-app\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/aiplatform.user\",\"members\":[\"serviceAccount:a@my-app.iam.gserviceaccount.com\"]}]}}\n",
     );
 
-    fn audit_of(name: &str, text: &str) -> (Audit, PathBuf) {
+    fn export(name: &str, text: &str) -> PathBuf {
         let path = std::env::temp_dir().join(format!(
             "scopelint-audit-{name}-{}.json",
             std::process::id()
         ));
         std::fs::write(&path, text).unwrap();
-        let inputs = Inputs {
-            asset_exports: vec![path.clone()],
-            ..Inputs::default()
-        };
-        let kb = Knowledge::get().unwrap();
-        let audit = run(&inputs, &Options::default(), kb).unwrap();
-        (audit, path)
+        path
     }
 
-    /// The model of an export is built and checked without its text, which
-    /// is read only for the report: the two are never held together.
+    fn inputs(path: &Path) -> Inputs {
+        Inputs {
+            asset_exports: vec![path.to_path_buf()],
+            ..Inputs::default()
+        }
+    }
+
+    /// The pieces of a report: each finding's line, rule, and the length of
+    /// the text of the file it points into.
+    fn pieces(stream: &Stream) -> Vec<(usize, &'static str, usize)> {
+        let mut seen = Vec::new();
+        stream
+            .each(&mut |sources, findings| {
+                for f in findings {
+                    let file = sources.get(f.primary.file).unwrap();
+                    let line = file.position(f.primary.span.start).line;
+                    seen.push((line, f.rule.code, file.text.len()));
+                }
+                Ok(())
+            })
+            .unwrap();
+        seen
+    }
+
+    /// The workloads of an export are checked a piece at a time, each piece
+    /// with the text of the lines it read; places are the whole file's.
     #[test]
-    fn an_export_is_analysed_without_its_text() {
-        let (mut audit, path) = audit_of("stream", EXPORT);
-        let file = audit.outcome.findings.first().map(|f| f.primary.file);
-        let file = file.expect("the VM lacks the scope of its role");
-        let source = || audit.outcome.sources.get(file).unwrap();
-        assert_eq!(source().text, "");
-        audit.read_texts();
-        assert_eq!(audit.outcome.sources.get(file).unwrap().text, EXPORT);
+    fn an_export_is_checked_a_piece_at_a_time() {
+        let path = export("stream", EXPORT);
+        let opts = Options::default();
+        let audit = run(&inputs(&path), &opts, Knowledge::get().unwrap()).unwrap();
         assert!(audit.outcome.errors.is_empty());
-        let f = &audit.outcome.findings[0];
-        let at = audit
-            .outcome
-            .sources
-            .get(file)
-            .unwrap()
-            .position(f.primary.span.start);
-        assert_eq!(at.line, 1);
+        assert!(audit.outcome.findings.is_empty());
+        let seen = pieces(&audit.stream);
+        // One piece: the lines read, the policy's among them.
+        assert_eq!(seen, [(1, "SL001", EXPORT.len())]);
+        let left = audit.stream.finish();
+        assert!(left.late_errors.is_empty());
+        assert_eq!(left.tally.errors, 1);
+        assert_eq!(left.worst, Some(crate::finding::Severity::Error));
+        assert_eq!(left.to_fix.len(), 1);
+        assert_eq!(left.running.len(), 1);
         let _ = std::fs::remove_file(path);
     }
 
-    /// An export that changed between the analysis and the report is not
-    /// shown with places that no longer hold what was read.
+    /// An export that changed between its two readings is an error: its
+    /// facts and its workloads may come from two versions of it.
     #[test]
-    fn an_export_changed_before_the_report_is_an_error() {
-        let (mut audit, path) = audit_of("changed", EXPORT);
+    fn an_export_changed_between_its_readings_is_an_error() {
+        let path = export("changed", EXPORT);
+        let opts = Options::default();
+        let audit = run(&inputs(&path), &opts, Knowledge::get().unwrap()).unwrap();
         std::fs::write(&path, EXPORT.replace("\"vm\"", "\"mv\"")).unwrap();
-        audit.read_texts();
-        let [error] = audit.outcome.errors.as_slice() else {
-            panic!("{:?}", audit.outcome.errors);
-        };
+        let _ = pieces(&audit.stream);
+        let [error] = audit
+            .stream
+            .late_errors()
+            .try_into()
+            .unwrap_or_else(|e: Vec<_>| {
+                panic!("{e:?}");
+            });
         assert!(error.message.contains("changed"), "{}", error.message);
-        assert!(audit.outcome.sources.iter().all(|(_, s)| s.text.is_empty()));
         let _ = std::fs::remove_file(path);
     }
 }

@@ -1,18 +1,18 @@
 //! `scopelint audit`: the analysis of `check` on exports of what already
 //! runs, and a script that fixes the running VMs.
 
-use super::check::{FailLevel, exit_code, load_config, report_unresolved, rule_filters};
+use super::check::{FailLevel, load_config, print_unresolved, rule_filters};
 use super::output;
 use scopelint::Options;
 use scopelint::audit::{self, Inputs, Named};
-use scopelint::finding::Finding;
 use scopelint::fix::Strategy;
 use scopelint::knowledge::Knowledge;
-use scopelint::model::Model;
+use scopelint::model::Unresolved;
 use scopelint::render::pretty::ColorChoice;
 use scopelint::render::visible::visible;
-use scopelint::render::{self, Format, RepoPaths, pretty};
-use std::path::{Path, PathBuf};
+use scopelint::render::{self, Format};
+use scopelint::source::Sources;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -112,7 +112,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         max_file_size: Some(args.max_file_size),
         ..Options::default()
     };
-    let mut result = match audit::run(&inputs, &opts, kb) {
+    let audit = match audit::run(&inputs, &opts, kb) {
         Ok(r) => r,
         Err(usage) => {
             eprintln!("scopelint: {}", visible(&usage));
@@ -128,26 +128,30 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let destination = match output::destination(args.output.as_deref(), &result.outcome.sources) {
+    let outcome = &audit.outcome;
+    let destination = match output::destination(args.output.as_deref(), &outcome.sources) {
         Ok(d) => d,
         Err(why) => {
             eprintln!("scopelint: refusing to write the report: {why}");
             return ExitCode::from(2);
         }
     };
-    if args.verbose {
-        // What it names is placed in the exports' text.
-        result.read_texts();
-        report_unresolved(&result.outcome);
-    }
-    // The report reads the findings and the text, not the model: the model
-    // is freed before the text of the exports is read again.
-    result.outcome.model = Model::default();
-    result.read_texts();
-    let outcome = &result.outcome;
-    let mut written = true;
+    let notes =
+        |sources: &Sources, unresolved: &[Unresolved]| print_unresolved(sources, unresolved);
+    let stream = match args.verbose {
+        true => audit.stream.with_notes(&notes),
+        false => audit.stream,
+    };
+    let cx = output::context(args.output.as_deref(), args.color);
+    // Written as the workloads are checked, a piece at a time: the report
+    // of a large estate is never held whole, nor are its findings.
+    let mut written = output::emit_with(&destination, |out| {
+        render::write_pieces(args.format, outcome, &stream, &cx, out)
+    })
+    .is_ok();
+    let left = stream.finish();
     if let Some(path) = &args.fix_script {
-        match audit::fix_script(&outcome.findings, &result.running, kb) {
+        match audit::fix_script(&left.to_fix, &left.running, kb) {
             Some(script) => match output::destination(Some(path), &outcome.sources) {
                 Ok(to) => {
                     written &= output::emit(&to, &script).is_ok();
@@ -164,27 +168,18 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             None => eprintln!("scopelint: no running VM needs a change: no fix script written"),
         }
     }
-    let findings: Vec<&Finding> = outcome.findings.iter().collect();
-    let cx = render::Context {
-        style: pretty::Style::detect(
-            args.output
-                .as_deref()
-                .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
-            args.color,
-        ),
-        repo: RepoPaths::detect(),
-    };
-    // Written as it is rendered: the report of a large estate is several
-    // times the size of its findings, and is never held whole.
-    written &= output::emit_with(&destination, |out| {
-        render::write(args.format, outcome, &findings, &cx, out)
-    })
-    .is_ok();
     if !written {
         return ExitCode::from(2);
     }
-    if args.exit_zero && outcome.errors.is_empty() {
+    let errors = !outcome.errors.is_empty() || !left.late_errors.is_empty();
+    if args.exit_zero && !errors {
         return ExitCode::SUCCESS;
     }
-    exit_code(outcome, args.fail_level.severity())
+    if errors {
+        ExitCode::from(2)
+    } else if left.worst >= Some(args.fail_level.severity()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

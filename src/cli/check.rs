@@ -373,15 +373,7 @@ pub(super) fn rule_filters(
 /// The report of `outcome` in the requested format.
 fn report(args: &CheckArgs, outcome: &Outcome) -> String {
     let findings: Vec<&Finding> = outcome.findings.iter().collect();
-    let cx = render::Context {
-        style: pretty::Style::detect(
-            args.output
-                .as_deref()
-                .is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
-            args.color,
-        ),
-        repo: RepoPaths::detect(),
-    };
+    let cx = output::context(args.output.as_deref(), args.color);
     if args.statistics {
         return statistics(args.format, &findings);
     }
@@ -565,8 +557,16 @@ pub(super) fn report_unresolved(outcome: &Outcome) {
         );
         eprintln!("{}", not_a_log_command(&line));
     }
-    for u in &outcome.model.unresolved {
-        if let Some(f) = outcome.sources.get(u.loc.file) {
+    print_unresolved(&outcome.sources, &outcome.model.unresolved);
+}
+
+/// Says on standard error where each of `unresolved` is and what it is.
+pub(super) fn print_unresolved(
+    sources: &scopelint::source::Sources,
+    unresolved: &[scopelint::model::Unresolved],
+) {
+    for u in unresolved {
+        if let Some(f) = sources.get(u.loc.file) {
             let p = f.position(u.loc.span.start);
             let line = format!(
                 "{}:{}:{}: unresolved: {}",

@@ -2,9 +2,23 @@
 //! creates one), never an input of the run, a device, a FIFO or a socket;
 //! `-` and `/dev/stdout` mean standard output.
 
+use scopelint::render::pretty::{self, ColorChoice};
+use scopelint::render::{self, RepoPaths};
 use scopelint::source::Sources;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// How a report to `output` is drawn: in colour only on a terminal that
+/// wants it (standard output), with paths relative to the repository.
+pub fn context(output: Option<&Path>, color: ColorChoice) -> render::Context {
+    render::Context {
+        style: pretty::Style::detect(
+            output.is_none_or(|p| p == Path::new("-") || p == Path::new("/dev/stdout")),
+            color,
+        ),
+        repo: RepoPaths::detect(),
+    }
+}
 
 /// Where the report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,8 +17,10 @@ use super::help::short_help;
 use super::paths::RepoPaths;
 use super::position::positions;
 use super::pretty;
+use super::{Pieces, Tally};
 use crate::finding::{Finding, Severity};
-use crate::outcome::Outcome;
+use crate::outcome::{InputError, Outcome};
+use crate::source::Sources;
 use std::io::{self, Write};
 
 /// Escapes the data part of a workflow command.
@@ -44,72 +46,100 @@ fn command(severity: Severity) -> &'static str {
 
 /// One annotation per finding and input error, then the summary line.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    super::written::written(|out| write(outcome, findings, repo, out)).unwrap_or_default()
+    let whole = super::Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    super::written::written(|out| write(outcome, &whole, repo, out)).unwrap_or_default()
 }
 
-/// [`render`], written to `out` a command at a time.
+/// [`render`], written to `out` a command at a time; errors found while the
+/// findings were made follow them.
 pub fn write(
     outcome: &Outcome,
-    findings: &[&Finding],
+    pieces: &dyn Pieces,
     repo: &RepoPaths,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for e in &outcome.errors {
-        let mut props = vec![format!("file={}", escape_property(&repo.shown(&e.file)))];
-        if e.line > 0 {
-            props.push(format!("line={}", e.line));
-            props.push(format!("col={}", e.column.max(1)));
-        }
-        props.push(format!(
-            "title={}",
-            escape_property("scopelint: input error")
-        ));
-        writeln!(
-            out,
-            "::error {}::{}",
-            props.join(","),
-            escape_data(&e.message)
-        )?;
+        error(e, repo, out)?;
     }
-    for f in findings {
-        let (file, start, end) = positions(&outcome.sources, &f.primary);
-        let mut props = vec![
-            format!("file={}", escape_property(&repo.shown(&file))),
-            format!("line={}", start.line),
-            format!("endLine={}", end.line),
-        ];
-        if start.line == end.line {
-            props.push(format!("col={}", start.column));
-            props.push(format!("endColumn={}", end.column));
+    let mut tally = Tally::default();
+    pieces.each(&mut |sources, findings| {
+        for f in findings {
+            tally.add(f);
+            annotation(sources, f, repo, out)?;
         }
-        props.push(format!(
-            "title={}",
-            escape_property(&format!("{} {}", f.rule.code, f.rule.name))
-        ));
-        let mut text = f.message.clone();
-        for r in &f.related {
-            let (rfile, rstart, _) = positions(&outcome.sources, &r.loc);
-            text.push_str(&format!(
-                "\n{}:{}: {}",
-                repo.shown(&rfile),
-                rstart.line,
-                r.message
-            ));
-        }
-        if let Some(help) = short_help(f) {
-            text.push_str("\nhelp: ");
-            text.push_str(&help);
-        }
-        writeln!(
-            out,
-            "::{} {}::{}",
-            command(f.severity),
-            props.join(","),
-            escape_data(&text)
-        )?;
+        Ok(())
+    })?;
+    let late = pieces.late_errors();
+    for e in &late {
+        error(e, repo, out)?;
     }
-    out.write_all(pretty::summary(outcome, findings).as_bytes())?;
-    out.write_all(shown_limit(outcome, findings).as_bytes())
+    let errors = outcome.errors.len() + late.len();
+    out.write_all(pretty::summary_of(tally, pieces.files(), errors).as_bytes())?;
+    out.write_all(shown_limit(tally, errors).as_bytes())
+}
+
+fn error(e: &InputError, repo: &RepoPaths, out: &mut dyn Write) -> io::Result<()> {
+    let mut props = vec![format!("file={}", escape_property(&repo.shown(&e.file)))];
+    if e.line > 0 {
+        props.push(format!("line={}", e.line));
+        props.push(format!("col={}", e.column.max(1)));
+    }
+    props.push(format!(
+        "title={}",
+        escape_property("scopelint: input error")
+    ));
+    writeln!(
+        out,
+        "::error {}::{}",
+        props.join(","),
+        escape_data(&e.message)
+    )
+}
+
+fn annotation(
+    sources: &Sources,
+    f: &Finding,
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (file, start, end) = positions(sources, &f.primary);
+    let mut props = vec![
+        format!("file={}", escape_property(&repo.shown(&file))),
+        format!("line={}", start.line),
+        format!("endLine={}", end.line),
+    ];
+    if start.line == end.line {
+        props.push(format!("col={}", start.column));
+        props.push(format!("endColumn={}", end.column));
+    }
+    props.push(format!(
+        "title={}",
+        escape_property(&format!("{} {}", f.rule.code, f.rule.name))
+    ));
+    let mut text = f.message.clone();
+    for r in &f.related {
+        let (rfile, rstart, _) = positions(sources, &r.loc);
+        text.push_str(&format!(
+            "\n{}:{}: {}",
+            repo.shown(&rfile),
+            rstart.line,
+            r.message
+        ));
+    }
+    if let Some(help) = short_help(f) {
+        text.push_str("\nhelp: ");
+        text.push_str(&help);
+    }
+    writeln!(
+        out,
+        "::{} {}::{}",
+        command(f.severity),
+        props.join(","),
+        escape_data(&text)
+    )
 }
 
 /// How many annotations of one level GitHub shows per step.
@@ -117,12 +147,11 @@ const SHOWN_PER_LEVEL: usize = 10;
 
 /// A line saying that GitHub shows only the first annotations of a level
 /// when there are more, and where the rest are.
-fn shown_limit(outcome: &Outcome, findings: &[&Finding]) -> String {
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+fn shown_limit(tally: Tally, input_errors: usize) -> String {
     let levels = [
-        ("error", count(Severity::Error) + outcome.errors.len()),
-        ("warning", count(Severity::Warning)),
-        ("notice", count(Severity::Note)),
+        ("error", tally.errors + input_errors),
+        ("warning", tally.warnings),
+        ("notice", tally.notes),
     ];
     let over: Vec<String> = levels
         .iter()

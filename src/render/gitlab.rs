@@ -7,11 +7,12 @@
 //! (check_name `scopelint-input-error`, severity critical). Written without a
 //! byte order mark, which GitLab's parser rejects.
 
+use super::Pieces;
 use super::help::{one_line, short_help};
 use super::paths::RepoPaths;
 use super::position::positions;
 use crate::finding::{Applicability, Finding, Severity};
-use crate::outcome::Outcome;
+use crate::outcome::{InputError, Outcome};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -96,20 +97,24 @@ fn description(f: &Finding) -> String {
 
 /// The report, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    super::written::written(|out| write(outcome, findings, repo, out))
+    let whole = super::Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    super::written::written(|out| write(outcome, &whole, repo, out))
         .unwrap_or_else(|_| "[]\n".to_string())
 }
 
 /// [`render`], written to `out` an issue at a time.
 pub fn write(
     outcome: &Outcome,
-    findings: &[&Finding],
+    pieces: &dyn Pieces,
     repo: &RepoPaths,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let issues = Issues {
         outcome,
-        findings,
+        pieces,
         repo,
     };
     super::written::pretty_json(&issues, out)
@@ -117,41 +122,24 @@ pub fn write(
 
 /// Every input error, then every finding, each made into an issue only as
 /// it is written: a report of many findings never holds them all as issues.
+/// Errors found while the findings were made follow them.
 struct Issues<'a> {
     outcome: &'a Outcome,
-    findings: &'a [&'a Finding],
+    pieces: &'a dyn Pieces,
     repo: &'a RepoPaths,
 }
 
 impl Serialize for Issues<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let (outcome, repo) = (self.outcome, self.repo);
-        let mut seq = serializer.serialize_seq(Some(outcome.errors.len() + self.findings.len()))?;
+        let repo = self.repo;
+        let mut seq = serializer.serialize_seq(None)?;
         let mut seen = BTreeSet::new();
-        for e in &outcome.errors {
-            let path = repo.shown(&e.file);
-            seq.serialize_element(&Issue {
-                kind: "issue",
-                check_name: "scopelint-input-error".to_string(),
-                description: one_line(&format!("{}: {}", e.file, e.message)),
-                content: Content {
-                    body: e.message.clone(),
-                },
-                categories: vec!["Bug Risk"],
-                severity: "critical",
-                fingerprint: unique(&mut seen, hash(&format!("input|{path}|{}", e.message))),
-                location: Location {
-                    path,
-                    lines: Lines {
-                        begin: e.line.max(1),
-                        end: e.line.max(1),
-                    },
-                },
-            })?;
+        for e in &self.outcome.errors {
+            seq.serialize_element(&error_issue(e, repo, &mut seen))?;
         }
-        for f in self.findings {
-            let (file, start, end) = positions(&outcome.sources, &f.primary);
+        super::pieces::each_finding(self.pieces, |sources, f| {
+            let (file, start, end) = positions(sources, &f.primary);
             let path = repo.shown(&file);
             let mut body = f.message.clone();
             if !f.help.is_empty() {
@@ -173,8 +161,34 @@ impl Serialize for Issues<'_> {
                         end: end.line.max(start.line),
                     },
                 },
-            })?;
+            })
+        })?;
+        for e in &self.pieces.late_errors() {
+            seq.serialize_element(&error_issue(e, repo, &mut seen))?;
         }
         seq.end()
+    }
+}
+
+/// An input error as an issue.
+fn error_issue(e: &InputError, repo: &RepoPaths, seen: &mut BTreeSet<String>) -> Issue {
+    let path = repo.shown(&e.file);
+    Issue {
+        kind: "issue",
+        check_name: "scopelint-input-error".to_string(),
+        description: one_line(&format!("{}: {}", e.file, e.message)),
+        content: Content {
+            body: e.message.clone(),
+        },
+        categories: vec!["Bug Risk"],
+        severity: "critical",
+        fingerprint: unique(seen, hash(&format!("input|{path}|{}", e.message))),
+        location: Location {
+            path,
+            lines: Lines {
+                begin: e.line.max(1),
+                end: e.line.max(1),
+            },
+        },
     }
 }

@@ -1,9 +1,10 @@
 //! `--format json`: the stable machine-readable contract (version 1).
 
+use super::Pieces;
 use super::help::commands;
 use super::position::positions;
 use crate::finding::{ApiUse, Finding, Fix, WorkloadRef};
-use crate::outcome::Outcome;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{Loc, Position, Sources};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -14,19 +15,42 @@ struct Report<'a> {
     version: u32,
     tool: Tool,
     findings: Findings<'a>,
-    errors: Vec<JsonError<'a>>,
+    errors: Errors<'a>,
 }
 
 /// The findings, each made into its JSON shape only as it is written: a
 /// report of many findings never holds them all in that shape.
 struct Findings<'a> {
-    sources: &'a Sources,
-    findings: &'a [&'a Finding],
+    pieces: &'a dyn Pieces,
 }
 
 impl Serialize for Findings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.findings.iter().map(|f| finding(self.sources, f)))
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        super::pieces::each_finding(self.pieces, |sources, f| {
+            seq.serialize_element(&finding(sources, f))
+        })?;
+        seq.end()
+    }
+}
+
+/// The input errors known before the findings, then those found while
+/// they were made (written after them, so known by then).
+struct Errors<'a> {
+    before: &'a [InputError],
+    pieces: &'a dyn Pieces,
+}
+
+impl Serialize for Errors<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let late = self.pieces.late_errors();
+        serializer.collect_seq(self.before.iter().chain(&late).map(|e| JsonError {
+            file: &e.file,
+            line: e.line,
+            column: e.column,
+            message: &e.message,
+        }))
     }
 }
 
@@ -165,32 +189,27 @@ fn json_fix<'a>(sources: &Sources, fix: &'a Fix) -> JsonFix<'a> {
 
 /// The JSON report, pretty-printed, with a trailing newline.
 pub fn render(out: &Outcome, findings: &[&Finding]) -> String {
-    super::written::written(|to| write(out, findings, to))
+    let whole = super::Whole {
+        sources: &out.sources,
+        findings,
+    };
+    super::written::written(|to| write(out, &whole, to))
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
 }
 
 /// [`render`], written to `to` a finding at a time.
-pub fn write(out: &Outcome, findings: &[&Finding], to: &mut dyn Write) -> io::Result<()> {
+pub fn write(out: &Outcome, pieces: &dyn Pieces, to: &mut dyn Write) -> io::Result<()> {
     let report = Report {
         version: 1,
         tool: Tool {
             name: "scopelint",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: Findings {
-            sources: &out.sources,
-            findings,
+        findings: Findings { pieces },
+        errors: Errors {
+            before: &out.errors,
+            pieces,
         },
-        errors: out
-            .errors
-            .iter()
-            .map(|e| JsonError {
-                file: &e.file,
-                line: e.line,
-                column: e.column,
-                message: &e.message,
-            })
-            .collect(),
     };
     super::written::pretty_json(&report, to)
 }

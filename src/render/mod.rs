@@ -8,6 +8,7 @@ pub mod gitlab;
 mod help;
 pub mod json;
 pub mod paths;
+mod pieces;
 mod position;
 pub mod pretty;
 pub mod rules;
@@ -21,6 +22,7 @@ use crate::finding::Finding;
 use crate::outcome::Outcome;
 pub use help::{commands, one_line, short_help};
 pub use paths::RepoPaths;
+pub use pieces::{Pieces, Tally, Whole};
 pub use position::{positions, utf16_position};
 use std::io::Write;
 
@@ -61,13 +63,32 @@ pub fn write(
     cx: &Context,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    if format == Format::Sarif {
+        return sarif::write_whole(outcome, findings, &cx.repo, out);
+    }
+    let whole = Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    write_pieces(format, outcome, &whole, cx, out)
+}
+
+/// [`write`] for findings given in pieces; `outcome` holds the input errors
+/// known before the first piece (its findings are not read).
+pub fn write_pieces(
+    format: Format,
+    outcome: &Outcome,
+    pieces: &dyn Pieces,
+    cx: &Context,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Pretty => pretty::write(outcome, findings, cx.style, out),
-        Format::Compact => compact::write(outcome, findings, out),
-        Format::Json => json::write(outcome, findings, out),
-        Format::Sarif => sarif::write(outcome, findings, &cx.repo, out),
-        Format::Github => github::write(outcome, findings, &cx.repo, out),
-        Format::Gitlab => gitlab::write(outcome, findings, &cx.repo, out),
+        Format::Pretty => pretty::write(outcome, pieces, cx.style, out),
+        Format::Compact => compact::write(outcome, pieces, out),
+        Format::Json => json::write(outcome, pieces, out),
+        Format::Sarif => sarif::write(outcome, pieces, &cx.repo, out),
+        Format::Github => github::write(outcome, pieces, &cx.repo, out),
+        Format::Gitlab => gitlab::write(outcome, pieces, &cx.repo, out),
     }
 }
 

@@ -11,9 +11,10 @@
 use super::snippet::{self, Ink, Label, Paint, Source};
 use super::visible::{not_a_log_command, visible, visible_lines};
 use super::window;
+use super::{Pieces, Tally};
 use crate::edit::{apply, unified_diff};
 use crate::finding::{Applicability, Finding, Severity};
-use crate::outcome::Outcome;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{FileId, Loc, Sources};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -159,7 +160,7 @@ impl<'a> Cache<'a> {
             return Some(Arc::clone(s));
         }
         let f = sources.get(file)?;
-        let s = Arc::new(Source::new(&f.text));
+        let s = Arc::new(Source::after_lines(&f.text, f.lines_before()));
         map.insert(file, Arc::clone(&s));
         Some(s)
     }
@@ -405,69 +406,108 @@ pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// Renders every input error and finding, then a summary line.
 pub fn render(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    super::written::written(|out| write(outcome, findings, style, out)).unwrap_or_default()
+    let whole = super::Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    super::written::written(|out| write(outcome, &whole, style, out)).unwrap_or_default()
 }
 
 /// [`render`], written to `out` a diagnostic at a time.
 pub fn write(
     outcome: &Outcome,
-    findings: &[&Finding],
+    pieces: &dyn Pieces,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    write_findings(outcome, findings, style, out)?;
-    out.write_all(summary(outcome, findings).as_bytes())
+    let (tally, late) = write_findings(outcome, pieces, style, out)?;
+    let errors = outcome.errors.len() + late;
+    out.write_all(summary_of(tally, pieces.files(), errors).as_bytes())
 }
 
 /// Renders every input error and finding, a blank line after each.
 pub fn render_findings(outcome: &Outcome, findings: &[&Finding], style: Style) -> String {
-    super::written::written(|out| write_findings(outcome, findings, style, out)).unwrap_or_default()
+    let whole = super::Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    super::written::written(|out| write_findings(outcome, &whole, style, out).map(|_| ()))
+        .unwrap_or_default()
 }
 
-/// [`render_findings`], each diagnostic written to `out` once it is made.
+/// [`render_findings`], each diagnostic written to `out` once it is made;
+/// errors found while the findings were made follow them. Returns what was
+/// written: the findings' tally and the number of those later errors.
 fn write_findings(
     outcome: &Outcome,
-    findings: &[&Finding],
+    pieces: &dyn Pieces,
     style: Style,
     out: &mut dyn Write,
-) -> io::Result<()> {
-    let cache = Cache::default();
-    let writer = || Writer {
-        sources: &outcome.sources,
-        style,
-        paint: Paint { on: style.color },
-        cache: &cache,
-        out: String::new(),
-    };
-    let mut w = writer();
-    for e in &outcome.errors {
-        w.error(e);
-        w.out.push('\n');
-        out.write_all(w.out.as_bytes())?;
-        w.out.clear();
-    }
-    // Each diagnostic depends on its finding alone: a batch is drawn on
-    // every core, then written in the findings' order.
-    for batch in findings.chunks(DRAWN_AT_ONCE) {
-        let drawn: Vec<String> = batch
-            .par_iter()
-            .map(|f| {
-                let mut w = writer();
-                w.finding(f);
-                w.out.push('\n');
-                w.out
-            })
-            .collect();
-        for d in drawn {
-            out.write_all(d.as_bytes())?;
+) -> io::Result<(Tally, usize)> {
+    let errors = |errors: &[InputError], out: &mut dyn Write| -> io::Result<()> {
+        let cache = Cache::default();
+        let mut w = Writer {
+            sources: &outcome.sources,
+            style,
+            paint: Paint { on: style.color },
+            cache: &cache,
+            out: String::new(),
+        };
+        for e in errors {
+            w.error(e);
+            w.out.push('\n');
+            out.write_all(w.out.as_bytes())?;
+            w.out.clear();
         }
-    }
-    Ok(())
+        Ok(())
+    };
+    errors(&outcome.errors, out)?;
+    let mut tally = Tally::default();
+    pieces.each(&mut |sources, findings| {
+        let cache = Cache::default();
+        let writer = || Writer {
+            sources,
+            style,
+            paint: Paint { on: style.color },
+            cache: &cache,
+            out: String::new(),
+        };
+        // Each diagnostic depends on its finding alone: a batch is drawn on
+        // every core, then written in the findings' order.
+        for batch in findings.chunks(DRAWN_AT_ONCE) {
+            let drawn: Vec<String> = batch
+                .par_iter()
+                .map(|f| {
+                    let mut w = writer();
+                    w.finding(f);
+                    w.out.push('\n');
+                    w.out
+                })
+                .collect();
+            for d in drawn {
+                out.write_all(d.as_bytes())?;
+            }
+        }
+        findings.iter().for_each(|f| tally.add(f));
+        Ok(())
+    })?;
+    let late = pieces.late_errors();
+    errors(&late, out)?;
+    Ok((tally, late.len()))
 }
 
 /// "scopelint: 1 error, 0 warnings, 0 notes in 3 files; 1 input could not be read or parsed"
 pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    summary_of(
+        Tally::of(findings.iter().copied()),
+        outcome.sources.len(),
+        outcome.errors.len(),
+    )
+}
+
+/// The summary line of a report of `tally` over `files` files, `errors` of
+/// which could not be read or parsed.
+pub fn summary_of(tally: Tally, files: usize, errors: usize) -> String {
     let plural = |n: usize, w: &str| {
         if n == 1 {
             format!("{n} {w}")
@@ -477,15 +517,15 @@ pub fn summary(outcome: &Outcome, findings: &[&Finding]) -> String {
     };
     let mut line = format!(
         "scopelint: {}, {}, {} in {}",
-        plural(count(Severity::Error), "error"),
-        plural(count(Severity::Warning), "warning"),
-        plural(count(Severity::Note), "note"),
-        plural(outcome.sources.len(), "file"),
+        plural(tally.errors, "error"),
+        plural(tally.warnings, "warning"),
+        plural(tally.notes, "note"),
+        plural(files, "file"),
     );
-    if !outcome.errors.is_empty() {
+    if errors > 0 {
         line.push_str(&format!(
             "; {} could not be read or parsed",
-            plural(outcome.errors.len(), "input")
+            plural(errors, "input")
         ));
     }
     line.push('\n');

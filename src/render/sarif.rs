@@ -15,11 +15,12 @@
 //! that could not be read or parsed become `toolExecutionNotifications`, and
 //! `executionSuccessful` is false then.
 
+use super::Pieces;
 use super::paths::RepoPaths;
 use super::position::utf16_position;
 use super::rules::{self, INFORMATION_URI};
 use crate::finding::{Finding, RuleMeta};
-use crate::outcome::Outcome;
+use crate::outcome::{InputError, Outcome};
 use crate::source::{Loc, Sources};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -43,30 +44,52 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
-    invocations: Vec<Invocation>,
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Results<'a>,
+    /// After the results: the input errors found while they were made are
+    /// known only then.
+    invocations: Invocations<'a>,
     column_kind: &'static str,
 }
 
 /// The results, each made into its SARIF shape only as it is written: a
 /// log of many findings never holds them all in that shape.
 struct Results<'a> {
-    sources: &'a Sources,
+    pieces: &'a dyn Pieces,
     repo: &'a RepoPaths,
     index: &'a BTreeMap<&'a str, usize>,
-    findings: &'a [&'a Finding],
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
+        let mut seq = serializer.serialize_seq(None)?;
         let mut seen = BTreeMap::new();
-        for f in self.findings {
-            seq.serialize_element(&result(self.sources, self.repo, self.index, &mut seen, f))?;
-        }
+        super::pieces::each_finding(self.pieces, |sources, f| {
+            seq.serialize_element(&result(sources, self.repo, self.index, &mut seen, f))
+        })?;
         seq.end()
+    }
+}
+
+/// The one invocation: whether it succeeded, and every input error.
+struct Invocations<'a> {
+    before: &'a [InputError],
+    pieces: &'a dyn Pieces,
+    repo: &'a RepoPaths,
+}
+
+impl Serialize for Invocations<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let late = self.pieces.late_errors();
+        let errors: Vec<&InputError> = self.before.iter().chain(&late).collect();
+        serializer.collect_seq([Invocation {
+            execution_successful: errors.is_empty(),
+            tool_execution_notifications: errors
+                .iter()
+                .map(|e| notification(e, self.repo))
+                .collect(),
+        }])
     }
 }
 
@@ -512,12 +535,12 @@ fn result(
 
 /// The SARIF log, pretty-printed, with a trailing newline.
 pub fn render(outcome: &Outcome, findings: &[&Finding], repo: &RepoPaths) -> String {
-    super::written::written(|out| write(outcome, findings, repo, out))
+    super::written::written(|out| write_whole(outcome, findings, repo, out))
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize SARIF: {e}\"}}\n"))
 }
 
 /// [`render`], written to `out` a result at a time.
-pub fn write(
+pub fn write_whole(
     outcome: &Outcome,
     findings: &[&Finding],
     repo: &RepoPaths,
@@ -530,32 +553,31 @@ pub fn write(
             metas.push(f.rule);
         }
     }
+    let whole = super::Whole {
+        sources: &outcome.sources,
+        findings,
+    };
+    write_with(metas, outcome, &whole, repo, out)
+}
+
+/// [`render`] of findings given in pieces, whose rules are all in `outcome.rules`.
+pub fn write(
+    outcome: &Outcome,
+    pieces: &dyn Pieces,
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    write_with(outcome.rules.clone(), outcome, pieces, repo, out)
+}
+
+fn write_with(
+    metas: Vec<&RuleMeta>,
+    outcome: &Outcome,
+    pieces: &dyn Pieces,
+    repo: &RepoPaths,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let index: BTreeMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
-    let notifications = outcome
-        .errors
-        .iter()
-        .map(|e| {
-            let region = (e.line > 0).then(|| Region {
-                start_line: e.line,
-                start_column: e.column.max(1),
-                end_line: e.line,
-                end_column: e.column.max(1),
-            });
-            Notification {
-                level: "error",
-                message: message(plain(&format!("{}: {}", e.file, e.message))),
-                locations: vec![Location {
-                    id: None,
-                    physical_location: PhysicalLocation {
-                        artifact_location: artifact(repo, &e.file),
-                        region,
-                    },
-                    logical_locations: Vec::new(),
-                    message: None,
-                }],
-            }
-        })
-        .collect();
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -574,10 +596,6 @@ pub fn write(
                     },
                 },
             },
-            invocations: vec![Invocation {
-                execution_successful: outcome.errors.is_empty(),
-                tool_execution_notifications: notifications,
-            }],
             original_uri_base_ids: BTreeMap::from([(
                 SRCROOT,
                 BaseUri {
@@ -585,15 +603,42 @@ pub fn write(
                 },
             )]),
             results: Results {
-                sources: &outcome.sources,
+                pieces,
                 repo,
                 index: &index,
-                findings,
+            },
+            invocations: Invocations {
+                before: &outcome.errors,
+                pieces,
+                repo,
             },
             column_kind: "utf16CodeUnits",
         }],
     };
     super::written::pretty_json(&log, out)
+}
+
+/// An input error as a tool execution notification.
+fn notification(e: &InputError, repo: &RepoPaths) -> Notification {
+    let region = (e.line > 0).then(|| Region {
+        start_line: e.line,
+        start_column: e.column.max(1),
+        end_line: e.line,
+        end_column: e.column.max(1),
+    });
+    Notification {
+        level: "error",
+        message: message(plain(&format!("{}: {}", e.file, e.message))),
+        locations: vec![Location {
+            id: None,
+            physical_location: PhysicalLocation {
+                artifact_location: artifact(repo, &e.file),
+                region,
+            },
+            logical_locations: Vec::new(),
+            message: None,
+        }],
+    }
 }
 
 #[cfg(test)]

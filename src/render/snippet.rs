@@ -70,9 +70,19 @@ pub struct Source<'a> {
     /// For each escaped character: its offset in the file, and how many bytes
     /// the escapes up to and including it added.
     shifts: Vec<(usize, usize)>,
+    /// The lines of the file before `text` (a window of a streamed export).
+    lines_before: usize,
 }
 
 impl<'a> Source<'a> {
+    /// The text of a window that starts after `lines_before` lines of its file.
+    pub fn after_lines(original: &'a str, lines_before: usize) -> Source<'a> {
+        Source {
+            lines_before,
+            ..Source::new(original)
+        }
+    }
+
     pub fn new(original: &'a str) -> Source<'a> {
         let text = visible_lines(original);
         let shifts = if text.len() == original.len() {
@@ -85,6 +95,7 @@ impl<'a> Source<'a> {
             text,
             starts,
             shifts,
+            lines_before: 0,
         }
     }
 
@@ -148,7 +159,7 @@ pub fn gutter(source: &Source, labels: &[Label]) -> usize {
         .max()
         .unwrap_or(1)
         .min(source.starts.len());
-    last.to_string().len()
+    (last + source.lines_before).to_string().len()
 }
 
 /// The lines a snippet shows, cut to windows when one of them is long.
@@ -233,7 +244,7 @@ pub fn draw(
         Some(w) => View {
             starts: line_starts(&w.text),
             text: w.text.into(),
-            base: w.first_line,
+            base: source.lines_before + w.first_line,
             labels: labels
                 .iter()
                 .zip(w.spans)
@@ -243,7 +254,7 @@ pub fn draw(
         None => View {
             text: source.text.as_ref().into(),
             starts: source.starts.clone(),
-            base: 0,
+            base: source.lines_before,
             labels: labels.to_vec(),
         },
     };

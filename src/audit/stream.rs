@@ -1,0 +1,266 @@
+//! The workloads of an audit, checked and handed to the report a piece at
+//! a time: the instances of one export file read whole, or a few megabytes
+//! of lines of a Cloud Asset export. What every piece is judged against
+//! (grants, enabled services) is read first and kept; a piece's workloads,
+//! findings and text are dropped once it is written, so an export of a
+//! million VMs is audited in the memory of a few thousand.
+
+use super::assets::{self, Read};
+use super::instances::{INSTANCE_KIND, Running};
+use crate::filter::Judge;
+use crate::finding::{Finding, Severity};
+use crate::model::{Model, Unresolved, Workload};
+use crate::options::Options;
+use crate::outcome::InputError;
+use crate::render::{Pieces, Tally};
+use crate::source::{FileId, Sources};
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+/// Where the workloads of one input come from, in the report's order.
+pub(super) enum Group {
+    /// An instances or node pools list, read whole: its workloads.
+    Loaded {
+        workloads: Vec<Workload>,
+        running: Vec<Running>,
+    },
+    /// A Cloud Asset export, read again a piece at a time.
+    Export {
+        display: String,
+        path: PathBuf,
+        limit: u64,
+        /// What the first pass read, which the second must read again.
+        read: Read,
+    },
+}
+
+/// What a piece leaves for after the report: what the exit code and the fix
+/// script need.
+#[derive(Default)]
+pub struct Left {
+    pub tally: Tally,
+    /// The most severe finding.
+    pub worst: Option<Severity>,
+    /// Input errors found while the pieces were made.
+    pub late_errors: Vec<InputError>,
+    /// The findings a fix script acts on, without their text.
+    pub to_fix: Vec<Finding>,
+    /// The states of the VMs of those findings.
+    pub running: Vec<Running>,
+}
+
+/// Called with what could not be resolved in each piece (`--verbose`).
+pub type Notes<'a> = &'a dyn Fn(&Sources, &[Unresolved]);
+
+/// The workloads of an audit as pieces of a report.
+pub struct Stream<'a> {
+    state: RefCell<State<'a>>,
+    files: usize,
+}
+
+struct State<'a> {
+    groups: Vec<Group>,
+    /// The facts every piece is judged against; a piece's workloads while it is checked.
+    model: Model,
+    /// Files read whole and the lines facts point into; a piece's window while it is checked.
+    sources: Sources,
+    judge: Judge<'a>,
+    opts: &'a Options,
+    /// Every input, for the waivers that match one.
+    paths: Vec<PathBuf>,
+    notes: Option<Notes<'a>>,
+    left: Left,
+}
+
+impl<'a> Stream<'a> {
+    pub(super) fn new(
+        groups: Vec<Group>,
+        model: Model,
+        sources: Sources,
+        judge: Judge<'a>,
+        opts: &'a Options,
+        paths: Vec<PathBuf>,
+    ) -> Self {
+        let files = paths.len();
+        Stream {
+            state: RefCell::new(State {
+                groups,
+                model,
+                sources,
+                judge,
+                opts,
+                paths,
+                notes: None,
+                left: Left::default(),
+            }),
+            files,
+        }
+    }
+
+    /// Has `notes` told what could not be resolved, piece by piece.
+    pub fn with_notes(self, notes: Notes<'a>) -> Self {
+        self.state.borrow_mut().notes = Some(notes);
+        self
+    }
+
+    /// What the pieces left, once the report is written.
+    pub fn finish(self) -> Left {
+        self.state.into_inner().left
+    }
+}
+
+impl Pieces for Stream<'_> {
+    fn each(
+        &self,
+        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut state = self.state.borrow_mut();
+        if let Some(notes) = state.notes {
+            notes(&state.sources, &state.model.unresolved);
+        }
+        let groups = std::mem::take(&mut state.groups);
+        for group in groups {
+            state.group(group, each)?;
+        }
+        // Waivers that waived nothing in any piece, in a piece of their own.
+        let State {
+            judge,
+            sources,
+            opts,
+            paths,
+            ..
+        } = &mut *state;
+        let kept = sources.len();
+        let stale = judge.stale_waivers(paths, sources, opts);
+        let written = state.write(stale, &[], each);
+        state.sources.truncate(kept);
+        written
+    }
+
+    fn late_errors(&self) -> Vec<InputError> {
+        self.state.borrow().left.late_errors.clone()
+    }
+
+    fn files(&self) -> usize {
+        self.files
+    }
+}
+
+impl State<'_> {
+    /// Checks and writes the workloads of one input.
+    fn group(
+        &mut self,
+        group: Group,
+        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let (display, path, limit, first) = match group {
+            Group::Loaded { workloads, running } => {
+                return self.piece(workloads, Vec::new(), &running, each);
+            }
+            Group::Export {
+                display,
+                path,
+                limit,
+                read,
+            } => (display, path, limit, read),
+        };
+        let late = |message: String| InputError {
+            file: display.clone(),
+            line: 0,
+            column: 0,
+            message,
+            source: None,
+        };
+        let mut input = match crate::read::stream(&path, limit, crate::read::Links::Follow) {
+            Ok(input) => input,
+            Err(message) => {
+                self.left.late_errors.push(late(message));
+                return Ok(());
+            }
+        };
+        let id = FileId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
+        let read = assets::pieces(
+            &mut input,
+            id,
+            (&display, &path),
+            assets::PIECE_BYTES,
+            |piece| {
+                for (line, column, message) in piece.errors {
+                    self.left.late_errors.push(InputError {
+                        file: display.clone(),
+                        line,
+                        column,
+                        message,
+                        source: None,
+                    });
+                }
+                self.sources.push(piece.window);
+                let written = self.piece(piece.workloads, piece.unresolved, &piece.running, each);
+                self.sources.truncate(id.0 as usize);
+                written
+            },
+        )?;
+        match read {
+            Ok(read) if read == first => {}
+            Ok(_) => self.left.late_errors.push(late(
+                "the file changed while it was analysed: read it again".to_string(),
+            )),
+            Err(message) => self.left.late_errors.push(late(message)),
+        }
+        Ok(())
+    }
+
+    /// Checks `workloads` against the kept facts and writes their findings.
+    fn piece(
+        &mut self,
+        workloads: Vec<Workload>,
+        unresolved: Vec<Unresolved>,
+        running: &[Running],
+        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let kept = self.model.unresolved.len();
+        self.model.workloads = workloads;
+        self.model.unresolved.extend(unresolved);
+        if let Some(notes) = self.notes {
+            notes(
+                &self.sources,
+                self.model.unresolved.get(kept..).unwrap_or(&[]),
+            );
+        }
+        let findings = self.judge.piece(&mut self.model, &self.sources, self.opts);
+        self.model.workloads = Vec::new();
+        self.model.unresolved.truncate(kept);
+        self.write(findings, running, each)
+    }
+
+    /// Writes `findings` and keeps what the exit code and fix script need.
+    fn write(
+        &mut self,
+        findings: Vec<Finding>,
+        running: &[Running],
+        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let states: std::collections::HashMap<&str, &Running> =
+            running.iter().map(|r| (r.address.as_str(), r)).collect();
+        for f in &findings {
+            self.left.tally.add(f);
+            self.left.worst = self.left.worst.max(Some(f.severity));
+            if let (Some(scopes), true) = (&f.live_scopes, f.workload.kind == INSTANCE_KIND) {
+                let mut slim = Finding::bare(f.rule, f.primary.clone(), String::new());
+                slim.workload = f.workload.clone();
+                slim.live_scopes = Some(scopes.clone());
+                if let Some(r) = states.get(f.workload.address.as_str())
+                    && !self.left.running.last().is_some_and(|l| l == *r)
+                {
+                    self.left.running.push((*r).clone());
+                }
+                self.left.to_fix.push(slim);
+            }
+        }
+        let refs: Vec<&Finding> = findings.iter().collect();
+        each(&self.sources, &refs)
+    }
+}
