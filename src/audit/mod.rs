@@ -18,7 +18,7 @@ mod unit;
 pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
-pub use script::fix_script;
+pub use script::{ToFix, fix_script};
 pub use stream::{Left, Notes, Stream};
 
 use crate::knowledge::Knowledge;
@@ -428,10 +428,11 @@ mod tests {
         let audit = run(&inputs(&path), &opts, Knowledge::get().unwrap()).unwrap();
         assert!(audit.outcome.errors.is_empty());
         assert!(audit.outcome.findings.is_empty());
-        let seen = pieces(&audit.stream);
+        let stream = audit.stream.with_fixes();
+        let seen = pieces(&stream);
         // One piece: the lines read, the policy's among them.
         assert_eq!(seen, [(1, "SL001", EXPORT.len())]);
-        let left = audit.stream.finish();
+        let left = stream.finish();
         assert!(left.late_errors.is_empty());
         assert_eq!(left.tally.errors, 1);
         assert_eq!(left.worst, Some(crate::finding::Severity::Error));

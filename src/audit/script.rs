@@ -9,6 +9,32 @@ use crate::knowledge::Knowledge;
 use crate::quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a fix script needs of a finding on a VM: the VM, the rule, and
+/// the scopes the VM gets. Kept for every such finding of an audit until
+/// the script is written, so it holds nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToFix {
+    pub address: String,
+    pub name: String,
+    pub rule: &'static str,
+    pub scopes: Vec<String>,
+}
+
+impl ToFix {
+    /// What the script needs of `f`, when it is about a VM whose scopes it sets.
+    pub fn of(f: &Finding) -> Option<ToFix> {
+        let (Some(scopes), true) = (&f.live_scopes, f.workload.kind == INSTANCE_KIND) else {
+            return None;
+        };
+        Some(ToFix {
+            address: f.workload.address.clone(),
+            name: f.workload.name.clone(),
+            rule: f.rule.code,
+            scopes: scopes.clone(),
+        })
+    }
+}
+
 /// One VM to change: where it is, and the scopes it gets.
 struct Change<'f> {
     name: &'f str,
@@ -17,19 +43,16 @@ struct Change<'f> {
     stopped: bool,
 }
 
-/// The script for `findings`; `None` when no running VM needs a change.
-pub fn fix_script(findings: &[Finding], running: &[Running], kb: &Knowledge) -> Option<String> {
+/// The script for `to_fix`; `None` when no running VM needs a change.
+pub fn fix_script(to_fix: &[ToFix], running: &[Running], kb: &Knowledge) -> Option<String> {
     let status: BTreeMap<&str, &str> = running
         .iter()
         .map(|r| (r.address.as_str(), r.status.as_str()))
         .collect();
     // (project, zone) -> instance address -> change; sorted, so the script is stable.
     let mut groups: BTreeMap<(&str, &str), BTreeMap<&str, Change<'_>>> = BTreeMap::new();
-    for f in findings {
-        let (Some(scopes), true) = (&f.live_scopes, f.workload.kind == INSTANCE_KIND) else {
-            continue;
-        };
-        let address = f.workload.address.as_str();
+    for f in to_fix {
+        let address = f.address.as_str();
         let (Some(project), Some(zone)) = (
             super::json::segment_after(address, "projects"),
             super::json::segment_after(address, "zones"),
@@ -41,13 +64,13 @@ pub fn fix_script(findings: &[Finding], running: &[Running], kb: &Knowledge) -> 
             .or_default()
             .entry(address)
             .or_insert_with(|| Change {
-                name: f.workload.name.as_str(),
+                name: f.name.as_str(),
                 scopes: BTreeSet::new(),
                 rules: BTreeSet::new(),
                 stopped: matches!(status.get(address), Some(&"TERMINATED")),
             });
-        change.scopes.extend(scopes.iter().map(String::as_str));
-        change.rules.insert(f.rule.code);
+        change.scopes.extend(f.scopes.iter().map(String::as_str));
+        change.rules.insert(f.rule);
     }
     if groups.is_empty() {
         return None;

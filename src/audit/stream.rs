@@ -6,7 +6,8 @@
 //! million VMs is audited in the memory of a few thousand.
 
 use super::assets::{self, Read};
-use super::instances::{INSTANCE_KIND, Running};
+use super::instances::Running;
+use super::script::ToFix;
 use crate::filter::Judge;
 use crate::finding::{Finding, Severity};
 use crate::model::{Model, Unresolved, Workload};
@@ -44,7 +45,7 @@ pub struct Left {
     /// Input errors found while the pieces were made.
     pub late_errors: Vec<InputError>,
     /// The findings a fix script acts on, without their text.
-    pub to_fix: Vec<Finding>,
+    pub to_fix: Vec<ToFix>,
     /// The states of the VMs of those findings.
     pub running: Vec<Running>,
 }
@@ -69,6 +70,8 @@ struct State<'a> {
     /// Every input, for the waivers that match one.
     paths: Vec<PathBuf>,
     notes: Option<Notes<'a>>,
+    /// Whether to keep what a fix script needs.
+    fixes: bool,
     left: Left,
 }
 
@@ -91,6 +94,7 @@ impl<'a> Stream<'a> {
                 opts,
                 paths,
                 notes: None,
+                fixes: false,
                 left: Left::default(),
             }),
             files,
@@ -100,6 +104,13 @@ impl<'a> Stream<'a> {
     /// Has `notes` told what could not be resolved, piece by piece.
     pub fn with_notes(self, notes: Notes<'a>) -> Self {
         self.state.borrow_mut().notes = Some(notes);
+        self
+    }
+
+    /// Keeps what a fix script needs: the findings it acts on, without their
+    /// text (else nothing of a finding outlives its piece).
+    pub fn with_fixes(self) -> Self {
+        self.state.borrow_mut().fixes = true;
         self
     }
 
@@ -243,21 +254,23 @@ impl State<'_> {
         if findings.is_empty() {
             return Ok(());
         }
-        let states: std::collections::HashMap<&str, &Running> =
-            running.iter().map(|r| (r.address.as_str(), r)).collect();
+        let states: std::collections::HashMap<&str, &Running> = match self.fixes {
+            true => running.iter().map(|r| (r.address.as_str(), r)).collect(),
+            false => Default::default(),
+        };
         for f in &findings {
             self.left.tally.add(f);
             self.left.worst = self.left.worst.max(Some(f.severity));
-            if let (Some(scopes), true) = (&f.live_scopes, f.workload.kind == INSTANCE_KIND) {
-                let mut slim = Finding::bare(f.rule, f.primary.clone(), String::new());
-                slim.workload = f.workload.clone();
-                slim.live_scopes = Some(scopes.clone());
-                if let Some(r) = states.get(f.workload.address.as_str())
+            if !self.fixes {
+                continue;
+            }
+            if let Some(to_fix) = ToFix::of(f) {
+                if let Some(r) = states.get(to_fix.address.as_str())
                     && !self.left.running.last().is_some_and(|l| l == *r)
                 {
                     self.left.running.push((*r).clone());
                 }
-                self.left.to_fix.push(slim);
+                self.left.to_fix.push(to_fix);
             }
         }
         let refs: Vec<&Finding> = findings.iter().collect();

@@ -138,10 +138,13 @@ pub fn run(args: &AuditArgs) -> ExitCode {
     };
     let notes =
         |sources: &Sources, unresolved: &[Unresolved]| print_unresolved(sources, unresolved);
-    let stream = match args.verbose {
-        true => audit.stream.with_notes(&notes),
-        false => audit.stream,
-    };
+    let mut stream = audit.stream;
+    if args.verbose {
+        stream = stream.with_notes(&notes);
+    }
+    if args.fix_script.is_some() {
+        stream = stream.with_fixes();
+    }
     let cx = output::context(args.output.as_deref(), args.color);
     // Written as the workloads are checked, a piece at a time: the report
     // of a large estate is never held whole, nor are its findings.
