@@ -405,3 +405,82 @@ fn sarif_names_the_running_resource_as_a_logical_location() {
         }
     }
 }
+
+/// A folder's policy grants its literal members wherever they run: the
+/// default compute account of the VMs' project holds the role through it.
+#[test]
+fn a_folder_policy_grants_its_literal_members() {
+    let tmp = field_note_copy();
+    let out = scopelint(tmp.path())
+        .args(["--instances", "instances.json"])
+        .args([
+            "--iam-policy",
+            "folders/77=iam-policy.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    for f in findings {
+        let related = f["related"].as_array().unwrap();
+        assert!(
+            related.iter().any(|r| r["message"]
+                .as_str()
+                .unwrap()
+                .contains("(folders/77 IAM policy)")),
+            "{related:?}"
+        );
+    }
+}
+
+/// A Cloud Asset export is checked and written a piece at a time: a line
+/// found broken while its workloads are read is an error after the
+/// findings, with its line, and the run exits 2.
+#[test]
+fn a_broken_line_of_a_streamed_export_follows_the_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vm = |name: &str| {
+        format!(
+            "{{\"name\":\"//compute.googleapis.com/projects/p-one/zones/z/instances/{name}\",\"asset_type\":\"compute.googleapis.com/Instance\",\"resource\":{{\"data\":{{\"name\":\"{name}\",\"zone\":\"projects/p-one/zones/z\",\"status\":\"RUNNING\",\"serviceAccounts\":[{{\"email\":\"a@p-one.iam.gserviceaccount.com\",\"scopes\":[\"https://www.googleapis.com/auth/devstorage.read_only\"]}}]}}}}}}\n"
+        )
+    };
+    let policy = "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/p-one\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/aiplatform.user\",\"members\":[\"serviceAccount:a@p-one.iam.gserviceaccount.com\"]}]}}\n";
+    let broken = "{\"name\":\"//compute.googleapis.com/projects/p-one/zones/z/instances/x\",\"asset_type\":\"compute.googleapis.com/Instance\",\n";
+    let export = [vm("first").as_str(), broken, policy, vm("last").as_str()].concat();
+    write(tmp.path(), "assets.json", &export);
+    let out = scopelint(tmp.path())
+        .args(["--asset-export", "assets.json", "--format", "compact"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 3, "{report}");
+    assert!(
+        lines[0].starts_with("assets.json:1:") && lines[0].contains("[SL001]"),
+        "{report}"
+    );
+    assert!(
+        lines[1].starts_with("assets.json:4:") && lines[1].contains("[SL001]"),
+        "{report}"
+    );
+    assert!(
+        lines[2].starts_with("assets.json:2:") && lines[2].contains("error[input]"),
+        "{report}"
+    );
+    // In JSON, the same error with its line; the grant's place is the whole file's.
+    let out = scopelint(tmp.path())
+        .args(["--asset-export", "assets.json", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"][0]["line"], 2);
+    let grant = &report["findings"][0]["related"][0];
+    assert_eq!(grant["start"]["line"], 3);
+    let member = "\"serviceAccount:a@p-one.iam.gserviceaccount.com\"";
+    assert_eq!(grant["start"]["byte"], export.find(member).unwrap());
+}
