@@ -37,6 +37,8 @@ usage: cargo run --release -p xtask -- bench [options]
                            modules of 50 (default 2000; 0 skips it)
   --audit-instances <n,..> VMs of a Cloud Asset export for `scopelint audit`, in
                            n/100 projects (default 100000; \"\" skips)
+  --audit-formats <f,..>   report formats of the audit case, each written to a
+                           file (default compact; e.g. compact,json,sarif,pretty)
 ";
 
 /// The checkov release the comparison installs.
@@ -58,6 +60,7 @@ pub struct Args {
     pub lsp_edits: usize,
     pub lsp_workspace_files: usize,
     pub audit_instances: Vec<usize>,
+    pub audit_formats: Vec<String>,
 }
 
 fn sizes(list: &str) -> Result<Vec<usize>> {
@@ -85,6 +88,7 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
         lsp_edits: 20,
         lsp_workspace_files: 2000,
         audit_instances: vec![100_000],
+        audit_formats: vec!["compact".to_string()],
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -96,6 +100,9 @@ pub fn parse(root: &Path, mut it: impl Iterator<Item = String>) -> Result<Args> 
             "--lsp-edits" => a.lsp_edits = value()?.parse()?,
             "--lsp-workspace-files" => a.lsp_workspace_files = value()?.parse()?,
             "--audit-instances" => a.audit_instances = sizes(&value()?)?,
+            "--audit-formats" => {
+                a.audit_formats = value()?.split(',').map(str::to_string).collect()
+            }
             "--repeat" => a.repeat = value()?.parse::<usize>()?.max(1),
             "--seed" => a.seed = value()?.parse()?,
             "--bin" => a.bin = Some(PathBuf::from(value()?)),
@@ -608,40 +615,50 @@ fn one_file(bin: &Path, a: &Args) -> Result<()> {
 }
 
 /// `scopelint audit` on a generated Cloud Asset export: half the VMs have a
-/// finding, written as the compact report.
+/// finding, written to a file in each format asked for.
 fn audit(bin: &Path, a: &Args) -> Result<()> {
     println!();
     println!(
-        "`scopelint audit --asset-export FILE --format compact --max-file-size 0` on a generated export (half the VMs with a finding):"
+        "`scopelint audit --asset-export FILE --format F --output REPORT --max-file-size 0` on a generated export (half the VMs with a finding):"
     );
     println!();
-    println!("| VMs | projects | MB | wall | peak RSS | load |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| VMs | projects | MB | format | wall | peak RSS | load |");
+    println!("|---:|---:|---:|---|---:|---:|---:|");
     for &n in &a.audit_instances {
         let file = shapes::asset_export_file(&a.work, n)?;
         let bytes = std::fs::metadata(&file)?.len();
-        let args = [
-            "audit".as_ref(),
-            "--asset-export".as_ref(),
-            file.as_os_str(),
-            "--format".as_ref(),
-            "compact".as_ref(),
-            // Exports of a million VMs are over the default 100 MiB limit.
-            "--max-file-size".as_ref(),
-            "0".as_ref(),
-        ];
-        let s = best_of(a.repeat, bin, &args, None)?;
-        if s.status != Some(1) {
-            return Err(format!("audit of {n} VMs exited with {:?}, not 1", s.status).into());
+        for format in &a.audit_formats {
+            let report = a.work.join(format!("audit-report.{format}"));
+            let args = [
+                "audit".as_ref(),
+                "--asset-export".as_ref(),
+                file.as_os_str(),
+                "--format".as_ref(),
+                format.as_ref(),
+                "--output".as_ref(),
+                report.as_os_str(),
+                // Exports of a million VMs are over the default 100 MiB limit.
+                "--max-file-size".as_ref(),
+                "0".as_ref(),
+            ];
+            let s = best_of(a.repeat, bin, &args, None)?;
+            let _ = std::fs::remove_file(&report);
+            if s.status != Some(1) {
+                return Err(format!(
+                    "audit of {n} VMs ({format}) exited with {:?}, not 1",
+                    s.status
+                )
+                .into());
+            }
+            println!(
+                "| {n} | {} | {:.0} | {format} | {} | {} | {} |",
+                (n / 100).max(1),
+                bytes as f64 / 1e6,
+                secs(s.wall),
+                mib(s.rss_kib),
+                load_average()
+            );
         }
-        println!(
-            "| {n} | {} | {:.0} | {} | {} | {} |",
-            (n / 100).max(1),
-            bytes as f64 / 1e6,
-            secs(s.wall),
-            mib(s.rss_kib),
-            load_average()
-        );
     }
     Ok(())
 }
