@@ -30,7 +30,7 @@ pub(crate) fn conclude(
 ) -> Outcome {
     let judge = Judge::new(&mut model, &mut sources, opts, kb);
     let (kb, strategy) = (judge.kb(), judge.strategy);
-    let findings = check::run(&model, kb, &sources, strategy);
+    let findings = check::run(&model, kb, strategy);
     let findings = suppress::apply(
         findings,
         &mut sources,
@@ -89,13 +89,12 @@ fn sort_findings(findings: &mut [Finding], sources: &Sources) {
 }
 
 /// What the checks of one run share: the knowledge base as the
-/// configuration extends it and the fix strategy; and, for a run checked a
-/// piece at a time (a large audit), which waivers have waived a finding.
+/// configuration extends it, and the fix strategy. A run checked a piece at
+/// a time (a large audit) joins every piece with the same facts.
 pub(crate) struct Judge<'k> {
     base: &'k Knowledge,
     extended: Option<Knowledge>,
     strategy: fix::Strategy,
-    used_waivers: Vec<bool>,
 }
 
 impl<'k> Judge<'k> {
@@ -135,7 +134,6 @@ impl<'k> Judge<'k> {
             base: kb,
             extended,
             strategy,
-            used_waivers: vec![false; opts.config.config.waivers.len()],
         }
     }
 
@@ -143,42 +141,47 @@ impl<'k> Judge<'k> {
         self.extended.as_ref().unwrap_or(self.base)
     }
 
-    /// The findings of the workloads of `model`, one piece of a run, joined
-    /// with the facts [`Judge::new`] readied (which `model` holds), filtered
-    /// by the configuration's rules and waivers and `--select`/`--ignore`,
-    /// in report order. A piece has no suppression comments, baseline or
-    /// files asked for.
+    /// The joins of the facts of `model` (its grants and enabled APIs),
+    /// built once for every piece of a run.
+    pub(crate) fn joins<'m>(&'m self, facts: &'m Model) -> check::assess::Context<'m> {
+        check::assess::Context::new(facts, self.kb(), self.strategy)
+    }
+
+    /// The findings of `piece`'s workloads, one piece of a run, joined by
+    /// `joins` with the facts [`Judge::new`] readied, filtered by the
+    /// configuration's rules and waivers (`used` marks those that waived a
+    /// finding) and `--select`/`--ignore`, in report order. A piece has no
+    /// suppression comments, baseline or files asked for.
     pub(crate) fn piece(
-        &mut self,
-        model: &mut Model,
+        &self,
+        joins: &check::assess::Context<'_>,
+        piece: &mut Model,
         sources: &Sources,
         opts: &Options,
+        used: &mut [bool],
     ) -> Vec<Finding> {
-        map_default_account(&opts.config, &mut [], &mut model.workloads);
-        let kb = self.extended.as_ref().unwrap_or(self.base);
-        let findings = check::run(model, kb, sources, self.strategy);
-        let findings =
-            suppress::apply_waivers(findings, sources, &opts.config, &mut self.used_waivers);
+        map_default_account(&opts.config, &mut [], &mut piece.workloads);
+        let findings = check::run_on(joins, &piece.workloads);
+        let findings = suppress::apply_waivers(findings, sources, &opts.config, used);
         let mut findings: Vec<Finding> = findings
             .into_iter()
             .filter_map(|f| configure(f, opts))
             .collect();
-        let workload_of = fix::build::build_patches(&mut findings, model, sources, kb, None);
-        fix::shared::mark_shared_literals(&mut findings, &workload_of, model);
+        let workload_of = fix::build::build_patches(&mut findings, piece, sources, self.kb(), None);
+        fix::shared::mark_shared_literals(&mut findings, &workload_of, piece);
         sort_findings(&mut findings, sources);
         findings
     }
 
     /// SL900 for each waiver that matches a file of `paths` (every input of
-    /// the run) but waived no finding of any piece.
+    /// the run) but waived no finding of any piece (`used`).
     pub(crate) fn stale_waivers(
-        &self,
         paths: &[PathBuf],
         sources: &mut Sources,
         opts: &Options,
+        used: &[bool],
     ) -> Vec<Finding> {
-        let findings = suppress::stale_waivers(paths, sources, &opts.config, &self.used_waivers);
-        findings
+        suppress::stale_waivers(paths, sources, &opts.config, used)
             .into_iter()
             .filter_map(|f| configure(f, opts))
             .collect()

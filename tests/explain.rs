@@ -527,7 +527,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
     use scopelint::fix::Strategy;
     use scopelint::knowledge::Knowledge;
     use scopelint::model::{Account, Grant, Identity, Model, Unit, Workload};
-    use scopelint::source::{FileId, Loc, Sources};
+    use scopelint::source::{FileId, Loc};
 
     let kb = Knowledge::get().unwrap();
     let loc = Loc::new(FileId(0), 0..0);
@@ -558,7 +558,7 @@ fn reference_case_30_no_scopes_without_account_is_a_note() {
         role_definitions: Vec::new(),
         unresolved: Vec::new(),
     };
-    let findings = check::run(&model, kb, &Sources::default(), Strategy::Auto);
+    let findings = check::run(&model, kb, Strategy::Auto);
     let got: Vec<(&str, &str)> = findings
         .iter()
         .map(|f| (f.rule.code, f.severity.as_str()))

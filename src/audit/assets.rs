@@ -126,8 +126,8 @@ pub fn facts(
     // Services and policies name projects by number; Project assets give their IDs.
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut services: Vec<(String, Loc, Option<String>)> = Vec::new();
-    // Lines holding an IAM policy, kept for after the pass: (line, number, offset).
-    let mut with_policy: Vec<(String, usize, usize)> = Vec::new();
+    // The grants of each policy of a project, and the project's number.
+    let mut with_policy: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let window = |text: &str, index: usize, start: usize| {
         SourceFile::window(
             display.to_string(),
@@ -205,28 +205,37 @@ pub fn facts(
             .or_else(|| asset.get("iam_policy"))
             .is_some()
         {
-            with_policy.push((line.to_string(), index, start));
+            // Its own window: a service on the same line took `id`.
+            let id = next_id(&windows);
+            let asset = Node::new(&value, id);
+            let policy = asset.get("iamPolicy").or_else(|| asset.get("iam_policy"));
+            let holder = name
+                .strip_prefix("//cloudresourcemanager.googleapis.com/")
+                .unwrap_or(name);
+            let number = segment_after(holder, "projects");
+            let (grants, notes) = (model.grants.len(), model.unresolved.len());
+            if let Some(policy) = policy {
+                policies::iam_policy(policy, holder, number, &mut model);
+            }
+            // A line is kept only when a grant or a note points into it.
+            if model.grants.len() > grants || model.unresolved.len() > notes {
+                windows.push(window(line, index, start));
+            }
+            if let (Some(number), true) = (number, model.grants.len() > grants) {
+                with_policy.push((grants..model.grants.len(), number.to_string()));
+            }
         }
         Ok(())
     })?;
-    // Policies last, once every Project asset has told its ID.
-    for (line, index, start) in with_policy {
-        let Ok(value) = crate::terraform::json::parse_value(&line) else {
-            continue;
-        };
-        let asset = Node::new(&value, next_id(&windows));
-        let Some(policy) = asset.get("iamPolicy").or_else(|| asset.get("iam_policy")) else {
-            continue;
-        };
-        let name = asset.str_at(&["name"]).unwrap_or("");
-        let holder = name
-            .strip_prefix("//cloudresourcemanager.googleapis.com/")
-            .unwrap_or(name);
-        let project =
-            segment_after(holder, "projects").map(|p| ids.get(p).map_or(p, String::as_str));
-        policies::iam_policy(policy, holder, project, &mut model);
-        drop(value);
-        windows.push(window(&line, index, start));
+    // A policy names its project by number until a Project asset, read
+    // anywhere in the export, tells its ID.
+    for (grants, number) in with_policy {
+        if let Some(id) = ids.get(&number) {
+            let unit = unit_of(Some(id));
+            for g in model.grants.get_mut(grants).into_iter().flatten() {
+                g.unit = unit.clone();
+            }
+        }
     }
     for (service, loc, number) in services {
         let id = number.as_ref().and_then(|n| ids.get(n));
@@ -493,6 +502,24 @@ mod tests {
         );
         // The broken line is a workload's: the second pass reports it.
         assert!(facts.errors.is_empty(), "{:?}", facts.errors);
+        // Only the lines facts point into are kept: the service's and the policy's.
+        assert_eq!(facts.windows.len(), 2);
+    }
+
+    /// A policy that grants no service account keeps nothing of its line.
+    #[test]
+    fn a_policy_without_a_grant_keeps_no_line() {
+        let line = "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/7\",\"iam_policy\":{\"bindings\":[{\"role\":\"roles/owner\",\"members\":[\"user:a@example.com\"]}]}}\n";
+        let facts = facts(
+            &mut line.as_bytes(),
+            0,
+            "e.json",
+            Path::new("e.json"),
+            false,
+        )
+        .unwrap();
+        assert!(facts.model.grants.is_empty());
+        assert!(facts.windows.is_empty());
     }
 
     /// The second pass hands out the workloads a piece at a time, each with

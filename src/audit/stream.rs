@@ -8,6 +8,7 @@
 use super::assets::{self, Read};
 use super::instances::Running;
 use super::script::ToFix;
+use crate::check::assess::Context;
 use crate::filter::Judge;
 use crate::finding::{Finding, Severity};
 use crate::model::{Model, Unresolved, Workload};
@@ -44,10 +45,13 @@ pub struct Left {
     pub worst: Option<Severity>,
     /// Input errors found while the pieces were made.
     pub late_errors: Vec<InputError>,
-    /// The findings a fix script acts on, without their text.
+    /// What a fix script needs of each finding it acts on (kept when asked).
     pub to_fix: Vec<ToFix>,
     /// The states of the VMs of those findings.
     pub running: Vec<Running>,
+    /// Whether every piece was checked and written: a report that stopped
+    /// early (its reader went away) leaves a fix script without them.
+    pub complete: bool,
 }
 
 /// Called with what could not be resolved in each piece (`--verbose`).
@@ -56,19 +60,20 @@ pub type Notes<'a> = &'a dyn Fn(&Sources, &[Unresolved]);
 /// The workloads of an audit as pieces of a report.
 pub struct Stream<'a> {
     state: RefCell<State<'a>>,
-    files: usize,
 }
 
 struct State<'a> {
     groups: Vec<Group>,
-    /// The facts every piece is judged against; a piece's workloads while it is checked.
-    model: Model,
+    /// The facts every piece is judged against.
+    facts: Model,
     /// Files read whole and the lines facts point into; a piece's window while it is checked.
     sources: Sources,
     judge: Judge<'a>,
     opts: &'a Options,
-    /// Every input, for the waivers that match one.
+    /// Every input, for the waivers that match one and the files a report covers.
     paths: Vec<PathBuf>,
+    /// Which of the configuration's waivers waived a finding.
+    used: Vec<bool>,
     notes: Option<Notes<'a>>,
     /// Whether to keep what a fix script needs.
     fixes: bool,
@@ -78,26 +83,25 @@ struct State<'a> {
 impl<'a> Stream<'a> {
     pub(super) fn new(
         groups: Vec<Group>,
-        model: Model,
+        facts: Model,
         sources: Sources,
         judge: Judge<'a>,
         opts: &'a Options,
         paths: Vec<PathBuf>,
     ) -> Self {
-        let files = paths.len();
         Stream {
             state: RefCell::new(State {
                 groups,
-                model,
+                facts,
                 sources,
                 judge,
                 opts,
                 paths,
+                used: vec![false; opts.config.config.waivers.len()],
                 notes: None,
                 fixes: false,
                 left: Left::default(),
             }),
-            files,
         }
     }
 
@@ -126,47 +130,80 @@ impl Pieces for Stream<'_> {
         each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let mut state = self.state.borrow_mut();
-        if let Some(notes) = state.notes {
-            notes(&state.sources, &state.model.unresolved);
-        }
-        let groups = std::mem::take(&mut state.groups);
-        for group in groups {
-            state.group(group, each)?;
-        }
-        // Waivers that waived nothing in any piece, in a piece of their own.
         let State {
-            judge,
+            groups,
+            facts,
             sources,
+            judge,
             opts,
             paths,
-            ..
+            used,
+            notes,
+            fixes,
+            left,
         } = &mut *state;
-        let kept = sources.len();
-        let stale = judge.stale_waivers(paths, sources, opts);
-        let written = state.write(stale, &[], each);
-        state.sources.truncate(kept);
-        written
+        if let Some(notes) = notes {
+            notes(sources, &facts.unresolved);
+        }
+        // The joins of the facts, built once for every piece.
+        let joins = judge.joins(facts);
+        let mut run = Run {
+            joins: &joins,
+            judge,
+            opts,
+            sources,
+            used,
+            notes: *notes,
+            fixes: *fixes,
+            left,
+            each,
+        };
+        for group in std::mem::take(groups) {
+            run.group(group)?;
+        }
+        // Waivers that waived nothing in any piece, in a piece of their own.
+        let stale = Judge::stale_waivers(paths, run.sources, opts, run.used);
+        run.write(stale, &[])?;
+        run.left.complete = true;
+        Ok(())
     }
 
     fn late_errors(&self) -> Vec<InputError> {
-        self.state.borrow().left.late_errors.clone()
+        let mut errors = self.state.borrow().left.late_errors.clone();
+        errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        errors
     }
 
+    /// The inputs read, and the configuration when a finding or a grant
+    /// comes from it.
     fn files(&self) -> usize {
-        self.files
+        let state = self.state.borrow();
+        let mut paths: std::collections::BTreeSet<&std::path::Path> =
+            state.paths.iter().map(PathBuf::as_path).collect();
+        paths.extend(state.sources.iter().map(|(_, f)| f.path.as_path()));
+        paths.len()
     }
 }
 
-impl State<'_> {
+/// One pass over the pieces: what checking and writing each one needs.
+struct Run<'r, 'j> {
+    joins: &'r Context<'j>,
+    judge: &'r Judge<'j>,
+    opts: &'r Options,
+    sources: &'r mut Sources,
+    used: &'r mut [bool],
+    notes: Option<Notes<'r>>,
+    fixes: bool,
+    left: &'r mut Left,
+    each: &'r mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
+}
+
+impl Run<'_, '_> {
     /// Checks and writes the workloads of one input.
-    fn group(
-        &mut self,
-        group: Group,
-        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
+    fn group(&mut self, group: Group) -> std::io::Result<()> {
         let (display, path, limit, first) = match group {
             Group::Loaded { workloads, running } => {
-                return self.piece(workloads, Vec::new(), &running, each);
+                return self.piece(workloads, Vec::new(), &running);
             }
             Group::Export {
                 display,
@@ -206,7 +243,7 @@ impl State<'_> {
                     });
                 }
                 self.sources.push(piece.window);
-                let written = self.piece(piece.workloads, piece.unresolved, &piece.running, each);
+                let written = self.piece(piece.workloads, piece.unresolved, &piece.running);
                 self.sources.truncate(id.0 as usize);
                 written
             },
@@ -221,36 +258,29 @@ impl State<'_> {
         Ok(())
     }
 
-    /// Checks `workloads` against the kept facts and writes their findings.
+    /// Checks `workloads` against the facts and writes their findings.
     fn piece(
         &mut self,
         workloads: Vec<Workload>,
         unresolved: Vec<Unresolved>,
         running: &[Running],
-        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        let kept = self.model.unresolved.len();
-        self.model.workloads = workloads;
-        self.model.unresolved.extend(unresolved);
         if let Some(notes) = self.notes {
-            notes(
-                &self.sources,
-                self.model.unresolved.get(kept..).unwrap_or(&[]),
-            );
+            notes(self.sources, &unresolved);
         }
-        let findings = self.judge.piece(&mut self.model, &self.sources, self.opts);
-        self.model.workloads = Vec::new();
-        self.model.unresolved.truncate(kept);
-        self.write(findings, running, each)
+        let mut piece = Model {
+            workloads,
+            ..Model::default()
+        };
+        let findings = self
+            .judge
+            .piece(self.joins, &mut piece, self.sources, self.opts, self.used);
+        drop(piece);
+        self.write(findings, running)
     }
 
     /// Writes `findings` and keeps what the exit code and fix script need.
-    fn write(
-        &mut self,
-        findings: Vec<Finding>,
-        running: &[Running],
-        each: &mut dyn FnMut(&Sources, &[&Finding]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
+    fn write(&mut self, findings: Vec<Finding>, running: &[Running]) -> std::io::Result<()> {
         if findings.is_empty() {
             return Ok(());
         }
@@ -274,6 +304,6 @@ impl State<'_> {
             }
         }
         let refs: Vec<&Finding> = findings.iter().collect();
-        each(&self.sources, &refs)
+        (self.each)(self.sources, &refs)
     }
 }

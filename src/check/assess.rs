@@ -16,7 +16,6 @@ use crate::model::{
     Account, EnabledApi, Grant, Identity, Model, Project, RoleDefinition, ScopeItem, Scopes, Unit,
     Workload, WorkloadIdentity,
 };
-use crate::source::Sources;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the rules share: the knowledge base and the model's joins.
@@ -28,8 +27,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// in a literal project).
 pub struct Context<'m> {
     pub kb: &'m Knowledge,
-    pub model: &'m Model,
-    pub sources: &'m Sources,
     pub strategy: Strategy,
     /// Grants to accounts known by their literal email, from every unit.
     by_email: HashMap<&'m Identity, Vec<Indexed<'m, Grant>>>,
@@ -52,16 +49,11 @@ pub struct Context<'m> {
 type Indexed<'m, T> = (usize, &'m T);
 
 impl<'m> Context<'m> {
-    pub fn new(
-        model: &'m Model,
-        kb: &'m Knowledge,
-        sources: &'m Sources,
-        strategy: Strategy,
-    ) -> Self {
+    /// The joins of the grants and enabled APIs of `model`, built once: a
+    /// run checked a piece at a time keeps them for every piece.
+    pub fn new(model: &'m Model, kb: &'m Knowledge, strategy: Strategy) -> Self {
         let mut cx = Context {
             kb,
-            model,
-            sources,
             strategy,
             by_email: HashMap::new(),
             by_unit_identity: HashMap::new(),

@@ -20,8 +20,7 @@ pub mod unused_suppression;
 
 use crate::finding::{Finding, RuleMeta};
 use crate::knowledge::Knowledge;
-use crate::model::Model;
-use crate::source::Sources;
+use crate::model::{Model, Workload};
 use assess::{Assessment, Context};
 use rayon::prelude::*;
 pub use rule::Rule;
@@ -53,22 +52,25 @@ pub static RULES: &[&dyn Rule] = &[
 ];
 
 /// Runs every rule over every workload of the model.
-pub fn run(model: &Model, kb: &Knowledge, sources: &Sources, strategy: Strategy) -> Vec<Finding> {
-    let cx = Context::new(model, kb, sources, strategy);
+pub fn run(model: &Model, kb: &Knowledge, strategy: Strategy) -> Vec<Finding> {
+    run_on(&Context::new(model, kb, strategy), &model.workloads)
+}
+
+/// Runs every rule over `workloads`, joined with the facts `cx` holds.
+pub fn run_on(cx: &Context<'_>, workloads: &[Workload]) -> Vec<Finding> {
     // Workloads are judged independently, on every core; findings keep the
     // model's order. They are collected into one vector as they come, not
     // one vector per workload: with a finding for every other workload, the
     // spare room of those vectors outweighed the findings themselves. Each
     // job keeps the last lines of help it gave, which alike findings share.
-    model
-        .workloads
+    workloads
         .par_iter()
         .enumerate()
         .map_init(Vec::new, |recent, (i, w)| {
-            let a = Assessment::new(w, &cx).at(i);
+            let a = Assessment::new(w, cx).at(i);
             let mut out = Vec::new();
             for rule in RULES {
-                rule.check(&a, &cx, &mut out);
+                rule.check(&a, cx, &mut out);
             }
             for f in &mut out {
                 f.shrink_to_fit();

@@ -153,7 +153,12 @@ pub fn run(args: &AuditArgs) -> ExitCode {
     })
     .is_ok();
     let left = stream.finish();
-    if let Some(path) = &args.fix_script {
+    if let (Some(_), false) = (&args.fix_script, left.complete) {
+        eprintln!(
+            "scopelint: the report stopped before every VM was checked: no fix script written"
+        );
+        written = false;
+    } else if let Some(path) = &args.fix_script {
         match audit::fix_script(&left.to_fix, &left.running, kb) {
             Some(script) => match output::destination(Some(path), &outcome.sources) {
                 Ok(to) => {

@@ -466,12 +466,7 @@ pub(super) fn exit_code(outcome: &Outcome, fail_level: Severity) -> ExitCode {
 /// Where facts of one deployment unit were joined with a workload of another
 /// (only literal identities do that), so a user can see why a grant counts.
 fn report_joins(outcome: &Outcome, kb: &Knowledge) {
-    let cx = scopelint::check::assess::Context::new(
-        &outcome.model,
-        kb,
-        &outcome.sources,
-        Strategy::Auto,
-    );
+    let cx = scopelint::check::assess::Context::new(&outcome.model, kb, Strategy::Auto);
     for w in &outcome.model.workloads {
         let Some(f) = outcome.sources.get(w.block.file) else {
             continue;

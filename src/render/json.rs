@@ -45,7 +45,8 @@ struct Errors<'a> {
 impl Serialize for Errors<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let late = self.pieces.late_errors();
-        serializer.collect_seq(self.before.iter().chain(&late).map(|e| JsonError {
+        let errors = super::pieces::all_errors(self.before, &late);
+        serializer.collect_seq(errors.into_iter().map(|e| JsonError {
             file: &e.file,
             line: e.line,
             column: e.column,

@@ -95,3 +95,15 @@ pub(super) fn each_finding<E: serde::ser::Error>(
         (None, Ok(())) => Ok(()),
     }
 }
+
+/// The input errors known before the findings and those found while they
+/// were made, in one list by file and place (for formats that list them
+/// together, after the findings).
+pub(super) fn all_errors<'e>(
+    before: &'e [InputError],
+    late: &'e [InputError],
+) -> Vec<&'e InputError> {
+    let mut errors: Vec<&InputError> = before.iter().chain(late).collect();
+    errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    errors
+}

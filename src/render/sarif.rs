@@ -44,11 +44,15 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
+    /// Before the results when every input error is known before them.
+    #[serde(rename = "invocations", skip_serializing_if = "Option::is_none")]
+    invocations_before: Option<Invocations<'a>>,
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Results<'a>,
-    /// After the results: the input errors found while they were made are
-    /// known only then.
-    invocations: Invocations<'a>,
+    /// After the results when the findings come in pieces: the input errors
+    /// found while the pieces were made are known only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invocations: Option<Invocations<'a>>,
     column_kind: &'static str,
 }
 
@@ -82,7 +86,7 @@ struct Invocations<'a> {
 impl Serialize for Invocations<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let late = self.pieces.late_errors();
-        let errors: Vec<&InputError> = self.before.iter().chain(&late).collect();
+        let errors = super::pieces::all_errors(self.before, &late);
         serializer.collect_seq([Invocation {
             execution_successful: errors.is_empty(),
             tool_execution_notifications: errors
@@ -557,7 +561,7 @@ pub fn write_whole(
         sources: &outcome.sources,
         findings,
     };
-    write_with(metas, outcome, &whole, repo, out)
+    write_with(metas, outcome, &whole, repo, InvocationAt::Before, out)
 }
 
 /// [`render`] of findings given in pieces, whose rules are all in `outcome.rules`.
@@ -567,7 +571,14 @@ pub fn write(
     repo: &RepoPaths,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    write_with(outcome.rules.clone(), outcome, pieces, repo, out)
+    write_with(
+        outcome.rules.clone(),
+        outcome,
+        pieces,
+        repo,
+        InvocationAt::After,
+        out,
+    )
 }
 
 fn write_with(
@@ -575,8 +586,18 @@ fn write_with(
     outcome: &Outcome,
     pieces: &dyn Pieces,
     repo: &RepoPaths,
+    at: InvocationAt,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let invocations = Invocations {
+        before: &outcome.errors,
+        pieces,
+        repo,
+    };
+    let (invocations_before, invocations) = match at {
+        InvocationAt::Before => (Some(invocations), None),
+        InvocationAt::After => (None, Some(invocations)),
+    };
     let index: BTreeMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
     let log = Log {
         schema: SCHEMA,
@@ -596,6 +617,7 @@ fn write_with(
                     },
                 },
             },
+            invocations_before,
             original_uri_base_ids: BTreeMap::from([(
                 SRCROOT,
                 BaseUri {
@@ -607,15 +629,17 @@ fn write_with(
                 repo,
                 index: &index,
             },
-            invocations: Invocations {
-                before: &outcome.errors,
-                pieces,
-                repo,
-            },
+            invocations,
             column_kind: "utf16CodeUnits",
         }],
     };
     super::written::pretty_json(&log, out)
+}
+
+/// Where the invocation is written.
+enum InvocationAt {
+    Before,
+    After,
 }
 
 /// An input error as a tool execution notification.

@@ -15,7 +15,6 @@ use scopelint::knowledge::{
     Access, CLOUD_PLATFORM, Knowledge, Role, RoleClass, RoleUse, SCOPE_PREFIX, nearest_n,
 };
 use scopelint::model::hypothetical;
-use scopelint::source::Sources;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -185,13 +184,12 @@ pub(super) fn verdict(
     // The workload `check` would see: one instance, one identity holding the roles.
     let role_names: Vec<&str> = roles.iter().map(|(r, _)| *r).collect();
     let model = hypothetical::one_instance(dialect.model(), raw_scopes, &role_names);
-    let sources = Sources::default();
-    let cx = Context::new(&model, kb, &sources, Strategy::Minimal);
+    let cx = Context::new(&model, kb, Strategy::Minimal);
     let Some(w) = model.workloads.first() else {
         return Err(QueryError::new("internal error: no workload"));
     };
     let a = Assessment::new(w, &cx);
-    let findings = check::run(&model, kb, &sources, Strategy::Minimal);
+    let findings = check::run(&model, kb, Strategy::Minimal);
 
     // Per role: each use judged exactly as the assessment judges it.
     let mut role_verdicts = Vec::new();
