@@ -217,7 +217,12 @@ pub fn load(path: &Path, kb: &Knowledge) -> Result<Loaded, Vec<ConfigError>> {
             })
             .collect());
     }
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // `--config file.yaml` names a file of the working directory: its
+    // parent is empty, which no path can be made absolute against.
+    let base = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     Ok(Loaded {
         config,
         path: Some(path.to_path_buf()),

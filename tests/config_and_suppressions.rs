@@ -240,6 +240,22 @@ fn a_waiver_in_the_configuration_silences_a_path() {
     assert_eq!(rules(&check(p.path(), &[]).0), ["SL001 error"]);
 }
 
+/// `--config NAME` for a file of the working directory: its waivers apply
+/// to the paths under that directory, as when the file is found.
+#[test]
+fn a_waiver_of_a_configuration_named_without_a_directory_applies() {
+    let p = project("", None);
+    std::fs::write(
+        p.path().join("ci.yaml"),
+        "waivers:\n  - path: \"*.tf\"\n    rule: SL001\n    reason: owned by the data team\n",
+    )
+    .unwrap();
+    assert_eq!(
+        rules(&check(p.path(), &["--config", "ci.yaml"]).0),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn exclude_globs_skip_paths() {
     let p = project("", Some("exclude: [\"main.tf\"]\n"));
