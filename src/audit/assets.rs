@@ -387,13 +387,30 @@ pub fn pieces<E>(
             );
             piece(out)
         };
+    // A full piece is written once the next line is read: that line, and
+    // the last line of the piece, are in both windows as context (a
+    // snippet shows the line before and after), judged in one piece only.
+    let mut full = false;
+    // Where the last line read starts in the window and in the file, and its number.
+    let mut last = (0..0, 0, 0);
     let read = each_line(input, |index, start, line| {
         if stopped.is_some() {
             return Err(String::new());
         }
+        if full {
+            full = false;
+            text.push_str(line);
+            let carried = text.get(last.0.clone()).unwrap_or("").to_string();
+            if let Err(e) = flush(&mut text, &mut lines, &mut first) {
+                stopped = Some(e);
+                return Ok(());
+            }
+            first = Some((last.1, last.2));
+            text.push_str(&carried);
+        }
         let (base, _) = *first.get_or_insert((start, index));
+        let at = text.len();
         if holds_workload(line) && !line.trim().is_empty() {
-            let at = text.len();
             lines.push(Line {
                 index,
                 range: at..at + line.len(),
@@ -401,11 +418,8 @@ pub fn pieces<E>(
             });
         }
         text.push_str(line);
-        if start + line.len() - base >= piece_bytes
-            && let Err(e) = flush(&mut text, &mut lines, &mut first)
-        {
-            stopped = Some(e);
-        }
+        last = (at..at + line.len(), start, index);
+        full = start + line.len() - base >= piece_bytes;
         Ok(())
     });
     if let Some(e) = stopped {
@@ -539,7 +553,13 @@ mod tests {
                 |p| {
                     for w in &p.workloads {
                         assert_eq!(w.block.file, FileId(9));
-                        got.push((w.name.clone(), at(&p.window, &w.block)));
+                        let place = at(&p.window, &w.block);
+                        // The lines around it are in its window, as a snippet shows them.
+                        for n in [place.0 - 1, place.0 + 1] {
+                            let whole = EXPORT.lines().nth(n.wrapping_sub(1)).unwrap_or("");
+                            assert_eq!(p.window.line_text(n), whole, "{piece_bytes}: {n}");
+                        }
+                        got.push((w.name.clone(), place));
                     }
                     errors.extend(p.errors);
                     assert!(p.window.text.len() <= piece_bytes.max(EXPORT.len()));
