@@ -18,7 +18,7 @@ mod unit;
 pub mod why;
 
 pub use instances::{INSTANCE_KIND, NODE_POOL_KIND, Running};
-pub use script::{ToFix, fix_script};
+pub use script::{ToFix, changes_a_vm, write_fix_script};
 pub use stream::{Left, Notes, Stream};
 
 use crate::knowledge::Knowledge;

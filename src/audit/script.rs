@@ -8,6 +8,7 @@ use crate::finding::Finding;
 use crate::knowledge::Knowledge;
 use crate::quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 /// What a fix script needs of a finding on a VM: the VM, the rule, and
 /// the scopes the VM gets. Kept for every such finding of an audit until
@@ -43,8 +44,28 @@ struct Change<'f> {
     stopped: bool,
 }
 
-/// The script for `to_fix`; `None` when no running VM needs a change.
-pub fn fix_script(to_fix: &[ToFix], running: &[Running], kb: &Knowledge) -> Option<String> {
+/// Whether the script for `to_fix` changes a VM (else it is not written).
+pub fn changes_a_vm(to_fix: &[ToFix]) -> bool {
+    to_fix.iter().any(|f| place(&f.address).is_some())
+}
+
+/// The project and zone of a VM's address.
+fn place(address: &str) -> Option<(&str, &str)> {
+    Some((
+        super::json::segment_after(address, "projects")?,
+        super::json::segment_after(address, "zones")?,
+    ))
+}
+
+/// Writes the script for `to_fix` to `out` a VM at a time (the script of a
+/// large estate is never held whole); `false` when no running VM needs a
+/// change, and then nothing is written.
+pub fn write_fix_script(
+    to_fix: &[ToFix],
+    running: &[Running],
+    kb: &Knowledge,
+    out: &mut dyn Write,
+) -> std::io::Result<bool> {
     let status: BTreeMap<&str, &str> = running
         .iter()
         .map(|r| (r.address.as_str(), r.status.as_str()))
@@ -53,10 +74,7 @@ pub fn fix_script(to_fix: &[ToFix], running: &[Running], kb: &Knowledge) -> Opti
     let mut groups: BTreeMap<(&str, &str), BTreeMap<&str, Change<'_>>> = BTreeMap::new();
     for f in to_fix {
         let address = f.address.as_str();
-        let (Some(project), Some(zone)) = (
-            super::json::segment_after(address, "projects"),
-            super::json::segment_after(address, "zones"),
-        ) else {
+        let Some((project, zone)) = place(address) else {
             continue;
         };
         let change = groups
@@ -73,26 +91,32 @@ pub fn fix_script(to_fix: &[ToFix], running: &[Running], kb: &Knowledge) -> Opti
         change.rules.insert(f.rule);
     }
     if groups.is_empty() {
-        return None;
+        return Ok(false);
     }
     let changes = groups.values().flat_map(BTreeMap::values);
     let stopped = changes.clone().filter(|c| c.stopped).count();
     let running = changes.count() - stopped;
-    let mut out = String::new();
-    out.push_str("#!/usr/bin/env bash\n");
-    out.push_str("# Written by scopelint audit: gives each VM below the OAuth scopes its\n");
-    out.push_str("# service account's roles need. Scopes change only while a VM is stopped:\n");
-    out.push_str(&format!(
-        "# the {running} running VM(s) below are stopped, changed and started, which is\n"
-    ));
-    out.push_str(&format!(
-        "# downtime for what runs on them; {stopped} already stopped stay stopped.\n"
-    ));
-    out.push_str("# Read it before running it.\n");
-    out.push_str("# The service account of each VM is kept; only the scopes change.\n");
-    out.push_str("set -euo pipefail\n");
+    let mut out = std::io::BufWriter::new(out);
+    out.write_all(
+        b"#!/usr/bin/env bash\n\
+          # Written by scopelint audit: gives each VM below the OAuth scopes its\n\
+          # service account's roles need. Scopes change only while a VM is stopped:\n",
+    )?;
+    writeln!(
+        out,
+        "# the {running} running VM(s) below are stopped, changed and started, which is"
+    )?;
+    writeln!(
+        out,
+        "# downtime for what runs on them; {stopped} already stopped stay stopped."
+    )?;
+    out.write_all(
+        b"# Read it before running it.\n\
+          # The service account of each VM is kept; only the scopes change.\n\
+          set -euo pipefail\n",
+    )?;
     for ((project, zone), changes) in &groups {
-        out.push_str(&format!("\n# project {project}, zone {zone}\n"));
+        writeln!(out, "\n# project {project}, zone {zone}")?;
         let at = format!("--project={} --zone={}", quote(project), quote(zone));
         for change in changes.values() {
             let name = quote(change.name);
@@ -105,24 +129,30 @@ pub fn fix_script(to_fix: &[ToFix], running: &[Running], kb: &Knowledge) -> Opti
                 })
                 .collect();
             let rules: Vec<&str> = change.rules.iter().copied().collect();
-            out.push_str(&format!(
-                "# {} ({})\n",
+            writeln!(
+                out,
+                "# {} ({})",
                 change.name.escape_debug(),
                 rules.join(", ")
-            ));
+            )?;
             if change.stopped {
-                out.push_str("# already stopped (TERMINATED): changed, and left stopped\n");
+                writeln!(
+                    out,
+                    "# already stopped (TERMINATED): changed, and left stopped"
+                )?;
             } else {
-                out.push_str(&format!("gcloud compute instances stop {name} {at}\n"));
+                writeln!(out, "gcloud compute instances stop {name} {at}")?;
             }
-            out.push_str(&format!(
-                "gcloud compute instances set-service-account {name} {at} --scopes={}\n",
+            writeln!(
+                out,
+                "gcloud compute instances set-service-account {name} {at} --scopes={}",
                 quote(&list.join(","))
-            ));
+            )?;
             if !change.stopped {
-                out.push_str(&format!("gcloud compute instances start {name} {at}\n"));
+                writeln!(out, "gcloud compute instances start {name} {at}")?;
             }
         }
     }
-    Some(out)
+    out.flush()?;
+    Ok(true)
 }

@@ -159,10 +159,15 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         );
         written = false;
     } else if let Some(path) = &args.fix_script {
-        match audit::fix_script(&left.to_fix, &left.running, kb) {
-            Some(script) => match output::destination(Some(path), &outcome.sources) {
+        if !audit::changes_a_vm(&left.to_fix) {
+            eprintln!("scopelint: no running VM needs a change: no fix script written");
+        } else {
+            match output::destination(Some(path), &outcome.sources) {
                 Ok(to) => {
-                    written &= output::emit(&to, &script).is_ok();
+                    written &= output::emit_with(&to, |out| {
+                        audit::write_fix_script(&left.to_fix, &left.running, kb, out).map(|_| ())
+                    })
+                    .is_ok();
                     eprintln!(
                         "scopelint: fix script written to {}",
                         visible(&path.display().to_string())
@@ -172,8 +177,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
                     eprintln!("scopelint: refusing to write the fix script: {why}");
                     written = false;
                 }
-            },
-            None => eprintln!("scopelint: no running VM needs a change: no fix script written"),
+            }
         }
     }
     if !written {
