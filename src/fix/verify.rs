@@ -194,7 +194,7 @@ impl<'s> Check<'s> {
             return false;
         };
         let parse = || match self.syntax {
-            Syntax::TerraformNative => hcl::edit::parser::parse_body(body).is_ok(),
+            Syntax::TerraformNative => crate::terraform::native::parse_body(body).is_ok(),
             Syntax::Json => crate::terraform::json::is_valid(body),
             Syntax::Yaml => crate::yaml::parse_all(body).is_ok(),
             // Checked patch by patch (`script_parses_with`); a script that

@@ -16,6 +16,7 @@ pub mod json;
 pub mod list_site;
 mod managed;
 pub mod module;
+pub mod native;
 pub mod object;
 pub mod plan;
 pub mod project;
@@ -58,7 +59,7 @@ pub fn parse(id: FileId, kind: FileKind, src: &SourceFile) -> Result<Parsed, Par
         })
     };
     match kind {
-        FileKind::Terraform | FileKind::TfVars => match hcl::edit::parser::parse_body(src.body()) {
+        FileKind::Terraform | FileKind::TfVars => match native::parse_body(src.body()) {
             Ok(body) => Ok(file(Body::from_hcl(
                 body,
                 Src {
