@@ -195,8 +195,11 @@ pub fn apply(
             ));
         }
     }
-    let paths: Vec<PathBuf> = sources.iter().map(|(_, f)| f.path.clone()).collect();
-    out.extend(stale_waivers(&paths, sources, config, &used_waivers));
+    // Every file's path, only when a waiver may be stale.
+    if used_waivers.contains(&false) {
+        let paths: Vec<PathBuf> = sources.iter().map(|(_, f)| f.path.clone()).collect();
+        out.extend(stale_waivers(&paths, sources, config, &used_waivers));
+    }
     out
 }
 
@@ -233,9 +236,6 @@ pub fn apply_waivers(
     config: &Loaded,
     used: &mut [bool],
 ) -> Vec<Finding> {
-    if config.config.waivers.is_empty() {
-        return findings;
-    }
     let today = today();
     findings
         .into_iter()
@@ -323,6 +323,9 @@ fn waiver(
     config: &Loaded,
     today: u32,
 ) -> Option<(usize, Result<(), String>)> {
+    if config.config.waivers.is_empty() {
+        return None;
+    }
     let file = sources.get(f.primary.file)?;
     let abs = std::path::absolute(&file.path).ok()?;
     let base = std::path::absolute(&config.base).ok()?;

@@ -143,11 +143,8 @@ pub fn facts(
     let read = each_line(input, |index, start, line| {
         if !holds_facts(line) {
             if projects && holds_workload(line) {
-                seen_projects.extend(
-                    workload_line(line, FileId(0), 0)
-                        .0
-                        .and_then(|w| w.0.project),
-                );
+                let value = crate::terraform::json::parse_value(line).ok();
+                seen_projects.extend(value.and_then(|v| project_of(Node::new(&v, FileId(0)))));
             }
             return Ok(());
         }
@@ -192,11 +189,8 @@ pub fn facts(
             }
             (kind, _) => {
                 if projects && WORKLOADS.contains(&kind) {
-                    seen_projects.extend(
-                        workload_line(line, FileId(0), 0)
-                            .0
-                            .and_then(|w| w.0.project),
-                    );
+                    // Parsed already: the line holds a policy too.
+                    seen_projects.extend(project_of(asset));
                 }
             }
         }
@@ -271,17 +265,22 @@ fn workload_line(
     Vec<Unresolved>,
     Option<(usize, String)>,
 ) {
-    let value = match crate::terraform::json::parse_value(line) {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                None,
-                Vec::new(),
-                Some((e.column, format!("cannot parse: {}", e.message))),
-            );
+    match crate::terraform::json::parse_value(line) {
+        Ok(value) => {
+            let (workload, unresolved) = workload_of(Node::at_offset(&value, file, start));
+            (workload, unresolved, None)
         }
-    };
-    let asset = Node::at_offset(&value, file, start);
+        Err(e) => (
+            None,
+            Vec::new(),
+            Some((e.column, format!("cannot parse: {}", e.message))),
+        ),
+    }
+}
+
+/// The workload of an asset (and the state of a VM), and what could not be
+/// resolved in it.
+fn workload_of(asset: Node<'_, '_>) -> (Option<(Workload, Option<Running>)>, Vec<Unresolved>) {
     let name = asset.str_at(&["name"]).unwrap_or("");
     let mut scratch = Model::default();
     let workload = match (asset_type(&asset), asset.at(&["resource", "data"])) {
@@ -300,7 +299,12 @@ fn workload_line(
         }
         _ => None,
     };
-    (workload, scratch.unresolved, None)
+    (workload, scratch.unresolved)
+}
+
+/// The project of the workload an asset describes.
+fn project_of(asset: Node<'_, '_>) -> Option<String> {
+    workload_of(asset).0.and_then(|(w, _)| w.project)
 }
 
 /// One piece of the second pass: some whole lines of the export, and the
@@ -437,7 +441,7 @@ pub fn pieces<E>(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use std::io::{BufReader, Read as _};
+    use std::io::BufReader;
 
     const EXPORT: &str = concat!(
         "{\"name\":\"//cloudresourcemanager.googleapis.com/projects/42\",\"asset_type\":\"cloudresourcemanager.googleapis.com/Project\",\"resource\":{\"data\":{\"projectNumber\":\"42\",\"projectId\":\"my-app\"}}}\n",
@@ -609,6 +613,5 @@ mod tests {
             Ok::<(), ()>(())
         });
         assert_eq!(read, Ok(Err("cannot read file: device gone".to_string())));
-        let _ = input.read(&mut [0; 1]);
     }
 }
